@@ -1,0 +1,116 @@
+// The process environment, validated once at boot. Every variable the service reads is here,
+// with its default; README.md documents the same list.
+import { z } from 'zod';
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .refine((v) => /^\d+$/.test(v), { message: 'must be a whole number' })
+    .transform(Number)
+    .refine((v) => v >= min && v <= max, { message: `must be between ${min} and ${max}` });
+
+const url = (schemes: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return schemes.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')}` },
+  );
+
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    ROLE: z.enum(['api', 'worker', 'all']).default('all'),
+    PORT: int(3000, 0, 65535),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    DATABASE_URL: optional(url(['postgres:', 'postgresql:'])),
+    DATABASE_POOL_SIZE: int(10, 1, 500),
+    DATABASE_CONNECT_TIMEOUT_MS: int(10000, 100, 120000),
+    DATABASE_MIGRATIONS_RUN: bool(true),
+
+    REDIS_URL: optional(url(['redis:', 'rediss:'])),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-"')
+      .default('cashier'),
+
+    DATA_DIR: z.string().min(1).default('.data'),
+    EMBEDDED_PG_PORT: int(54329, 1, 65535),
+    EMBEDDED_REDIS_PORT: int(63799, 1, 65535),
+    CONFIG_DIR: z.string().min(1).default('config'),
+
+    JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+    JWT_ACCESS_TTL: int(900, 10, 86400),
+    JWT_REFRESH_TTL: int(2592000, 60, 31536000),
+
+    ADMIN_EMAIL: optional(z.email('must be an email address')),
+    ADMIN_PASSWORD: optional(z.string().min(12, 'must be at least 12 characters')),
+
+    ALLOWED_ORIGINS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .refine((list) => list.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)), {
+        message: 'must be a comma-separated list of origins such as https://app.example.com',
+      }),
+
+    HTTP_BODY_LIMIT: int(102400, 1024, 10485760),
+    SHUTDOWN_TIMEOUT_MS: int(10000, 100, 600000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production') {
+      for (const name of ['JWT_SECRET', 'DATABASE_URL', 'REDIS_URL'] as const) {
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });
+      }
+    }
+    if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) {
+      const missing = env.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'must be set together with the other ADMIN_ variable' });
+    }
+  });
+
+export type Env = z.output<typeof envSchema>;
+
+/** Variables whose values must never be echoed back in an error line. */
+const SECRET_VARIABLES = new Set(['JWT_SECRET', 'ADMIN_PASSWORD', 'DATABASE_URL', 'REDIS_URL']);
+
+/**
+ * Parses the environment. On failure returns one line naming every bad variable and what is
+ * wrong with it (values of secrets are never shown).
+ */
+export function parseEnv(source: NodeJS.ProcessEnv): { ok: true; env: Env } | { ok: false; error: string } {
+  const result = envSchema.safeParse(source);
+  if (result.success) return { ok: true, env: result.data };
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? 'environment');
+    const raw = source[name];
+    const shown = raw === undefined || SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(raw.slice(0, 80))})`;
+    // zod's default enum message lists nothing useful; a custom message is kept as written.
+    const message =
+      issue.code === 'invalid_value' && issue.message.startsWith('Invalid option')
+        ? `must be one of ${issue.values.join(', ')}`
+        : issue.message;
+    return `${name} ${message}${shown}`;
+  });
+  return { ok: false, error: `invalid configuration: ${problems.join('; ')}` };
+}

@@ -1,0 +1,74 @@
+// The HTTP pipeline, in order: trace id, security headers, JSON-only bodies with a size limit
+// (the raw bytes kept for webhook signatures), the /api/v1 prefix, validation, one error shape,
+// CORS, and the OpenAPI document at /api/docs.
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import type { AppConfig } from '../config/app-config.js';
+import { errorBody, HttpExceptionFilter, toHttpError, traceIdOf } from '../errors/http-exception.filter.js';
+import { createValidationPipe } from '../errors/validation.js';
+import { assignTraceId } from '../logging/logger.js';
+
+export const API_PREFIX = 'api/v1';
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+export type RequestWithRawBody = Request & { rawBody?: Buffer };
+
+/** Only JSON bodies are accepted; anything else is refused before it reaches a handler. */
+function requireJson(req: Request, res: Response, next: NextFunction): void {
+  const length = Number(req.headers['content-length'] ?? 0);
+  const hasBody = length > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (BODY_METHODS.has(req.method) && hasBody && !req.is('application/json')) {
+    const message = 'invalid request format: the body must be JSON (Content-Type: application/json)';
+    res.status(400).json(errorBody(traceIdOf(req), 400, 'INVALID_REQUEST', message));
+    return;
+  }
+  next();
+}
+
+export function configureHttp(app: NestExpressApplication, config: AppConfig): void {
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    assignTraceId(req, res);
+    next();
+  });
+  app.use(
+    helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'] } } }),
+  );
+  app.use(requireJson);
+  app.use(
+    express.json({
+      limit: config.env.HTTP_BODY_LIMIT,
+      strict: true,
+      verify: (req: RequestWithRawBody, _res, buffer) => {
+        req.rawBody = buffer;
+      },
+    }),
+  );
+  // Errors of the middleware above (malformed JSON, oversized body) never reach Nest's filters.
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const body = toHttpError(error, traceIdOf(req));
+    res.status(body.status_code).json(body);
+  });
+
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics'] });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new HttpExceptionFilter());
+  const origins = config.env.ALLOWED_ORIGINS;
+  app.enableCors({ origin: origins.length === 0 || origins.includes('*') ? true : origins, credentials: false });
+
+  const document = () =>
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('cashier')
+        .setDescription('Realtime wallet, payments and exchange API (REST part; socket.io is described in CONTRACT.md)')
+        .setVersion('1')
+        .addBearerAuth()
+        .build(),
+    );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/json' });
+}

@@ -1,0 +1,13 @@
+// Every BullMQ queue, named in one place with the payloads of its jobs (ids only: the row in
+// PostgreSQL is the truth). The worker refuses to start if one of these has no processor.
+export const QUEUES = {
+  maintenance: 'maintenance',
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export interface JobPayloads {
+  maintenance: { task: 'sessions.purge' };
+}
+
+export const QUEUE_NAMES: QueueName[] = Object.values(QUEUES);

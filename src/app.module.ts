@@ -1,0 +1,31 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { HttpAuthModule } from './core/auth/auth-core.module.js';
+import type { AppConfig } from './core/config/app-config.js';
+import { CoreModule } from './core/core.module.js';
+import { HealthModule } from './core/health/health.module.js';
+import { MetricsModule } from './core/metrics/metrics.module.js';
+import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
+import { AuthModule } from './modules/auth/auth.module.js';
+import { UsersModule } from './modules/users/users.module.js';
+import { ProcessorsModule } from './worker.module.js';
+
+/** The API process (HTTP + socket.io); with `withWorker` also the job processors (ROLE=all). */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, logger: Logger, options: { withWorker: boolean }): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(config, logger),
+        HttpAuthModule,
+        HealthModule,
+        MetricsModule,
+        UsersModule,
+        AuthModule,
+        ApiKeysModule,
+        ...(options.withWorker ? [ProcessorsModule] : []),
+      ],
+    };
+  }
+}

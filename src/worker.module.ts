@@ -1,0 +1,22 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import type { Logger } from 'pino';
+import type { AppConfig } from './core/config/app-config.js';
+import { CoreModule } from './core/core.module.js';
+import { ProcessorsCheck } from './core/queue/processors.check.js';
+import { MaintenanceModule } from './modules/maintenance/maintenance.module.js';
+
+/** The BullMQ processors of every feature, and the check that no queue is left without one. */
+@Module({
+  imports: [DiscoveryModule, MaintenanceModule],
+  providers: [ProcessorsCheck],
+})
+export class ProcessorsModule {}
+
+/** The worker process: processors only, no HTTP. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+    return { module: WorkerModule, imports: [CoreModule.forRoot(config, logger), ProcessorsModule] };
+  }
+}

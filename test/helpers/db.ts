@@ -1,0 +1,20 @@
+import pg from 'pg';
+import { inject } from 'vitest';
+
+/** A direct connection to this run's database, for asserting rows. */
+export async function withDb<T>(fn: (db: pg.Client) => Promise<T>): Promise<T> {
+  const db = new pg.Client({ connectionString: inject('databaseUrl') });
+  await db.connect();
+  try {
+    return await fn(db);
+  } finally {
+    await db.end();
+  }
+}
+
+export async function countRows(table: string, where = 'true', params: unknown[] = []): Promise<number> {
+  return withDb(async (db) => {
+    const result = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`, params);
+    return Number(result.rows[0].n);
+  });
+}

@@ -1,0 +1,87 @@
+// The schema comes from migrations alone: they apply to an empty database, revert completely, apply
+// again, and the entities describe exactly what they create (migration:generate finds nothing).
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { dataSourceOptions } from '../../src/core/database/data-source.js';
+import { runMigrations } from '../../src/core/database/migrate.js';
+import { MIGRATIONS } from '../../migrations/index.js';
+import { createDatabase, dropDatabase } from '../setup/infrastructure.js';
+
+const name = `cashier_schema_${randomBytes(4).toString('hex')}`;
+let url: string;
+
+function entityFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entityFiles(path);
+    return entry.name.endsWith('.entity.ts') ? [path] : [];
+  });
+}
+
+async function tables(source: DataSource): Promise<string[]> {
+  const rows: { table_name: string }[] = await source.query(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations' ORDER BY 1`,
+  );
+  return rows.map((r) => r.table_name);
+}
+
+beforeAll(async () => {
+  url = await createDatabase(inject('databaseServerUrl'), name);
+});
+
+afterAll(async () => {
+  await dropDatabase(inject('databaseServerUrl'), name);
+});
+
+describe('migrations', () => {
+  it('apply, revert completely and apply again', async () => {
+    const settings = { url, poolSize: 1, connectTimeoutMs: 10_000 };
+    expect(await runMigrations(settings)).toEqual(MIGRATIONS.map((m) => m.name));
+    expect(await runMigrations(settings)).toEqual([]);
+
+    const source = new DataSource({ ...dataSourceOptions(settings), entities: [] });
+    await source.initialize();
+    try {
+      expect(await tables(source)).toEqual(expect.arrayContaining(['api_keys', 'refresh_tokens', 'sessions', 'users']));
+      for (let i = 0; i < MIGRATIONS.length; i += 1) await source.undoLastMigration();
+      expect(await tables(source)).toEqual([]);
+    } finally {
+      await source.destroy();
+    }
+    expect(await runMigrations(settings)).toHaveLength(MIGRATIONS.length);
+  });
+
+  it('run once when several instances start at the same time', async () => {
+    const fresh = `cashier_race_${randomBytes(4).toString('hex')}`;
+    const freshUrl = await createDatabase(inject('databaseServerUrl'), fresh);
+    try {
+      const settings = { url: freshUrl, poolSize: 1, connectTimeoutMs: 10_000 };
+      const results = await Promise.all([1, 2, 3, 4].map(() => runMigrations(settings)));
+      expect(results.flat()).toHaveLength(MIGRATIONS.length);
+    } finally {
+      await dropDatabase(inject('databaseServerUrl'), fresh);
+    }
+  });
+
+  it('match the entities exactly (nothing for migration:generate to write)', async () => {
+    const entities = await Promise.all(
+      entityFiles(join(process.cwd(), 'src')).map(async (file) => Object.values<unknown>(await import(file))),
+    );
+    const classes = entities.flat().filter((value): value is () => void => typeof value === 'function');
+    expect(classes.length).toBeGreaterThan(0);
+    const source = new DataSource({
+      ...dataSourceOptions({ url, poolSize: 1, connectTimeoutMs: 10_000 }),
+      entities: classes,
+    });
+    await source.initialize();
+    try {
+      const pending = await source.driver.createSchemaBuilder().log();
+      expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+    } finally {
+      await source.destroy();
+    }
+  });
+});

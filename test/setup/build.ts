@@ -1,0 +1,6 @@
+// e2e tests run the built service (dist/) as real processes: build it once before they start.
+import { execFileSync } from 'node:child_process';
+
+export default function build(): void {
+  execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build'], { stdio: 'inherit' });
+}

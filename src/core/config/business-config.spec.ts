@@ -5,7 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BusinessConfig, BusinessConfigError, loadBusinessConfig } from './business-config.js';
 
 const CONFIG_DIR = join(process.cwd(), 'config');
-const FILES = ['currencies.json', 'fees.json', 'partners.json', 'plans.json'] as const;
+const FILES = ['currencies.json', 'fees.json', 'partners.json', 'plans.json', 'markets.json'] as const;
 type ConfigFile = (typeof FILES)[number];
 
 // Loose shapes of the files, enough to mutate them in tests.
@@ -315,5 +315,22 @@ describe('loadBusinessConfig with a broken file', () => {
     const error = loadError(dir);
     expect(error.message).toContain('plans.json');
     expect(error.message).toContain('plans.premium.max_connections');
+  });
+});
+
+describe('markets.json', () => {
+  it('reads the trading pairs', () => {
+    expect(loadBusinessConfig(join(process.cwd(), 'config')).pairs.map((p) => p.symbol)).toEqual([
+      'BTC-EUR',
+      'BTC-USD',
+    ]);
+  });
+
+  it('refuses a pair whose symbol does not match its currencies', () => {
+    const dir = copyConfig();
+    edit<{ pairs: { symbol: string }[] }>(dir, 'markets.json', (json) => {
+      json.pairs[0].symbol = 'BTC-USD';
+    });
+    expect(loadError(dir).message).toBe('markets.json: pairs.0.symbol must be BTC-EUR');
   });
 });

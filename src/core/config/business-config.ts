@@ -88,6 +88,20 @@ const planLimits = z
   })
   .strict();
 
+const marketsFile = z
+  .object({
+    pairs: z.array(
+      z
+        .object({
+          symbol: z.string().regex(/^[A-Z]{3,5}-[A-Z]{3,5}$/, 'must look like BTC-EUR'),
+          base: currencyCode,
+          quote: currencyCode,
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
 const plansFile = z
   .object({
     plans: z.record(z.string().regex(/^[a-z_]{2,32}$/), planLimits),
@@ -128,6 +142,8 @@ export interface BusinessConfig {
   agents: z.output<typeof partnersFile>['agents'];
   plans: ReadonlyMap<string, PlanConfig>;
   defaultPlan: string;
+  /** Trading pairs such as BTC-EUR. */
+  pairs: z.output<typeof marketsFile>['pairs'];
   requestsPerMinute: number;
 }
 
@@ -170,6 +186,7 @@ export function loadBusinessConfig(dir: string): BusinessConfig {
   const feeFile = readJson(dir, 'fees.json', feesFile);
   const partnerFile = readJson(dir, 'partners.json', partnersFile);
   const planFile = readJson(dir, 'plans.json', plansFile);
+  const marketFile = readJson(dir, 'markets.json', marketsFile);
 
   const currencies = new Map<string, CurrencyConfig>();
   for (const [i, c] of currencyFile.currencies.entries()) {
@@ -237,6 +254,16 @@ export function loadBusinessConfig(dir: string): BusinessConfig {
   );
   check(plans.has(planFile.default_plan), `plans.json: default_plan names unknown plan ${planFile.default_plan}`);
 
+  for (const [i, pair] of marketFile.pairs.entries()) {
+    check(
+      pair.symbol === `${pair.base}-${pair.quote}`,
+      `markets.json: pairs.${i}.symbol must be ${pair.base}-${pair.quote}`,
+    );
+    for (const code of [pair.base, pair.quote]) {
+      check(currencies.has(code), `markets.json: pairs.${i} names unknown currency ${code}`);
+    }
+  }
+
   return {
     currencies,
     defaultWallets: currencyFile.default_wallets,
@@ -245,6 +272,7 @@ export function loadBusinessConfig(dir: string): BusinessConfig {
     agents: partnerFile.agents,
     plans,
     defaultPlan: planFile.default_plan,
+    pairs: marketFile.pairs,
     requestsPerMinute: planFile.requests_per_minute,
   };
 }

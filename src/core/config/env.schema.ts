@@ -75,6 +75,12 @@ export const envSchema = z
       }),
 
     HTTP_BODY_LIMIT: int(102400, 1024, 10485760),
+
+    CHANNEL_ID_AUTH: bool(true),
+    SINGLE_SOCKET_PER_USER: bool(false),
+    WS_MAX_PAYLOAD: int(65536, 1024, 10485760),
+    OUTBOX_RETENTION_DAYS: int(7, 1, 3650),
+    OUTBOX_RELAY_AFTER_MS: int(3000, 100, 600000),
     SHUTDOWN_TIMEOUT_MS: int(10000, 100, 600000),
   })
   .superRefine((env, ctx) => {

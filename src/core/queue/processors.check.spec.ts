@@ -20,6 +20,13 @@ class MaintenanceTwin extends WorkerHost {
   }
 }
 
+@Processor(QUEUES.outbox)
+class OutboxLike extends WorkerHost {
+  process(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
 @Injectable()
 class NotAProcessor {}
 
@@ -33,17 +40,17 @@ async function check(providers: (new (...args: never[]) => unknown)[]): Promise<
 
 describe('ProcessorsCheck', () => {
   it('passes when every queue has exactly one processor', async () => {
-    await expect(check([MaintenanceLike, NotAProcessor])).resolves.toBeUndefined();
+    await expect(check([MaintenanceLike, OutboxLike, NotAProcessor])).resolves.toBeUndefined();
   });
 
   it('refuses to start when a queue has no processor', async () => {
-    await expect(check([NotAProcessor])).rejects.toThrow(
+    await expect(check([OutboxLike, NotAProcessor])).rejects.toThrow(
       'worker refuses to start: no processor for queue(s) maintenance',
     );
   });
 
   it('refuses to start when a queue has two processors', async () => {
-    await expect(check([MaintenanceLike, MaintenanceTwin])).rejects.toThrow(
+    await expect(check([MaintenanceLike, MaintenanceTwin, OutboxLike])).rejects.toThrow(
       'several processors for queue(s) maintenance',
     );
   });

@@ -8,8 +8,8 @@ import { QUEUES, type JobPayloads, type QueueName } from './queues.js';
 export class QueueService {
   private readonly queues: Record<QueueName, Queue>;
 
-  constructor(@InjectQueue(QUEUES.maintenance) maintenance: Queue) {
-    this.queues = { maintenance };
+  constructor(@InjectQueue(QUEUES.maintenance) maintenance: Queue, @InjectQueue(QUEUES.outbox) outbox: Queue) {
+    this.queues = { maintenance, outbox };
   }
 
   queue(name: QueueName): Queue {

@@ -2,12 +2,14 @@
 // PostgreSQL is the truth). The worker refuses to start if one of these has no processor.
 export const QUEUES = {
   maintenance: 'maintenance',
+  outbox: 'outbox',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export interface JobPayloads {
   maintenance: { task: 'sessions.purge' };
+  outbox: { task: 'relay' | 'purge' };
 }
 
 export const QUEUE_NAMES: QueueName[] = Object.values(QUEUES);

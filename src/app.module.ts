@@ -5,8 +5,12 @@ import type { AppConfig } from './core/config/app-config.js';
 import { CoreModule } from './core/core.module.js';
 import { HealthModule } from './core/health/health.module.js';
 import { MetricsModule } from './core/metrics/metrics.module.js';
+import { RealtimeGatewaysModule } from './core/realtime/realtime.module.js';
+import { AdminModule } from './modules/admin/admin.module.js';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
+import { NotificationsModule } from './modules/notifications/notifications.module.js';
+import { SettingsModule } from './modules/settings/settings.module.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { ProcessorsModule } from './worker.module.js';
 
@@ -21,9 +25,13 @@ export class AppModule {
         HttpAuthModule,
         HealthModule,
         MetricsModule,
+        RealtimeGatewaysModule,
         UsersModule,
         AuthModule,
         ApiKeysModule,
+        NotificationsModule,
+        SettingsModule,
+        AdminModule,
         ...(options.withWorker ? [ProcessorsModule] : []),
       ],
     };

@@ -19,6 +19,7 @@ import { InfrastructureError } from './core/infra/embedded-postgres.js';
 import { provideInfrastructure, type Infrastructure } from './core/infra/infrastructure.js';
 import { createRootLogger } from './core/logging/logger.js';
 import { QUEUE_NAMES } from './core/queue/queues.js';
+import { RealtimeIoAdapter } from './core/realtime/realtime-io.adapter.js';
 import { WorkerModule } from './worker.module.js';
 
 class StartupError extends Error {}
@@ -54,6 +55,7 @@ async function createApp(config: AppConfig, logger: Logger): Promise<INestApplic
     { bufferLogs: true, bodyParser: false },
   );
   app.useLogger(app.get(PinoNestLogger));
+  app.useWebSocketAdapter(new RealtimeIoAdapter(app));
   configureHttp(app, config);
   await app.listen(config.env.PORT, config.env.HOST);
   const address = app.getHttpServer().address() as AddressInfo;

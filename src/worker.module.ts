@@ -4,11 +4,12 @@ import type { Logger } from 'pino';
 import type { AppConfig } from './core/config/app-config.js';
 import { CoreModule } from './core/core.module.js';
 import { ProcessorsCheck } from './core/queue/processors.check.js';
+import { OutboxJobsModule } from './core/realtime/outbox.processor.js';
 import { MaintenanceModule } from './modules/maintenance/maintenance.module.js';
 
 /** The BullMQ processors of every feature, and the check that no queue is left without one. */
 @Module({
-  imports: [DiscoveryModule, MaintenanceModule],
+  imports: [DiscoveryModule, MaintenanceModule, OutboxJobsModule],
   providers: [ProcessorsCheck],
 })
 export class ProcessorsModule {}

@@ -6,9 +6,10 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { QueueModule } from './queue/queue.module.js';
+import { RealtimeCoreModule } from './realtime/realtime.module.js';
 import { RedisModule } from './redis/redis.module.js';
 
-/** What every process needs: configuration, logging, PostgreSQL, Redis, queues, sessions. */
+/** What every process needs: configuration, logging, PostgreSQL, Redis, queues, sessions, publishing. */
 @Module({})
 export class CoreModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
@@ -21,6 +22,7 @@ export class CoreModule {
         RedisModule,
         QueueModule,
         AuthCoreModule,
+        RealtimeCoreModule,
       ],
     };
   }

@@ -17,6 +17,7 @@ function contextFor(handler: keyof AdminOnly, user?: Partial<AuthUser>): Executi
   return {
     getHandler: () => AdminOnly.prototype[handler],
     getClass: () => AdminOnly,
+    getType: () => 'http',
     switchToHttp: () => ({ getRequest: () => ({ user }) }),
   } as unknown as ExecutionContext;
 }

@@ -1,5 +1,6 @@
-// Global guards: every route needs a valid bearer token unless marked @Public(), and routes
-// marked @Roles(...) need one of those roles.
+// Global guards: every HTTP route needs a valid bearer token unless marked @Public(), and routes
+// marked @Roles(...) need one of those roles. Sockets are authenticated at the handshake and
+// checked on every message by the realtime core, so these guards pass them through.
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
@@ -15,6 +16,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override canActivate(context: ExecutionContext) {
+    if (context.getType() !== 'http') return true;
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     return isPublic ? true : super.canActivate(context);
   }
@@ -31,6 +33,7 @@ export class RolesGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') return true;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, [
       context.getHandler(),
       context.getClass(),

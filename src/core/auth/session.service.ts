@@ -9,14 +9,7 @@ import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../errors/domain-error.js';
 import { RedisService } from '../redis/redis.service.js';
 import { sql } from '../database/sql.js';
-
-export type RevokeReason = 'logout' | 'refresh_token_reuse' | 'admin' | 'replaced' | 'expired';
-
-export interface SessionRevokedMessage {
-  sessionId: string;
-  userId: string;
-  reason: RevokeReason;
-}
+import { announceRevoked, revocationChannel, type RevokeReason } from './revocation.js';
 
 export interface OpenedSession {
   sessionId: string;
@@ -55,7 +48,7 @@ export class SessionService {
 
   /** Pub/sub channel announcing revocations (sockets of the session are closed on it). */
   get revokedChannel(): string {
-    return this.redis.key('session-revoked');
+    return revocationChannel(this.redis);
   }
 
   async open(userId: string, meta: { userAgent?: string; ip?: string } = {}): Promise<OpenedSession> {
@@ -119,11 +112,7 @@ export class SessionService {
         { session_id: outcome.sessionId, user_id: outcome.userId },
         'refresh token reused: session revoked',
       );
-      await this.announceRevoked({
-        sessionId: outcome.sessionId,
-        userId: outcome.userId,
-        reason: 'refresh_token_reuse',
-      });
+      await this.announce(outcome.sessionId, outcome.userId, 'refresh_token_reuse');
     }
     if (outcome.kind !== 'rotated') throw this.invalidRefreshToken();
     await this.cacheActive(outcome.sessionId, outcome.userId, outcome.expiresAt);
@@ -144,7 +133,7 @@ export class SessionService {
       [sessionId, reason],
     );
     if (rows.length === 0) return false;
-    await this.announceRevoked({ sessionId, userId: String(rows[0].user_id), reason });
+    await this.announce(sessionId, String(rows[0].user_id), reason);
     return true;
   }
 
@@ -217,9 +206,9 @@ export class SessionService {
     await this.redis.client.set(this.cacheKey(sessionId), REVOKED, 'EX', this.config.env.JWT_ACCESS_TTL + 300);
   }
 
-  private async announceRevoked(message: SessionRevokedMessage): Promise<void> {
-    await this.markRevoked(message.sessionId);
-    await this.redis.client.publish(this.revokedChannel, JSON.stringify(message));
+  private async announce(sessionId: string, userId: string, reason: RevokeReason): Promise<void> {
+    await this.markRevoked(sessionId);
+    await announceRevoked(this.redis, { kind: 'session', sessionId, userId, reason });
   }
 
   private invalidRefreshToken(): DomainError {

@@ -1,0 +1,200 @@
+// Delivery of durable-channel events to the sockets of this instance, exactly once and in order
+// per socket. Each socket keeps a cursor per channel (the last seq it was sent). A frame is sent
+// to a socket only if its seq is the next one; a frame ahead of the cursor first pulls the missing
+// ones from the outbox; one at or behind it is dropped. Work on one channel is serialized on this
+// instance, so a join with `since` (replay) and live frames never interleave.
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Namespace, Socket } from 'socket.io';
+import { OutboxStore, type StoredFrame } from './outbox.store.js';
+import { RealtimeBus, type BusMessage } from './realtime-bus.js';
+import { RealtimeMetrics } from './realtime.metrics.js';
+import type { StreamFrame } from './realtime.types.js';
+
+export interface JoinResult {
+  /** The channel's latest seq when the socket joined. */
+  seq: number;
+  /** True when `since` was older than what is retained (or ahead of the channel): re-read state. */
+  reset: boolean;
+}
+
+const REPLAY_BATCH = 500;
+
+const frameOf = ({ id: _id, ...frame }: StoredFrame): StreamFrame => frame;
+
+@Injectable()
+export class ChannelDelivery implements OnApplicationBootstrap {
+  private readonly logger = new Logger(ChannelDelivery.name);
+  private userNsp?: Namespace;
+  private publicNsp?: Namespace;
+  private readonly cursors = new WeakMap<Socket, Map<string, number>>();
+  private readonly queues = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly store: OutboxStore,
+    private readonly bus: RealtimeBus,
+    private readonly metrics: RealtimeMetrics,
+  ) {}
+
+  attach(namespaces: { user?: Namespace; public?: Namespace }): void {
+    this.userNsp = namespaces.user ?? this.userNsp;
+    this.publicNsp = namespaces.public ?? this.publicNsp;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.bus.subscribe(
+      (message) => this.onBusMessage(message),
+      () => this.resyncAll(),
+    );
+  }
+
+  /**
+   * Joins `socket` to a durable channel. Without `since` it receives what is published from now
+   * on; with `since` it is first sent every stored event after that seq. `beforeReplay` runs after
+   * the join is decided and before anything is replayed (the `connected` event goes there).
+   */
+  join(
+    socket: Socket,
+    channel: string,
+    since?: number,
+    beforeReplay?: (result: JoinResult) => void,
+  ): Promise<JoinResult> {
+    return this.serialize(channel, async () => {
+      const { latest, oldest } = await this.store.bounds(channel);
+      const cursors = this.cursorsOf(socket);
+      const joined = cursors.has(channel);
+      let cursor = joined && since === undefined ? cursors.get(channel)! : latest;
+      let reset = false;
+      if (since !== undefined) {
+        const retained = since >= latest || (oldest !== null && since + 1 >= oldest);
+        if (since > latest || !retained) reset = true;
+        else cursor = since;
+      }
+      cursors.set(channel, cursor);
+      if (!joined) await socket.join(channel);
+      beforeReplay?.({ seq: latest, reset });
+      if (cursor < latest) await this.catchUp(socket, channel, latest);
+      return { seq: latest, reset };
+    });
+  }
+
+  leave(socket: Socket, channel: string): Promise<void> {
+    return this.serialize(channel, async () => {
+      this.cursors.get(socket)?.delete(channel);
+      await socket.leave(channel);
+    });
+  }
+
+  /** The channels (durable) this socket follows, with the last seq it was sent. */
+  channelsOf(socket: Socket): Map<string, number> {
+    return new Map(this.cursors.get(socket));
+  }
+
+  private onBusMessage(message: BusMessage): void {
+    if (message.public) {
+      for (const frame of message.frames) {
+        const room = this.publicNsp?.adapter.rooms.get(frame.channel);
+        if (!room) continue;
+        this.publicNsp!.local.to(frame.channel).emit('stream', frame);
+        this.metrics.emitted.inc({ namespace: 'public' }, room.size);
+      }
+      return;
+    }
+    for (const frame of message.frames) {
+      if (!this.userNsp?.adapter.rooms.has(frame.channel)) continue;
+      void this.serialize(frame.channel, () => this.deliver(frame));
+    }
+  }
+
+  private async deliver(frame: StreamFrame): Promise<void> {
+    const nsp = this.userNsp!;
+    const room = nsp.adapter.rooms.get(frame.channel);
+    if (!room) return;
+    const inSync: Socket[] = [];
+    const behind: Socket[] = [];
+    const excluded: string[] = [];
+    for (const id of room) {
+      const socket = nsp.sockets.get(id);
+      const cursor = socket && this.cursors.get(socket)?.get(frame.channel);
+      if (!socket || cursor === undefined || cursor >= frame.seq) excluded.push(id);
+      else if (cursor === frame.seq - 1) inSync.push(socket);
+      else {
+        behind.push(socket);
+        excluded.push(id);
+      }
+    }
+    if (inSync.length > 0) {
+      // One encoded frame for every socket that is in step (the common case: all of them).
+      const target = excluded.length ? nsp.local.to(frame.channel).except(excluded) : nsp.local.to(frame.channel);
+      target.emit('stream', frame);
+      for (const socket of inSync) this.cursors.get(socket)!.set(frame.channel, frame.seq);
+      this.metrics.emitted.inc({ namespace: 'user' }, inSync.length);
+    }
+    for (const socket of behind) {
+      await this.catchUp(socket, frame.channel, frame.seq - 1);
+      if (this.cursors.get(socket)?.get(frame.channel) === frame.seq - 1) this.send(socket, frame);
+    }
+  }
+
+  /** Sends a socket every stored event of `channel` after its cursor, up to `upTo`. */
+  private async catchUp(socket: Socket, channel: string, upTo: number): Promise<void> {
+    for (;;) {
+      const cursor = this.cursors.get(socket)?.get(channel);
+      if (cursor === undefined || cursor >= upTo || socket.disconnected) return;
+      const frames = await this.store.range(channel, cursor, upTo, REPLAY_BATCH);
+      if (frames.length === 0) {
+        // Purged by retention meanwhile: skip the hole rather than stall the channel.
+        this.cursors.get(socket)?.set(channel, upTo);
+        return;
+      }
+      for (const frame of frames) this.send(socket, frameOf(frame));
+      this.metrics.replayed.inc(frames.length);
+    }
+  }
+
+  private send(socket: Socket, frame: StreamFrame): void {
+    socket.emit('stream', frame);
+    this.cursors.get(socket)?.set(frame.channel, frame.seq);
+    this.metrics.emitted.inc({ namespace: 'user' });
+  }
+
+  /** After the bus subscription was lost: bring every local follower up to date from the outbox. */
+  private resyncAll(): void {
+    const nsp = this.userNsp;
+    if (!nsp) return;
+    this.logger.warn('realtime bus reconnected: catching up local channels from the outbox');
+    for (const [channel, members] of nsp.adapter.rooms) {
+      if (channel.startsWith('@') || nsp.sockets.has(channel)) continue;
+      void this.serialize(channel, async () => {
+        const { latest } = await this.store.bounds(channel);
+        for (const id of members) {
+          const socket = nsp.sockets.get(id);
+          if (socket) await this.catchUp(socket, channel, latest);
+        }
+      });
+    }
+  }
+
+  private cursorsOf(socket: Socket): Map<string, number> {
+    let map = this.cursors.get(socket);
+    if (!map) {
+      map = new Map();
+      this.cursors.set(socket, map);
+    }
+    return map;
+  }
+
+  /** Runs `task` after every earlier task of the same channel on this instance. */
+  private serialize<T>(channel: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(channel) ?? Promise.resolve();
+    const result = previous.then(task);
+    const tail = result.then(
+      () => undefined,
+      (error: unknown) => this.logger.error({ err: error, channel }, 'channel delivery failed'),
+    );
+    this.queues.set(channel, tail);
+    void tail.then(() => {
+      if (this.queues.get(channel) === tail) this.queues.delete(channel);
+    });
+    return result;
+  }
+}

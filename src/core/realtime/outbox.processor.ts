@@ -1,0 +1,61 @@
+// Worker side of the outbox: the relay (events committed but never put on the bus, because a
+// process died between commit and emit) and the retention purge.
+import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Injectable, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Job, Queue } from 'bullmq';
+import { AppConfig } from '../config/app-config.js';
+import { QUEUES, type JobPayloads } from '../queue/queues.js';
+import { repeatEvery } from '../queue/schedules.js';
+import { OutboxStore } from './outbox.store.js';
+import { RealtimePublisher } from './realtime.publisher.js';
+import { RealtimeMetrics } from './realtime.metrics.js';
+
+const RELAY_EVERY_MS = 2000;
+const PURGE_EVERY_MS = 3600_000;
+const RELAY_BATCH = 1000;
+
+@Processor(QUEUES.outbox)
+export class OutboxProcessor extends WorkerHost {
+  private readonly logger = new Logger(OutboxProcessor.name);
+
+  constructor(
+    private readonly store: OutboxStore,
+    private readonly publisher: RealtimePublisher,
+    private readonly metrics: RealtimeMetrics,
+    private readonly config: AppConfig,
+  ) {
+    super();
+  }
+
+  async process(job: Job<JobPayloads['outbox']>): Promise<{ relayed?: number; purged?: number }> {
+    switch (job.data.task) {
+      case 'relay': {
+        const frames = await this.store.unemitted(this.config.env.OUTBOX_RELAY_AFTER_MS, RELAY_BATCH);
+        if (frames.length === 0) return { relayed: 0 };
+        await this.publisher.emit(frames);
+        this.metrics.relayed.inc(frames.length);
+        this.logger.warn({ events: frames.length }, 'relayed events that were committed but not emitted');
+        return { relayed: frames.length };
+      }
+      case 'purge': {
+        const purged = await this.store.purgeOlderThan(this.config.env.OUTBOX_RETENTION_DAYS);
+        if (purged > 0) this.logger.log({ purged }, 'outbox events past retention deleted');
+        return { purged };
+      }
+    }
+  }
+}
+
+@Injectable()
+export class OutboxScheduler implements OnApplicationBootstrap {
+  constructor(@InjectQueue(QUEUES.outbox) private readonly queue: Queue) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await repeatEvery<JobPayloads['outbox']>(this.queue, 'outbox.relay', RELAY_EVERY_MS, { task: 'relay' });
+    await repeatEvery<JobPayloads['outbox']>(this.queue, 'outbox.purge', PURGE_EVERY_MS, { task: 'purge' });
+  }
+}
+
+/** The outbox jobs; part of the worker. */
+@Module({ providers: [OutboxProcessor, OutboxScheduler] })
+export class OutboxJobsModule {}

@@ -1,0 +1,167 @@
+// The handshake, as namespace middleware (it runs before the connection exists): origin,
+// credentials (token from auth.token, query `token` or `Authorization: Bearer`; or auth.apiKey),
+// receive-only sockets, and the plan's connection limit. A refusal is a connect_error whose data
+// has the shape of seed 001: {status_code, message, code, trace_id, data}.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Injectable, Logger } from '@nestjs/common';
+import type { Socket } from 'socket.io';
+import { AccessTokenService } from '../auth/access-token.service.js';
+import { SessionService } from '../auth/session.service.js';
+import { AppConfig } from '../config/app-config.js';
+import { DomainError } from '../errors/domain-error.js';
+import { ERROR_STATUS, type ErrorCode } from '../errors/error-codes.js';
+import { RealtimeDirectory } from './realtime-directory.js';
+import { RealtimeLimits } from './realtime-limits.service.js';
+import { RealtimeMetrics } from './realtime.metrics.js';
+import { isAuthenticated, type Principal, type SocketData } from './realtime.types.js';
+
+type Middleware = (socket: Socket, next: (error?: Error) => void) => void;
+
+class HandshakeRefusal extends Error {
+  readonly data: { status_code: number; message: string; code: ErrorCode; trace_id: string; data: null };
+
+  constructor(code: ErrorCode, message: string) {
+    const status = ERROR_STATUS[code];
+    super(status === 401 ? 'unauthorized' : code.toLowerCase());
+    this.data = { status_code: status, message, code, trace_id: randomBytes(8).toString('hex'), data: null };
+  }
+}
+
+const invalidToken = () => new HandshakeRefusal('UNAUTHORIZED', 'Invalid or expired token');
+const invalidApiKey = () => new HandshakeRefusal('UNAUTHORIZED', 'Invalid API key');
+
+function bearerOf(header: unknown): string | undefined {
+  return typeof header === 'string' && /^Bearer\s+\S+$/i.test(header) ? header.split(/\s+/)[1] : undefined;
+}
+
+@Injectable()
+export class RealtimeHandshake {
+  private readonly logger = new Logger(RealtimeHandshake.name);
+  readonly instance = `${hostname()}:${process.pid}`;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly tokens: AccessTokenService,
+    private readonly sessions: SessionService,
+    private readonly directory: RealtimeDirectory,
+    private readonly limits: RealtimeLimits,
+    private readonly metrics: RealtimeMetrics,
+  ) {}
+
+  /** Middleware for /user: who is connecting, and may they. */
+  forUsers(isDraining: () => boolean): Middleware {
+    return this.middleware(async (socket) => {
+      this.checkOpen(socket, isDraining());
+      const principal = await this.authenticate(socket);
+      if (!isAuthenticated(principal) && !this.config.env.CHANNEL_ID_AUTH) {
+        throw new HandshakeRefusal('UNAUTHORIZED', 'credentials are required');
+      }
+      const data: SocketData = { principal, connectedAt: new Date().toISOString(), instance: this.instance };
+      if (isAuthenticated(principal)) data.generation = await this.admit(socket, principal.userId, principal.plan);
+      socket.data = data;
+    });
+  }
+
+  /** Middleware for /public: anyone may listen. */
+  forPublic(isDraining: () => boolean): Middleware {
+    return this.middleware((socket) => {
+      this.checkOpen(socket, isDraining());
+      socket.data = {
+        principal: { kind: 'anonymous' },
+        connectedAt: new Date().toISOString(),
+        instance: this.instance,
+      };
+      return Promise.resolve();
+    });
+  }
+
+  private middleware(check: (socket: Socket) => Promise<void>): Middleware {
+    return (socket, next) => {
+      // Through a promise, so a check that throws synchronously is answered like one that rejects.
+      Promise.resolve(socket)
+        .then(check)
+        .then(
+          () => next(),
+          (error: unknown) => {
+            const refusal = this.asRefusal(error);
+            this.metrics.refused.inc({ code: refusal.data.code });
+            next(refusal);
+          },
+        );
+    };
+  }
+
+  private checkOpen(socket: Socket, draining: boolean): void {
+    if (draining) throw new HandshakeRefusal('SERVICE_UNAVAILABLE', 'server is shutting down');
+    const origin = socket.handshake.headers.origin;
+    const allowed = this.config.env.ALLOWED_ORIGINS;
+    if (origin !== undefined && allowed.length > 0 && !allowed.includes('*') && !allowed.includes(origin)) {
+      throw new HandshakeRefusal('FORBIDDEN', 'origin not allowed');
+    }
+  }
+
+  private async authenticate(socket: Socket): Promise<Principal> {
+    const { auth, query, headers } = socket.handshake as {
+      auth?: Record<string, unknown>;
+      query?: Record<string, unknown>;
+      headers: Record<string, unknown>;
+    };
+    if (auth?.since !== undefined && !(Number.isSafeInteger(auth.since) && (auth.since as number) >= 0)) {
+      throw new HandshakeRefusal('VALIDATION_FAILED', 'auth.since must be a non-negative integer');
+    }
+    const token = auth?.token ?? query?.token ?? bearerOf(headers.authorization);
+    if (token !== undefined) {
+      if (typeof token !== 'string' || token.length > 4096) throw invalidToken();
+      const claims = await this.tokens.verify(token);
+      if (!claims || !(await this.sessions.isActive(claims.sid, claims.sub))) throw invalidToken();
+      const profile = await this.directory.findUser(claims.sub);
+      if (!profile || profile.state !== 'active') throw invalidToken();
+      return {
+        kind: 'user',
+        userId: claims.sub,
+        channel: profile.channel,
+        plan: profile.plan,
+        role: claims.role,
+        sessionId: claims.sid,
+        tokenExpiresAt: claims.exp,
+      };
+    }
+    if (auth?.apiKey !== undefined) {
+      if (typeof auth.apiKey !== 'string' || auth.apiKey.length > 256) throw invalidApiKey();
+      const identity = await this.directory.authenticateApiKey(auth.apiKey);
+      const profile = identity && (await this.directory.findUser(identity.userId));
+      if (!identity || !profile || profile.state !== 'active') throw invalidApiKey();
+      const { keyId, userId, plan } = identity;
+      return { kind: 'api_key', userId, channel: profile.channel, plan, role: 'user', apiKeyId: keyId };
+    }
+    return { kind: 'anonymous' };
+  }
+
+  /**
+   * Counts the connection against the plan. With SINGLE_SOCKET_PER_USER there is no refusal: the
+   * connection gets the next generation number and older ones are replaced once it is connected.
+   */
+  private async admit(socket: Socket, userId: string, plan: string): Promise<number | undefined> {
+    if (this.config.env.SINGLE_SOCKET_PER_USER) {
+      const generation = await this.limits.nextGeneration(userId);
+      await this.limits.registerConnection(userId, socket.id);
+      return generation;
+    }
+    if (!(await this.limits.admitConnection(userId, socket.id, plan))) {
+      const allowed = this.limits.planLimits(plan).maxConnections;
+      throw new HandshakeRefusal(
+        'CONNECTION_LIMIT',
+        `connection limit reached: the ${plan} plan allows ${allowed} connections`,
+      );
+    }
+    return undefined;
+  }
+
+  private asRefusal(error: unknown): HandshakeRefusal {
+    if (error instanceof HandshakeRefusal) return error;
+    if (error instanceof DomainError) return new HandshakeRefusal(error.code, error.message);
+    this.logger.error({ err: error }, 'handshake failed');
+    return new HandshakeRefusal('INTERNAL', 'internal error');
+  }
+}

@@ -1,0 +1,110 @@
+// Limits that hold across instances, kept in Redis: requests per minute per user and messages per
+// second per plan (fixed windows, one round trip per message), and live connections per user (a
+// sorted set of socket ids whose scores are expiry times refreshed by each instance's heartbeat,
+// so the sockets of a crashed instance stop counting on their own).
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { RedisService } from '../redis/redis.service.js';
+
+const MESSAGE_SCRIPT = `
+local minute = redis.call('INCR', KEYS[1])
+if minute == 1 then redis.call('PEXPIRE', KEYS[1], 61000) end
+if minute > tonumber(ARGV[1]) then return {1, redis.call('PTTL', KEYS[1])} end
+local second = redis.call('INCR', KEYS[2])
+if second == 1 then redis.call('PEXPIRE', KEYS[2], 1100) end
+if second > tonumber(ARGV[2]) then return {2, redis.call('PTTL', KEYS[2])} end
+return {0, 0}`;
+
+const ADMIT_SCRIPT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1`;
+
+/** How long a registered connection counts without a heartbeat. */
+export const CONNECTION_TTL_MS = 90_000;
+export const HEARTBEAT_MS = 30_000;
+
+export type MessageVerdict = { allowed: true } | { allowed: false; retryAfter: number; window: 'minute' | 'second' };
+
+@Injectable()
+export class RealtimeLimits {
+  constructor(
+    private readonly redis: RedisService,
+    private readonly config: AppConfig,
+  ) {}
+
+  planLimits(plan: string) {
+    const limits =
+      this.config.business.plans.get(plan) ?? this.config.business.plans.get(this.config.business.defaultPlan)!;
+    return limits;
+  }
+
+  /** Counts one incoming message of `subject` (a user) against both windows. */
+  async checkMessage(subject: string, plan: string): Promise<MessageVerdict> {
+    const now = Date.now();
+    const minute = Math.floor(now / 60_000);
+    const second = Math.floor(now / 1000);
+    const [blocked, ttl] = (await this.redis.client.eval(
+      MESSAGE_SCRIPT,
+      2,
+      this.redis.key('rate', 'min', subject, minute),
+      this.redis.key('rate', 'sec', subject, second),
+      this.config.business.requestsPerMinute,
+      this.planLimits(plan).messagesPerSecond,
+    )) as [number, number];
+    if (blocked === 0) return { allowed: true };
+    return {
+      allowed: false,
+      retryAfter: Math.max(1, Math.ceil(ttl / 1000)),
+      window: blocked === 1 ? 'minute' : 'second',
+    };
+  }
+
+  /** Registers a connection unless the user already has as many as the plan allows. */
+  async admitConnection(userId: string, socketId: string, plan: string): Promise<boolean> {
+    const now = Date.now();
+    const admitted = await this.redis.client.eval(
+      ADMIT_SCRIPT,
+      1,
+      this.connectionsKey(userId),
+      now,
+      now + CONNECTION_TTL_MS,
+      socketId,
+      this.planLimits(plan).maxConnections,
+      CONNECTION_TTL_MS,
+    );
+    return admitted === 1;
+  }
+
+  /** Registers a connection without a limit (SINGLE_SOCKET_PER_USER replaces instead). */
+  async registerConnection(userId: string, socketId: string): Promise<void> {
+    await this.redis.client.zadd(this.connectionsKey(userId), Date.now() + CONNECTION_TTL_MS, socketId);
+  }
+
+  async releaseConnection(userId: string, socketId: string): Promise<void> {
+    await this.redis.client.zrem(this.connectionsKey(userId), socketId);
+  }
+
+  /** Keeps this instance's connections counted. */
+  async heartbeat(connections: { userId: string; socketId: string }[]): Promise<void> {
+    if (connections.length === 0) return;
+    const expiry = Date.now() + CONNECTION_TTL_MS;
+    const pipeline = this.redis.client.pipeline();
+    for (const c of connections) {
+      pipeline.zadd(this.connectionsKey(c.userId), 'XX', expiry, c.socketId);
+      pipeline.pexpire(this.connectionsKey(c.userId), CONNECTION_TTL_MS);
+    }
+    await pipeline.exec();
+  }
+
+  /** A number that grows with every connection of a user (orders sockets across instances). */
+  nextGeneration(userId: string): Promise<number> {
+    return this.redis.client.incr(this.redis.key('conn-generation', userId));
+  }
+
+  private connectionsKey(userId: string): string {
+    return this.redis.key('connections', userId);
+  }
+}

@@ -1,0 +1,53 @@
+import { Global, Module } from '@nestjs/common';
+import { ChannelDelivery } from './channel-delivery.service.js';
+import { OutboxStore } from './outbox.store.js';
+import { RealtimeAdminController } from './realtime-admin.controller.js';
+import { RealtimeBus } from './realtime-bus.js';
+import { RealtimeConnections } from './realtime-connections.service.js';
+import { RealtimeControl } from './realtime-control.js';
+import { RealtimeHandshake } from './realtime-handshake.js';
+import { RequestGate } from './request-gate.js';
+import { RealtimeDirectory } from './realtime-directory.js';
+import { RealtimeLimits } from './realtime-limits.service.js';
+import { PublicChannelsGateway, SessionGateway, UserChannelsGateway } from './realtime.gateways.js';
+import { RealtimeMetrics } from './realtime.metrics.js';
+import { RealtimePublisher } from './realtime.publisher.js';
+
+/** Publishing (every process): the outbox, the bus, the directory modules fill in. */
+@Global()
+@Module({
+  providers: [
+    OutboxStore,
+    RealtimeBus,
+    RealtimePublisher,
+    RealtimeMetrics,
+    RealtimeDirectory,
+    RealtimeLimits,
+    RealtimeControl,
+  ],
+  exports: [
+    OutboxStore,
+    RealtimeBus,
+    RealtimePublisher,
+    RealtimeMetrics,
+    RealtimeDirectory,
+    RealtimeLimits,
+    RealtimeControl,
+  ],
+})
+export class RealtimeCoreModule {}
+
+/** The socket.io side (API processes): gateways, per-socket delivery, connection life, admin. */
+@Module({
+  controllers: [RealtimeAdminController],
+  providers: [
+    ChannelDelivery,
+    RealtimeHandshake,
+    RequestGate,
+    RealtimeConnections,
+    UserChannelsGateway,
+    PublicChannelsGateway,
+    SessionGateway,
+  ],
+})
+export class RealtimeGatewaysModule {}

@@ -1,0 +1,174 @@
+// The one way services announce changes. publish() is called inside the transaction that makes the
+// change; the events are written to the outbox when that transaction commits (in the same
+// transaction, so a committed change is never left unannounced, and a rolled-back one never
+// announced), and put on the bus right after the commit. The relay re-sends anything a process
+// committed but did not get onto the bus.
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type {
+  DataSource,
+  EntityManager,
+  EntitySubscriberInterface,
+  QueryRunner,
+  TransactionCommitEvent,
+  TransactionRollbackEvent,
+} from 'typeorm';
+import { sql } from '../database/sql.js';
+import { RedisService } from '../redis/redis.service.js';
+import { OutboxStore, type PendingEvent, type StoredFrame } from './outbox.store.js';
+import { RealtimeBus } from './realtime-bus.js';
+import { RealtimeMetrics } from './realtime.metrics.js';
+import type { RealtimeEvent, RealtimeEventMap, StreamFrame } from './realtime.types.js';
+
+const PENDING = Symbol('realtime:pending');
+const WRITTEN = Symbol('realtime:written');
+
+type RunnerData = { [PENDING]?: PendingEvent[]; [WRITTEN]?: StoredFrame[] };
+
+const EMITTED_FLUSH_MS = 250;
+
+@Injectable()
+export class RealtimePublisher implements EntitySubscriberInterface, OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(RealtimePublisher.name);
+  private emitted: string[] = [];
+  private flushTimer?: NodeJS.Timeout;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly store: OutboxStore,
+    private readonly bus: RealtimeBus,
+    private readonly redis: RedisService,
+    private readonly metrics: RealtimeMetrics,
+  ) {}
+
+  onModuleInit(): void {
+    // Transaction events reach every subscriber of the data source.
+    this.db.subscribers.push(this);
+    this.flushTimer = setInterval(() => void this.flushEmitted(), EMITTED_FLUSH_MS);
+    this.flushTimer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.flushTimer);
+    await this.flushEmitted();
+  }
+
+  /** Announces `event` on a durable channel when the transaction of `manager` commits. */
+  publish<E extends RealtimeEvent>(
+    manager: EntityManager,
+    channel: string,
+    event: E,
+    payload: RealtimeEventMap[E],
+  ): void {
+    this.enqueue(manager, { channel, event, payload });
+  }
+
+  /** publish() for events whose name is only known at run time (the admin test notification). */
+  publishUnchecked(manager: EntityManager, channel: string, event: string, payload: unknown): void {
+    this.enqueue(manager, { channel, event, payload });
+  }
+
+  /** Announces `event` on the private channel of a user. */
+  async publishToUser<E extends RealtimeEvent>(
+    manager: EntityManager,
+    userId: string,
+    event: E,
+    payload: RealtimeEventMap[E],
+  ): Promise<void> {
+    this.publish(manager, await this.userChannel(manager, userId), event, payload);
+  }
+
+  async userChannel(manager: EntityManager, userId: string): Promise<string> {
+    const { rows } = await sql<{ channel: string }>(manager, `SELECT channel FROM users WHERE id = $1`, [userId]);
+    if (!rows[0]) throw new Error(`no user ${userId} to publish to`);
+    return rows[0].channel;
+  }
+
+  /** publish() in a transaction of its own, for announcements that change nothing else. */
+  async publishNow(channel: string, event: string, payload: unknown): Promise<void> {
+    await this.db.transaction((tx) => {
+      this.publishUnchecked(tx, channel, event, payload);
+      return Promise.resolve();
+    });
+  }
+
+  /**
+   * Public market channels are not durable: a broadcast with a Redis counter for `seq`, so
+   * clients can notice a gap and re-read the snapshot.
+   */
+  async publishPublic(channel: string, event: string, payload: unknown): Promise<void> {
+    const seq = await this.redis.client.incr(this.redis.key('public-seq', channel));
+    const frame: StreamFrame = { event, channel, seq, timestamp: new Date().toISOString(), payload };
+    await this.bus.publish({ frames: [frame], public: true });
+  }
+
+  // --- transaction hooks (TypeORM subscriber) ---
+
+  async beforeTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+    const data = this.dataOf(event.queryRunner);
+    const pending = data[PENDING];
+    if (!pending?.length || !this.isOutermost(event.queryRunner)) return;
+    data[PENDING] = undefined;
+    data[WRITTEN] = await this.store.write(event.queryRunner.manager, pending);
+  }
+
+  async afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+    const data = this.dataOf(event.queryRunner);
+    const written = data[WRITTEN];
+    if (!written?.length) return;
+    data[WRITTEN] = undefined;
+    await this.emit(written);
+  }
+
+  afterTransactionRollback(event: TransactionRollbackEvent): void {
+    if (!this.isOutermost(event.queryRunner, true)) return;
+    const data = this.dataOf(event.queryRunner);
+    data[PENDING] = undefined;
+    data[WRITTEN] = undefined;
+  }
+
+  /** Puts committed frames on the bus; a failure is left to the relay, never to the caller. */
+  async emit(frames: StoredFrame[]): Promise<void> {
+    try {
+      await this.bus.publish({ frames: frames.map(({ id: _id, ...frame }) => frame) });
+      this.emitted.push(...frames.map((f) => f.id));
+      this.metrics.published.inc(frames.length);
+    } catch (error) {
+      this.logger.warn(
+        { err: error, events: frames.length },
+        'events committed but not emitted; the relay will send them',
+      );
+    }
+  }
+
+  private enqueue(manager: EntityManager, event: PendingEvent): void {
+    const runner = manager.queryRunner;
+    if (!runner?.isTransactionActive) {
+      throw new Error('RealtimePublisher.publish() must be called inside a transaction (or use publishNow)');
+    }
+    const data = this.dataOf(runner);
+    (data[PENDING] ??= []).push(event);
+  }
+
+  private dataOf(runner: QueryRunner): RunnerData {
+    return runner.data;
+  }
+
+  /** TypeORM counts nested transactions (savepoints); only the outermost commit writes. */
+  private isOutermost(runner: QueryRunner, afterDecrement = false): boolean {
+    const depth = (runner as QueryRunner & { transactionDepth?: number }).transactionDepth ?? 1;
+    return afterDecrement ? depth === 0 : depth <= 1;
+  }
+
+  private async flushEmitted(): Promise<void> {
+    if (this.emitted.length === 0) return;
+    const ids = this.emitted;
+    this.emitted = [];
+    try {
+      await this.store.markEmitted(ids);
+    } catch (error) {
+      // Not fatal: the relay will emit these again and clients drop repeats by seq.
+      this.logger.warn({ err: error, events: ids.length }, 'could not mark events emitted');
+    }
+  }
+}

@@ -1,0 +1,72 @@
+// Names and shapes shared by the realtime core: namespaces, channels, rooms, frames, principals.
+
+export const SOCKET_PATH = '/ws/socket.io';
+export const USER_NAMESPACE = '/user';
+export const PUBLIC_NAMESPACE = '/public';
+export const SETTINGS_CHANNEL = 'settings';
+export const PUBLIC_CHANNELS = ['trade', 'ticker', 'market-depth'] as const;
+
+/**
+ * The events that can be published on durable channels, with their payloads. Feature modules add
+ * theirs by declaration merging:
+ *
+ *   declare module '../../core/realtime/realtime.types.js' {
+ *     interface RealtimeEventMap { balance: BalancePayload }
+ *   }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- extended by declaration merging
+export interface RealtimeEventMap {}
+
+export type RealtimeEvent = Extract<keyof RealtimeEventMap, string>;
+
+/** What a client receives as `stream`: `event` and `payload` as in seed 004, plus ordering. */
+export interface StreamFrame {
+  event: string;
+  channel: string;
+  /** 1, 2, 3... per channel, no gaps on durable channels. */
+  seq: number;
+  /** When the change was committed (ISO-8601 UTC). */
+  timestamp: string;
+  payload: unknown;
+}
+
+/** Who is on the other end of a socket. */
+export type Principal =
+  | {
+      kind: 'user';
+      userId: string;
+      /** The user's private channel id. */
+      channel: string;
+      plan: string;
+      role: 'user' | 'admin';
+      sessionId: string;
+      /** Access-token expiry, Unix seconds. */
+      tokenExpiresAt: number;
+    }
+  | { kind: 'api_key'; userId: string; channel: string; plan: string; role: 'user'; apiKeyId: string }
+  | { kind: 'anonymous' };
+
+export type AuthenticatedPrincipal = Exclude<Principal, { kind: 'anonymous' }>;
+
+/** Data kept on each socket (`socket.data`); plain values only, since other instances read it. */
+export interface SocketData {
+  principal: Principal;
+  connectedAt: string;
+  instance: string;
+  /** Order of connection among the user's sockets (SINGLE_SOCKET_PER_USER keeps the newest). */
+  generation?: number;
+}
+
+/**
+ * Internal rooms used to reach sockets by user, session or API key. They start with '@', which no
+ * channel id can, so a client can never join one.
+ */
+export const rooms = {
+  user: (userId: string) => `@user:${userId}`,
+  session: (sessionId: string) => `@session:${sessionId}`,
+  apiKey: (apiKeyId: string) => `@api-key:${apiKeyId}`,
+};
+
+export function isAuthenticated(principal: Principal): principal is AuthenticatedPrincipal {
+  return principal.kind !== 'anonymous';
+}

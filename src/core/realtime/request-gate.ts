@@ -1,0 +1,101 @@
+// The gate every incoming socket message passes before its handler: rate limits (per user in
+// Redis; per socket for receive-only sockets), malformed frames, unknown request types, requests
+// from receive-only sockets, and payloads that are not objects. A refused message gets its error
+// envelope and never reaches a handler.
+import { Injectable, Logger } from '@nestjs/common';
+import type { Socket } from 'socket.io';
+import { AppConfig } from '../config/app-config.js';
+import type { ErrorCode } from '../errors/error-codes.js';
+import { MALFORMED_EVENT } from './lenient-parser.js';
+import { RealtimeLimits, type MessageVerdict } from './realtime-limits.service.js';
+import { RealtimeMetrics } from './realtime.metrics.js';
+import { isAuthenticated, type SocketData } from './realtime.types.js';
+import { errorEnvelope } from './ws-envelope.js';
+import { answer } from './ws-requests.js';
+
+/** Events any socket may send, even a receive-only one; they have their own answer format. */
+const CHANNEL_EVENTS = new Set(['channel', 'leave']);
+
+interface Windows {
+  second: number;
+  inSecond: number;
+  minute: number;
+  inMinute: number;
+}
+
+const isPlainObject = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+
+@Injectable()
+export class RequestGate {
+  private readonly logger = new Logger(RequestGate.name);
+  private readonly anonymous = new WeakMap<Socket, Windows>();
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly limits: RealtimeLimits,
+    private readonly metrics: RealtimeMetrics,
+  ) {}
+
+  install(socket: Socket): void {
+    socket.use((packet, next) => void this.check(socket, packet, next));
+    socket.on(MALFORMED_EVENT, () => undefined); // a listener, so the gate (not "unknown") answers it
+  }
+
+  private async check(socket: Socket, [event, ...args]: unknown[], next: () => void): Promise<void> {
+    const name = String(event).slice(0, 64);
+    const ack = typeof args.at(-1) === 'function' ? args.at(-1) : undefined;
+    const data = ack ? args.slice(0, -1) : args;
+    const refuse = (code: ErrorCode, message: string, extra: Record<string, unknown> = {}) => {
+      this.metrics.refused.inc({ code });
+      answer(socket, ack, name, errorEnvelope(code, message, extra));
+    };
+    try {
+      const { principal } = socket.data as SocketData;
+      const plan = isAuthenticated(principal) ? principal.plan : this.config.business.defaultPlan;
+      const verdict = isAuthenticated(principal)
+        ? await this.limits.checkMessage(principal.userId, plan)
+        : this.checkAnonymous(socket, plan);
+      if (!verdict.allowed) {
+        const limit =
+          verdict.window === 'minute'
+            ? `${this.config.business.requestsPerMinute} requests per minute`
+            : `${this.limits.planLimits(plan).messagesPerSecond} messages per second`;
+        return refuse('RATE_LIMIT_EXCEEDED', `rate limit exceeded: at most ${limit}`, {
+          retry_after: verdict.retryAfter,
+        });
+      }
+      if (name === MALFORMED_EVENT) return refuse('INVALID_REQUEST', 'invalid request format');
+      if (socket.listeners(name).length === 0) return refuse('INVALID_REQUEST', `unknown request type: ${name}`);
+      if (!CHANNEL_EVENTS.has(name)) {
+        if (!isAuthenticated(principal)) return refuse('UNAUTHORIZED', 'unauthorized');
+        const malformed = data.length > 1 || (data.length === 1 && data[0] !== undefined && !isPlainObject(data[0]));
+        if (malformed) return refuse('INVALID_REQUEST', 'invalid request format: data must be an object');
+      }
+      next();
+    } catch (error) {
+      this.logger.error({ err: error, request_type: name }, 'request gate failed');
+      refuse('SERVICE_UNAVAILABLE', 'service temporarily unavailable, retry');
+    }
+  }
+
+  /** Receive-only sockets have no user to count against: limit them per socket, in memory. */
+  private checkAnonymous(socket: Socket, plan: string): MessageVerdict {
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
+    const minute = Math.floor(now / 60_000);
+    const windows = this.anonymous.get(socket) ?? { second, inSecond: 0, minute, inMinute: 0 };
+    if (windows.second !== second) Object.assign(windows, { second, inSecond: 0 });
+    if (windows.minute !== minute) Object.assign(windows, { minute, inMinute: 0 });
+    windows.inSecond += 1;
+    windows.inMinute += 1;
+    this.anonymous.set(socket, windows);
+    if (windows.inMinute > this.config.business.requestsPerMinute) {
+      return { allowed: false, retryAfter: 60 - Math.floor((now % 60_000) / 1000), window: 'minute' };
+    }
+    if (windows.inSecond > this.limits.planLimits(plan).messagesPerSecond) {
+      return { allowed: false, retryAfter: 1, window: 'second' };
+    }
+    return { allowed: true };
+  }
+}

@@ -1,6 +1,7 @@
 // Runs the built service (dist/src/main.js or worker.js) as a real child process and waits until
 // it listens. Its log lines are kept for assertions.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { inject } from 'vitest';
 
@@ -21,6 +22,14 @@ export interface SpawnOptions {
   /** Wait for the "listening" (or "worker started") line; false for a start expected to fail. */
   waitForReady?: boolean;
   timeoutMs?: number;
+}
+
+/**
+ * A Redis prefix of its own (under the run's), for a group of processes that must not form one
+ * socket.io cluster with the processes of other test files running at the same time.
+ */
+export function isolatedRedisPrefix(): string {
+  return `${inject('redisPrefix')}.${randomBytes(3).toString('hex')}`;
 }
 
 /** The environment of a service process wired to this test run's database and Redis. */

@@ -71,7 +71,12 @@ describe('revocation', () => {
 
     expect(await sessions.revoke(opened.sessionId, 'logout')).toBe(true);
     expect(await otherInstance.isActive(opened.sessionId, userId)).toBe(false);
-    expect(JSON.parse(await announced)).toEqual({ sessionId: opened.sessionId, userId, reason: 'logout' });
+    expect(JSON.parse(await announced)).toEqual({
+      kind: 'session',
+      sessionId: opened.sessionId,
+      userId,
+      reason: 'logout',
+    });
     expect(await sessions.revoke(opened.sessionId, 'logout')).toBe(false);
   });
 

@@ -59,7 +59,7 @@ export async function deleteRedisKeys(redisUrl: string, prefix: string): Promise
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
       if (keys.length) await redis.del(...keys);
       cursor = next;
     } while (cursor !== '0');

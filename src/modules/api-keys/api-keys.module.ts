@@ -4,11 +4,12 @@ import { UsersModule } from '../users/users.module.js';
 import { ApiKeyEntity } from './api-key.entity.js';
 import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeysService } from './api-keys.service.js';
+import { ApiKeysRealtimeRegistration } from './api-keys-realtime.registration.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ApiKeyEntity]), UsersModule],
   controllers: [ApiKeysController],
-  providers: [ApiKeysService],
+  providers: [ApiKeysService, ApiKeysRealtimeRegistration],
   exports: [ApiKeysService],
 })
 export class ApiKeysModule {}

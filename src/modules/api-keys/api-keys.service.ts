@@ -3,7 +3,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type Repository } from 'typeorm';
+import { announceRevoked } from '../../core/auth/revocation.js';
 import { sql } from '../../core/database/sql.js';
+import { RedisService } from '../../core/redis/redis.service.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { newSecretToken, newUuid, sha256 } from '../../shared/ids.js';
 import { UsersService } from '../users/users.service.js';
@@ -40,6 +42,7 @@ export class ApiKeysService {
   constructor(
     @InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>,
     private readonly users: UsersService,
+    private readonly redis: RedisService,
   ) {}
 
   /** Issues a key on the user's plan; the secret is returned only here. */
@@ -69,6 +72,7 @@ export class ApiKeysService {
     if (!UUID.test(id)) throw notFound;
     const result = await this.keys.update({ id, userId, revokedAt: IsNull() }, { revokedAt: new Date() });
     if (!result.affected) throw notFound;
+    await announceRevoked(this.redis, { kind: 'api_key', apiKeyId: id, userId, reason: 'revoked' });
   }
 
   /** The owner and plan of a live key, or null. */

@@ -1,8 +1,9 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../../core/auth/auth.decorators.js';
 import type { AuthUser } from '../../core/auth/auth.types.js';
 import { DomainError } from '../../core/errors/domain-error.js';
+import { RealtimeControl } from '../../core/realtime/realtime-control.js';
 import { toUserView, type UserView } from './user.entity.js';
 import { UsersService } from './users.service.js';
 
@@ -10,7 +11,19 @@ import { UsersService } from './users.service.js';
 @ApiBearerAuth()
 @Controller('user')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly control: RealtimeControl,
+  ) {}
+
+  @Post('channel/rotate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Issue a new private channel id; sockets on the old one are closed' })
+  async rotateChannel(@CurrentUser() principal: AuthUser): Promise<{ channel: string }> {
+    const { previous, channel } = await this.users.rotateChannel(principal.id);
+    await this.control.closeChannel(previous, 'channel_rotated');
+    return { channel };
+  }
 
   @Get()
   @ApiOperation({ summary: 'The signed-in user, with the private channel id' })

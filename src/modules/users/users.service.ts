@@ -5,6 +5,7 @@ import { QueryFailedError, type Repository } from 'typeorm';
 import type { Role } from '../../core/auth/auth.types.js';
 import { hashPassword, verifyPassword } from '../../core/auth/passwords.js';
 import { AppConfig } from '../../core/config/app-config.js';
+import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { newChannelId } from '../../shared/ids.js';
 import { UserEntity } from './user.entity.js';
@@ -56,6 +57,24 @@ export class UsersService {
   async findById(id: string): Promise<UserEntity | null> {
     if (!/^\d{1,19}$/.test(id)) return null;
     return this.users.findOneBy({ id });
+  }
+
+  /** Gives the user a new private channel id; returns the old and the new one. */
+  async rotateChannel(userId: string): Promise<{ previous: string; channel: string }> {
+    const channel = newChannelId();
+    const { rows } = await sql<{ previous: string }>(
+      this.users.manager,
+      `UPDATE users u SET channel = $2, updated_at = now() FROM users old
+        WHERE u.id = $1 AND old.id = u.id RETURNING old.channel AS previous`,
+      [userId, channel],
+    );
+    const previous = rows[0]?.previous;
+    if (!previous) throw DomainError.unauthorized();
+    return { previous, channel };
+  }
+
+  async findByChannel(channel: string): Promise<UserEntity | null> {
+    return this.users.findOneBy({ channel });
   }
 
   /** The user whose email and password match, or null (same time either way). */

@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { SessionService } from '../../core/auth/session.service.js';
+import { DomainError } from '../../core/errors/domain-error.js';
+import { RealtimeControl } from '../../core/realtime/realtime-control.js';
+import { AuditService } from '../audit/audit.service.js';
+import { UsersService } from '../users/users.service.js';
+
+@Injectable()
+export class AdminUsersService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly users: UsersService,
+    private readonly sessions: SessionService,
+    private readonly control: RealtimeControl,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Every session revoked (tokens refused everywhere), every socket told `force_logout` and closed. */
+  async forceLogout(actorId: string, userId: string): Promise<{ user_id: string; sessions_revoked: number }> {
+    if (!(await this.users.findById(userId))) throw new DomainError('NOT_FOUND', 'user not found', { field: 'id' });
+    const revoked = await this.sessions.revokeAllForUser(userId, 'admin');
+    await this.control.closeUser(userId, 'revoked');
+    await this.db.transaction((tx) =>
+      this.audit.record(tx, {
+        actorId,
+        action: 'user.force_logout',
+        target: `user:${userId}`,
+        details: { sessions_revoked: revoked },
+      }),
+    );
+    return { user_id: userId, sessions_revoked: revoked };
+  }
+}

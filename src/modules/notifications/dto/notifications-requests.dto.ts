@@ -1,0 +1,66 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsDefined,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
+
+const required = () => IsDefined({ message: '$property is required' });
+
+export class GetNotificationsRequestDto {
+  @Max(100)
+  @Min(1)
+  @IsInt()
+  @IsOptional()
+  limit?: number;
+
+  @Min(0)
+  @IsInt()
+  @IsOptional()
+  offset?: number;
+}
+
+export class MarkNotificationsReadRequestDto {
+  /** Ids to mark read; absent: all of them. */
+  @Min(1, { each: true })
+  @IsInt({ each: true })
+  @ArrayMaxSize(100)
+  @IsArray()
+  @IsOptional()
+  ids?: number[];
+}
+
+export class TestNotificationRequestDto {
+  @ApiProperty({ example: '123' })
+  @Matches(/^\d{1,19}$/, { message: 'user_id must be a user id' })
+  @IsString()
+  @required()
+  user_id: string;
+
+  @ApiProperty({ example: 'payment' })
+  @Matches(/^[a-z][a-z0-9_.-]{0,63}$/, { message: 'event must be 1-64 lower-case letters, digits, "_", "." or "-"' })
+  @IsString()
+  @required()
+  event: string;
+
+  @ApiPropertyOptional({ example: { PaymentId: 'test_123', Status: 'authorized', Amount: 100 } })
+  @IsObject()
+  @IsOptional()
+  payload?: Record<string, unknown>;
+}
+
+export class NoticeRequestDto {
+  @ApiProperty({ example: 'Your KYC documents were approved' })
+  @Length(1, 1000)
+  @IsString()
+  @required()
+  message: string;
+}

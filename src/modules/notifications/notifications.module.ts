@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module.js';
+import { NotificationEntity } from './notification.entity.js';
+import { NotificationsAdminController } from './notifications-admin.controller.js';
+import { NotificationsGateway } from './notifications.gateway.js';
+import { NotificationsService } from './notifications.service.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([NotificationEntity]), AuditModule],
+  controllers: [NotificationsAdminController],
+  providers: [NotificationsService, NotificationsGateway],
+  exports: [NotificationsService],
+})
+export class NotificationsModule {}

@@ -37,7 +37,7 @@ type AckFn = ((response: unknown) => void) | undefined;
 const CHANNEL_ID = /^[A-Za-z0-9][A-Za-z0-9:_-]{0,99}$/;
 
 /** `"id"` or `{channel, since}`. */
-function parseChannelRequest(body: unknown): { channel: string; since?: number } | string {
+export function parseChannelRequest(body: unknown): { channel: string; since?: number } | string {
   if (typeof body === 'string') return CHANNEL_ID.test(body) ? { channel: body } : 'unknown channel';
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return 'channel must be a channel id or {channel, since}';

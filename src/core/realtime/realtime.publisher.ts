@@ -26,6 +26,8 @@ const WRITTEN = Symbol('realtime:written');
 type RunnerData = { [PENDING]?: PendingEvent[]; [WRITTEN]?: StoredFrame[] };
 
 const EMITTED_FLUSH_MS = 250;
+/** Past this, a slow or absent Redis is left to the relay instead of holding up the caller. */
+const BUS_TIMEOUT_MS = 1000;
 
 @Injectable()
 export class RealtimePublisher implements EntitySubscriberInterface, OnModuleInit, OnApplicationShutdown {
@@ -129,8 +131,15 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
 
   /** Puts committed frames on the bus; a failure is left to the relay, never to the caller. */
   async emit(frames: StoredFrame[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`realtime bus did not answer within ${BUS_TIMEOUT_MS} ms`)),
+        BUS_TIMEOUT_MS,
+      );
+    });
     try {
-      await this.bus.publish({ frames: frames.map(({ id: _id, ...frame }) => frame) });
+      await Promise.race([this.bus.publish({ frames: frames.map(({ id: _id, ...frame }) => frame) }), timeout]);
       this.emitted.push(...frames.map((f) => f.id));
       this.metrics.published.inc(frames.length);
     } catch (error) {
@@ -138,6 +147,8 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
         { err: error, events: frames.length },
         'events committed but not emitted; the relay will send them',
       );
+    } finally {
+      clearTimeout(timer);
     }
   }
 

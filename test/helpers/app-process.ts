@@ -3,7 +3,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
+
+/** Every process started by this test file; whatever a failed test left running is killed. */
+const started = new Set<ChildProcess>();
+const killLeftovers = () => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+};
+afterAll(killLeftovers);
+process.once('exit', killLeftovers);
 
 export interface AppProcess {
   url: string;
@@ -55,6 +63,7 @@ export async function spawnApp(options: SpawnOptions = {}): Promise<AppProcess> 
     if (value !== undefined) env[key] = value;
   }
   const child = spawn(process.execPath, [`dist/src/${entry}.js`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.add(child);
   let output = '';
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   let port = 0;

@@ -20,20 +20,13 @@ export class AccessTokenService {
   }
 
   async sign(userId: string, sessionId: string, role: Role): Promise<string> {
-    return this.jwt.signAsync(
-      { sub: userId, sid: sessionId, role },
-      { algorithm: JWT_ALGORITHM, issuer: JWT_ISSUER, expiresIn: this.ttlSeconds, secret: this.config.jwtSecret },
-    );
+    return this.jwt.signAsync({ sub: userId, sid: sessionId, role });
   }
 
   /** Verifies signature, algorithm, issuer and expiry; undefined when any of them fails. */
   async verify(token: string): Promise<AccessTokenClaims | undefined> {
     try {
-      const claims: unknown = await this.jwt.verifyAsync(token, {
-        algorithms: [JWT_ALGORITHM],
-        issuer: JWT_ISSUER,
-        secret: this.config.jwtSecret,
-      });
+      const claims: unknown = await this.jwt.verifyAsync(token);
       return isAccessTokenClaims(claims) ? claims : undefined;
     } catch {
       return undefined;

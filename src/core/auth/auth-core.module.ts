@@ -2,7 +2,9 @@ import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
-import { AccessTokenService } from './access-token.service.js';
+import { AppConfig } from '../config/app-config.js';
+import { AccessTokenService, JWT_ALGORITHM, JWT_ISSUER } from './access-token.service.js';
+import { jwtKey } from './jwt-key.js';
 import { JwtAuthGuard, RolesGuard } from './auth.guards.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { SessionService } from './session.service.js';
@@ -10,7 +12,17 @@ import { SessionService } from './session.service.js';
 /** Token and session machinery shared by every transport. */
 @Global()
 @Module({
-  imports: [PassportModule, JwtModule.register({})],
+  imports: [
+    PassportModule,
+    JwtModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        secret: jwtKey(config.jwtSecret),
+        signOptions: { algorithm: JWT_ALGORITHM, issuer: JWT_ISSUER, expiresIn: config.env.JWT_ACCESS_TTL },
+        verifyOptions: { algorithms: [JWT_ALGORITHM], issuer: JWT_ISSUER },
+      }),
+    }),
+  ],
   providers: [AccessTokenService, SessionService],
   exports: [AccessTokenService, SessionService],
 })

@@ -6,6 +6,7 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../errors/domain-error.js';
 import { JWT_ALGORITHM, JWT_ISSUER } from './access-token.service.js';
+import { jwtKey } from './jwt-key.js';
 import { isAccessTokenClaims, type AuthUser } from './auth.types.js';
 import { SessionService } from './session.service.js';
 
@@ -17,7 +18,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.jwtSecret,
+      // A KeyObject (jsonwebtoken accepts it; the typings say string | Buffer), see jwt-key.ts.
+      secretOrKey: jwtKey(config.jwtSecret) as unknown as Buffer,
       algorithms: [JWT_ALGORITHM],
       issuer: JWT_ISSUER,
       ignoreExpiration: false,

@@ -3,7 +3,7 @@
 // to a socket only if its seq is the next one; a frame ahead of the cursor first pulls the missing
 // ones from the outbox; one at or behind it is dropped. Work on one channel is serialized on this
 // instance, so a join with `since` (replay) and live frames never interleave.
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Namespace, Socket } from 'socket.io';
 import { OutboxStore, type StoredFrame } from './outbox.store.js';
 import { RealtimeBus, type BusMessage } from './realtime-bus.js';
@@ -22,12 +22,14 @@ const REPLAY_BATCH = 500;
 const frameOf = ({ id: _id, ...frame }: StoredFrame): StreamFrame => frame;
 
 @Injectable()
-export class ChannelDelivery implements OnApplicationBootstrap {
+export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ChannelDelivery.name);
   private userNsp?: Namespace;
   private publicNsp?: Namespace;
   private readonly cursors = new WeakMap<Socket, Map<string, number>>();
   private readonly queues = new Map<string, Promise<void>>();
+  /** Set on shutdown, when failures of work cut short by the closing pools are expected. */
+  private closing = false;
 
   constructor(
     private readonly store: OutboxStore,
@@ -45,6 +47,10 @@ export class ChannelDelivery implements OnApplicationBootstrap {
       (message) => this.onBusMessage(message),
       () => this.resyncAll(),
     );
+  }
+
+  beforeApplicationShutdown(): void {
+    this.closing = true;
   }
 
   /**
@@ -189,7 +195,10 @@ export class ChannelDelivery implements OnApplicationBootstrap {
     const result = previous.then(task);
     const tail = result.then(
       () => undefined,
-      (error: unknown) => this.logger.error({ err: error, channel }, 'channel delivery failed'),
+      (error: unknown) => {
+        if (this.closing) this.logger.debug({ err: error, channel }, 'channel delivery cut short by shutdown');
+        else this.logger.error({ err: error, channel }, 'channel delivery failed');
+      },
     );
     this.queues.set(channel, tail);
     void tail.then(() => {

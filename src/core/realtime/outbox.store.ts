@@ -40,35 +40,31 @@ export class OutboxStore {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * Writes events in the given transaction. Sequence numbers are taken per channel, channels in
-   * sorted order (so two transactions touching the same channels never deadlock on them), and the
-   * channel_seq row stays locked until commit: seq order is commit order on every channel.
+   * Writes events in the given transaction, in one round trip. Sequence numbers are taken per
+   * channel, channels in sorted order (so two transactions touching the same channels never
+   * deadlock on them), and the channel_seq row stays locked until commit: seq order is commit
+   * order on every channel. A transaction's events keep their order within each channel.
    */
   async write(tx: EntityManager, events: PendingEvent[]): Promise<StoredFrame[]> {
     if (events.length === 0) return [];
-    const counts = new Map<string, number>();
-    for (const e of events) counts.set(e.channel, (counts.get(e.channel) ?? 0) + 1);
-    const channels = [...counts.keys()].sort();
-    const { rows: last } = await sql<{ channel: string; seq: string }>(
-      tx,
-      `INSERT INTO channel_seq (channel, seq)
-       SELECT c, n FROM unnest($1::text[], $2::bigint[]) AS t(c, n) ORDER BY c
-       ON CONFLICT (channel) DO UPDATE SET seq = channel_seq.seq + EXCLUDED.seq
-       RETURNING channel, seq`,
-      [channels, channels.map((c) => counts.get(c))],
-    );
-    const next = new Map(last.map((r) => [r.channel, Number(r.seq) - counts.get(r.channel)! + 1]));
-    const seqs = events.map((e) => {
-      const seq = next.get(e.channel)!;
-      next.set(e.channel, seq + 1);
-      return seq;
-    });
     const { rows } = await sql<OutboxRow>(
       tx,
-      `INSERT INTO outbox_events (channel, seq, event, payload)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::jsonb[])
+      `WITH input AS (
+         SELECT channel, event, payload, ord
+           FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS t(channel, event, payload, ord)
+       ), counts AS (
+         SELECT channel, count(*) AS n FROM input GROUP BY channel
+       ), taken AS (
+         INSERT INTO channel_seq (channel, seq)
+         SELECT channel, n FROM counts ORDER BY channel
+         ON CONFLICT (channel) DO UPDATE SET seq = channel_seq.seq + EXCLUDED.seq
+         RETURNING channel, seq
+       )
+       INSERT INTO outbox_events (channel, seq, event, payload)
+       SELECT i.channel, t.seq - c.n + row_number() OVER (PARTITION BY i.channel ORDER BY i.ord), i.event, i.payload
+         FROM input i JOIN taken t USING (channel) JOIN counts c USING (channel)
        RETURNING id, channel, seq, event, payload, created_at`,
-      [events.map((e) => e.channel), seqs, events.map((e) => e.event), events.map((e) => JSON.stringify(e.payload))],
+      [events.map((e) => e.channel), events.map((e) => e.event), events.map((e) => JSON.stringify(e.payload))],
     );
     return rows.map(toFrame).sort((a, b) => (a.channel === b.channel ? a.seq - b.seq : a.channel < b.channel ? -1 : 1));
   }

@@ -48,6 +48,10 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
     private readonly metrics: RealtimeMetrics,
   ) {}
 
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
   get namespaces(): { user?: Namespace; public?: Namespace } {
     return { user: this.userNsp, public: this.publicNsp };
   }

@@ -81,7 +81,9 @@ export class UserChannelsGateway implements OnGatewayInit, OnGatewayConnection, 
     try {
       await this.connections.onUserConnect(socket);
     } catch (error) {
-      this.logger.error({ err: error, socket_id: socket.id }, 'could not set up a connection');
+      if (!this.connections.isDraining) {
+        this.logger.error({ err: error, socket_id: socket.id }, 'could not set up a connection');
+      }
       socket.disconnect(true);
     }
   }

@@ -3,7 +3,7 @@
 // transaction, so a committed change is never left unannounced, and a rolled-back one never
 // announced), and put on the bus right after the commit. The relay re-sends anything a process
 // committed but did not get onto the bus.
-import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type {
   DataSource,
@@ -30,7 +30,7 @@ const EMITTED_FLUSH_MS = 250;
 const BUS_TIMEOUT_MS = 1000;
 
 @Injectable()
-export class RealtimePublisher implements EntitySubscriberInterface, OnModuleInit, OnApplicationShutdown {
+export class RealtimePublisher implements EntitySubscriberInterface, OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(RealtimePublisher.name);
   private emitted: string[] = [];
   private flushTimer?: NodeJS.Timeout;
@@ -50,7 +50,8 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
     this.flushTimer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the database pools close (they do on module destroy). */
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.flushTimer);
     await this.flushEmitted();
   }

@@ -20,7 +20,10 @@ const channelName = () => `test-${randomBytes(6).toString('hex')}`;
 
 async function storedSeqs(channel: string): Promise<number[]> {
   return withDb(async (client) => {
-    const { rows } = await client.query<{ seq: string }>('SELECT seq FROM outbox_events WHERE channel = $1 ORDER BY seq', [channel]);
+    const { rows } = await client.query<{ seq: string }>(
+      'SELECT seq FROM outbox_events WHERE channel = $1 ORDER BY seq',
+      [channel],
+    );
     return rows.map((r) => Number(r.seq));
   });
 }
@@ -105,14 +108,16 @@ describe('RealtimePublisher', () => {
   });
 
   it('publishes to a user by id, and a public channel without the outbox', async () => {
-    await expect(db.transaction((tx) => publisher.publishToUser(tx, '999999999', 'notice', { message: 'x' }))).rejects.toThrow(
-      'no user 999999999',
-    );
+    await expect(
+      db.transaction((tx) => publisher.publishToUser(tx, '999999999', 'notice', { message: 'x' })),
+    ).rejects.toThrow('no user 999999999');
     const channel = `trade-${randomBytes(3).toString('hex')}`;
     await publisher.publishPublic(channel, 'new-trade', { price: 1 });
     await publisher.publishPublic(channel, 'new-trade', { price: 2 });
     await expect.poll(() => onBus.filter((m) => m.public && m.frames[0].channel === channel).length).toBe(2);
-    expect(onBus.filter((m) => m.public && m.frames[0].channel === channel).map((m) => m.frames[0].seq)).toEqual([1, 2]);
+    expect(onBus.filter((m) => m.public && m.frames[0].channel === channel).map((m) => m.frames[0].seq)).toEqual([
+      1, 2,
+    ]);
     expect(await storedSeqs(channel)).toEqual([]);
   });
 });

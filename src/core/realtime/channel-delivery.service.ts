@@ -5,6 +5,7 @@
 // instance, so a join with `since` (replay) and live frames never interleave.
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Namespace, Socket } from 'socket.io';
+import { deleteCursor, getCursor, setCursor } from './cursors.js';
 import { OutboxStore, type StoredFrame } from './outbox.store.js';
 import { RealtimeBus, type BusMessage } from './realtime-bus.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
@@ -26,7 +27,6 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
   private readonly logger = new Logger(ChannelDelivery.name);
   private userNsp?: Namespace;
   private publicNsp?: Namespace;
-  private readonly cursors = new WeakMap<Socket, Map<string, number>>();
   private readonly queues = new Map<string, Promise<void>>();
   /** Set on shutdown, when failures of work cut short by the closing pools are expected. */
   private closing = false;
@@ -66,16 +66,16 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
   ): Promise<JoinResult> {
     return this.serialize(channel, async () => {
       const { latest, oldest } = await this.store.bounds(channel);
-      const cursors = this.cursorsOf(socket);
-      const joined = cursors.has(channel);
-      let cursor = joined && since === undefined ? cursors.get(channel)! : latest;
+      const current = getCursor(socket, channel);
+      const joined = current !== undefined;
+      let cursor = joined && since === undefined ? current : latest;
       let reset = false;
       if (since !== undefined) {
         const retained = since >= latest || (oldest !== null && since + 1 >= oldest);
         if (since > latest || !retained) reset = true;
         else cursor = since;
       }
-      cursors.set(channel, cursor);
+      setCursor(socket, channel, cursor);
       if (!joined) await socket.join(channel);
       beforeReplay?.({ seq: latest, reset });
       if (cursor < latest) await this.catchUp(socket, channel, latest);
@@ -85,14 +85,9 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
 
   leave(socket: Socket, channel: string): Promise<void> {
     return this.serialize(channel, async () => {
-      this.cursors.get(socket)?.delete(channel);
+      deleteCursor(socket, channel);
       await socket.leave(channel);
     });
-  }
-
-  /** The channels (durable) this socket follows, with the last seq it was sent. */
-  channelsOf(socket: Socket): Map<string, number> {
-    return new Map(this.cursors.get(socket));
   }
 
   private onBusMessage(message: BusMessage): void {
@@ -120,7 +115,7 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
     const excluded: string[] = [];
     for (const id of room) {
       const socket = nsp.sockets.get(id);
-      const cursor = socket && this.cursors.get(socket)?.get(frame.channel);
+      const cursor = socket && getCursor(socket, frame.channel);
       if (!socket || cursor === undefined || cursor >= frame.seq) excluded.push(id);
       else if (cursor === frame.seq - 1) inSync.push(socket);
       else {
@@ -132,24 +127,24 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
       // One encoded frame for every socket that is in step (the common case: all of them).
       const target = excluded.length ? nsp.local.to(frame.channel).except(excluded) : nsp.local.to(frame.channel);
       target.emit('stream', frame);
-      for (const socket of inSync) this.cursors.get(socket)!.set(frame.channel, frame.seq);
+      for (const socket of inSync) setCursor(socket, frame.channel, frame.seq);
       this.metrics.emitted.inc({ namespace: 'user' }, inSync.length);
     }
     for (const socket of behind) {
       await this.catchUp(socket, frame.channel, frame.seq - 1);
-      if (this.cursors.get(socket)?.get(frame.channel) === frame.seq - 1) this.send(socket, frame);
+      if (getCursor(socket, frame.channel) === frame.seq - 1) this.send(socket, frame);
     }
   }
 
   /** Sends a socket every stored event of `channel` after its cursor, up to `upTo`. */
   private async catchUp(socket: Socket, channel: string, upTo: number): Promise<void> {
     for (;;) {
-      const cursor = this.cursors.get(socket)?.get(channel);
+      const cursor = getCursor(socket, channel);
       if (cursor === undefined || cursor >= upTo || socket.disconnected) return;
       const frames = await this.store.range(channel, cursor, upTo, REPLAY_BATCH);
       if (frames.length === 0) {
         // Purged by retention meanwhile: skip the hole rather than stall the channel.
-        this.cursors.get(socket)?.set(channel, upTo);
+        setCursor(socket, channel, upTo);
         return;
       }
       for (const frame of frames) this.send(socket, frameOf(frame));
@@ -159,7 +154,7 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
 
   private send(socket: Socket, frame: StreamFrame): void {
     socket.emit('stream', frame);
-    this.cursors.get(socket)?.set(frame.channel, frame.seq);
+    setCursor(socket, frame.channel, frame.seq);
     this.metrics.emitted.inc({ namespace: 'user' });
   }
 
@@ -178,15 +173,6 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
         }
       });
     }
-  }
-
-  private cursorsOf(socket: Socket): Map<string, number> {
-    let map = this.cursors.get(socket);
-    if (!map) {
-      map = new Map();
-      this.cursors.set(socket, map);
-    }
-    return map;
   }
 
   /** Runs `task` after every earlier task of the same channel on this instance. */

@@ -31,7 +31,7 @@ const view = (namespace: string, socket: AnySocket): ConnectionView => {
     auth: principal.kind === 'user' ? 'token' : principal.kind === 'api_key' ? 'api_key' : 'none',
     plan: isAuthenticated(principal) ? principal.plan : null,
     instance: socket.data.instance,
-    connected_at: socket.data.connectedAt,
+    connected_at: new Date(socket.data.connectedAt).toISOString(),
     address: socket.handshake.address,
     transport: typeof socket.handshake.query.transport === 'string' ? socket.handshake.query.transport : 'unknown',
     channels: [...socket.rooms].filter((room) => room !== socket.id && !room.startsWith('@')),

@@ -34,7 +34,14 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
   private publicNsp?: Namespace;
   private draining = false;
   private heartbeat?: NodeJS.Timeout;
-  private readonly expiryTimers = new WeakMap<Socket, NodeJS.Timeout>();
+  /**
+   * Token expiry of the token-authenticated sockets: what is due in each second, checked by one
+   * timer per instance (a timer per socket would cost more memory than the rest of its state).
+   */
+  private readonly expiryDue = new Map<number, Set<UserSocket>>();
+  /** The second each socket is due at: positive before the notice, negative after it. */
+  private readonly expiryOf = new WeakMap<Socket, number>();
+  private expiryTick?: NodeJS.Timeout;
 
   constructor(
     private readonly handshake: RealtimeHandshake,
@@ -81,12 +88,15 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
     await subscriber.subscribe(revocations, this.control.channel);
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
+    this.expiryTick = setInterval(() => this.checkExpiries(), 1000);
+    this.expiryTick.unref();
   }
 
   /** SIGTERM: refuse new sockets, ask the connected ones to reconnect elsewhere, close them. */
   async beforeApplicationShutdown(): Promise<void> {
     this.draining = true;
     clearInterval(this.heartbeat);
+    clearInterval(this.expiryTick);
     const releases: Promise<void>[] = [];
     for (const nsp of [this.userNsp, this.publicNsp]) {
       if (!nsp) continue;
@@ -108,10 +118,7 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
       socket.emit('connected', { user_id: null, channel: null, timestamp: Math.floor(Date.now() / 1000) });
       return;
     }
-    await socket.join([
-      rooms.user(principal.userId),
-      principal.kind === 'user' ? rooms.session(principal.sessionId) : rooms.apiKey(principal.apiKeyId),
-    ]);
+    await socket.join(rooms.user(principal.userId));
     if (principal.kind === 'user') this.scheduleExpiry(socket, principal);
     if (socket.data.generation !== undefined) await this.control.replace(principal.userId, socket.data.generation);
     const since = socket.handshake.auth?.since as number | undefined;
@@ -134,7 +141,7 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
 
   async onDisconnect(socket: Socket, namespace: 'user' | 'public'): Promise<void> {
     this.metrics.connections.dec({ namespace });
-    clearTimeout(this.expiryTimers.get(socket));
+    this.unscheduleExpiry(socket as UserSocket);
     const principal = (socket.data as SocketData | undefined)?.principal;
     if (principal && isAuthenticated(principal)) {
       await this.limits
@@ -151,10 +158,6 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
     if (!claims || claims.sub !== current.userId || !(await this.sessions.isActive(claims.sid, claims.sub))) {
       throw new DomainError('UNAUTHORIZED', 'Invalid or expired token');
     }
-    if (claims.sid !== current.sessionId) {
-      await socket.leave(rooms.session(current.sessionId));
-      await socket.join(rooms.session(claims.sid));
-    }
     const principal: TokenPrincipal = {
       ...current,
       sessionId: claims.sid,
@@ -166,24 +169,52 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
     return { expires_in: claims.exp - Math.floor(Date.now() / 1000) };
   }
 
-  /** One timer per socket: first the `auth_expiring` notice, then the close at expiry. */
+  /** First the `auth_expiring` notice, 60 s before expiry; then the close at expiry. */
   private scheduleExpiry(socket: UserSocket, principal: TokenPrincipal): void {
-    clearTimeout(this.expiryTimers.get(socket));
-    const secondsLeft = principal.tokenExpiresAt - Date.now() / 1000;
-    const notice = setTimeout(
-      () => {
-        if (socket.disconnected) return;
-        const expiresIn = Math.max(0, Math.round(principal.tokenExpiresAt - Date.now() / 1000));
-        socket.emit('auth_expiring', { expires_in: expiresIn });
-        const expiry = setTimeout(
-          () => this.close(socket, 'expired'),
-          Math.max(0, principal.tokenExpiresAt * 1000 - Date.now()),
-        );
-        this.expiryTimers.set(socket, expiry);
-      },
-      Math.max(0, secondsLeft - EXPIRY_NOTICE_S) * 1000,
-    );
-    this.expiryTimers.set(socket, notice);
+    this.unscheduleExpiry(socket);
+    const at = Math.max(Math.floor(Date.now() / 1000), principal.tokenExpiresAt - EXPIRY_NOTICE_S);
+    this.expiryOf.set(socket, at);
+    this.dueAt(at).add(socket);
+  }
+
+  private unscheduleExpiry(socket: UserSocket): void {
+    const marked = this.expiryOf.get(socket);
+    if (marked === undefined) return;
+    const at = Math.abs(marked);
+    const due = this.expiryDue.get(at);
+    due?.delete(socket);
+    if (due?.size === 0) this.expiryDue.delete(at);
+  }
+
+  private dueAt(second: number): Set<UserSocket> {
+    let due = this.expiryDue.get(second);
+    if (!due) {
+      due = new Set();
+      this.expiryDue.set(second, due);
+    }
+    return due;
+  }
+
+  private checkExpiries(): void {
+    const now = Math.floor(Date.now() / 1000);
+    for (const [second, sockets] of this.expiryDue) {
+      if (second > now) continue;
+      this.expiryDue.delete(second);
+      for (const socket of sockets) this.expiryReached(socket, now);
+    }
+  }
+
+  private expiryReached(socket: UserSocket, now: number): void {
+    const marked = this.expiryOf.get(socket);
+    const { principal } = socket.data;
+    if (marked === undefined || socket.disconnected || principal.kind !== 'user') return;
+    if (marked < 0 || principal.tokenExpiresAt <= now) {
+      this.close(socket, 'expired');
+      return;
+    }
+    socket.emit('auth_expiring', { expires_in: principal.tokenExpiresAt - now });
+    this.expiryOf.set(socket, -principal.tokenExpiresAt);
+    this.dueAt(principal.tokenExpiresAt).add(socket);
   }
 
   private close(socket: Socket, reason: string, detail?: string): void {
@@ -192,9 +223,16 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
     socket.disconnect(true);
   }
 
+  /** The sockets that authenticated with the revoked session or key (found among the user's). */
   private onRevoked(message: CredentialRevoked): void {
-    const room = message.kind === 'session' ? rooms.session(message.sessionId) : rooms.apiKey(message.apiKeyId);
-    for (const socket of this.localMembers(room)) this.close(socket, 'revoked', message.reason);
+    for (const socket of this.localMembers(rooms.user(message.userId))) {
+      const { principal } = socket.data;
+      const used =
+        message.kind === 'session'
+          ? principal.kind === 'user' && principal.sessionId === message.sessionId
+          : principal.kind === 'api_key' && principal.apiKeyId === message.apiKeyId;
+      if (used) this.close(socket, 'revoked', message.reason);
+    }
   }
 
   private applyControl(message: ControlMessage): void {

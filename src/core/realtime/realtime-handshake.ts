@@ -35,6 +35,23 @@ function bearerOf(header: unknown): string | undefined {
   return typeof header === 'string' && /^Bearer\s+\S+$/i.test(header) ? header.split(/\s+/)[1] : undefined;
 }
 
+/**
+ * Once checked, credentials leave the socket: they are not kept in memory for its lifetime, and
+ * other instances reading it (fetchSockets over Redis) never see them.
+ */
+function scrubCredentials(socket: Socket): void {
+  const { auth, query, headers } = socket.handshake as {
+    auth?: Record<string, unknown>;
+    query?: Record<string, unknown>;
+    headers: Record<string, unknown>;
+  };
+  // A fresh object rather than `delete`, which would leave a slower, larger dictionary behind.
+  (socket.handshake as { auth: Record<string, unknown> }).auth = auth?.since === undefined ? {} : { since: auth.since };
+  if (query && 'token' in query) delete query.token;
+  if ('authorization' in headers) delete headers.authorization;
+  if ('cookie' in headers) delete headers.cookie;
+}
+
 @Injectable()
 export class RealtimeHandshake {
   private readonly logger = new Logger(RealtimeHandshake.name);
@@ -57,7 +74,8 @@ export class RealtimeHandshake {
       if (!isAuthenticated(principal) && !this.config.env.CHANNEL_ID_AUTH) {
         throw new HandshakeRefusal('UNAUTHORIZED', 'credentials are required');
       }
-      const data: SocketData = { principal, connectedAt: new Date().toISOString(), instance: this.instance };
+      scrubCredentials(socket);
+      const data: SocketData = { principal, connectedAt: Date.now(), instance: this.instance };
       if (isAuthenticated(principal)) data.generation = await this.admit(socket, principal.userId, principal.plan);
       socket.data = data;
     });
@@ -69,7 +87,7 @@ export class RealtimeHandshake {
       this.checkOpen(socket, isDraining());
       socket.data = {
         principal: { kind: 'anonymous' },
-        connectedAt: new Date().toISOString(),
+        connectedAt: Date.now(),
         instance: this.instance,
       };
       return Promise.resolve();

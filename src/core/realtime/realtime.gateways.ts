@@ -1,6 +1,7 @@
 // The realtime core's own gateways: connection life on /user and /public, joining and leaving
-// channels (contract section 3, seed 004), and `refresh` of a socket's token.
-import { Logger } from '@nestjs/common';
+// channels (contract section 3, seed 004), and `refresh` of a socket's token. Every gateway costs
+// memory on every socket, so the core keeps to one per namespace.
+import { Logger, UseFilters, UseInterceptors, UsePipes } from '@nestjs/common';
 import {
   Ack,
   ConnectedSocket,
@@ -26,7 +27,8 @@ import {
   USER_NAMESPACE,
 } from './realtime.types.js';
 import type { RequestResult } from './ws-envelope.js';
-import { UserGateway } from './ws-requests.js';
+import { WsEnvelopeInterceptor, WsExceptionFilter } from './ws-requests.js';
+import { createValidationPipe } from '../errors/validation.js';
 
 type ChannelAck =
   | { ok: true; channel: string; seq: number; reset?: boolean }
@@ -59,6 +61,13 @@ function reply(socket: Socket, ack: AckFn, request: string, response: ChannelAck
 
 function failure(code: 'SUBSCRIPTION_FAILED' | 'VALIDATION_FAILED', message: string, channel?: string): ChannelAck {
   return { ok: false, ...(channel ? { channel } : {}), error: { code, message } };
+}
+
+export class RefreshRequestDto {
+  @MaxLength(4096)
+  @IsString()
+  @IsDefined({ message: '$property is required' })
+  access_token: string;
 }
 
 @WebSocketGateway({ namespace: USER_NAMESPACE })
@@ -111,6 +120,18 @@ export class UserChannelsGateway implements OnGatewayInit, OnGatewayConnection, 
     if (typeof request === 'string') return reply(socket, ack, 'leave', failure('VALIDATION_FAILED', request));
     await this.delivery.leave(socket, request.channel);
     reply(socket, ack, 'leave', { ok: true, channel: request.channel, seq: 0 });
+  }
+
+  /** `refresh {access_token}`: swap the token of a live socket before it expires. */
+  @SubscribeMessage('refresh')
+  @UseFilters(WsExceptionFilter)
+  @UseInterceptors(WsEnvelopeInterceptor)
+  @UsePipes(createValidationPipe())
+  async refresh(
+    @ConnectedSocket() socket: UserSocket,
+    @MessageBody() body: RefreshRequestDto,
+  ): Promise<RequestResult<{ expires_in: number }>> {
+    return { message: 'token refreshed', data: await this.connections.refresh(socket, body.access_token) };
   }
 
   /** Why `socket` may not join `channel`, or undefined when it may. */
@@ -171,26 +192,5 @@ export class PublicChannelsGateway implements OnGatewayInit, OnGatewayConnection
     if (typeof request === 'string') return reply(socket, ack, 'leave', failure('VALIDATION_FAILED', request));
     await socket.leave(request.channel);
     reply(socket, ack, 'leave', { ok: true, channel: request.channel, seq: 0 });
-  }
-}
-
-export class RefreshRequestDto {
-  @MaxLength(4096)
-  @IsString()
-  @IsDefined({ message: '$property is required' })
-  access_token: string;
-}
-
-/** `refresh {access_token}`: swap the token of a live socket before it expires. */
-@UserGateway()
-export class SessionGateway {
-  constructor(private readonly connections: RealtimeConnections) {}
-
-  @SubscribeMessage('refresh')
-  async refresh(
-    @ConnectedSocket() socket: UserSocket,
-    @MessageBody() body: RefreshRequestDto,
-  ): Promise<RequestResult<{ expires_in: number }>> {
-    return { message: 'token refreshed', data: await this.connections.refresh(socket, body.access_token) };
   }
 }

@@ -9,7 +9,7 @@ import { RealtimeHandshake } from './realtime-handshake.js';
 import { RequestGate } from './request-gate.js';
 import { RealtimeDirectory } from './realtime-directory.js';
 import { RealtimeLimits } from './realtime-limits.service.js';
-import { PublicChannelsGateway, SessionGateway, UserChannelsGateway } from './realtime.gateways.js';
+import { PublicChannelsGateway, UserChannelsGateway } from './realtime.gateways.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 import { RealtimePublisher } from './realtime.publisher.js';
 
@@ -47,7 +47,6 @@ export class RealtimeCoreModule {}
     RealtimeConnections,
     UserChannelsGateway,
     PublicChannelsGateway,
-    SessionGateway,
   ],
 })
 export class RealtimeGatewaysModule {}

@@ -51,20 +51,19 @@ export type AuthenticatedPrincipal = Exclude<Principal, { kind: 'anonymous' }>;
 /** Data kept on each socket (`socket.data`); plain values only, since other instances read it. */
 export interface SocketData {
   principal: Principal;
-  connectedAt: string;
+  /** Unix milliseconds (a number is lighter than a string on every socket). */
+  connectedAt: number;
   instance: string;
   /** Order of connection among the user's sockets (SINGLE_SOCKET_PER_USER keeps the newest). */
   generation?: number;
 }
 
 /**
- * Internal rooms used to reach sockets by user, session or API key. They start with '@', which no
- * channel id can, so a client can never join one.
+ * The internal room of a user's authenticated sockets (to reach them by user, session or key). It
+ * starts with '@', which no channel id can, so a client can never join it.
  */
 export const rooms = {
   user: (userId: string) => `@user:${userId}`,
-  session: (sessionId: string) => `@session:${sessionId}`,
-  apiKey: (apiKeyId: string) => `@api-key:${apiKeyId}`,
 };
 
 export function isAuthenticated(principal: Principal): principal is AuthenticatedPrincipal {

@@ -1,7 +1,8 @@
 // The gate every incoming socket message passes before its handler: rate limits (per user in
 // Redis; per socket for receive-only sockets), malformed frames, unknown request types, requests
 // from receive-only sockets, and payloads that are not objects. A refused message gets its error
-// envelope and never reaches a handler.
+// envelope and never reaches a handler. Handled events are checked by the socket.io adapter just
+// before it calls the handler; everything else by one catch-all listener.
 import { Injectable, Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { AppConfig } from '../config/app-config.js';
@@ -37,18 +38,35 @@ export class RequestGate {
     private readonly metrics: RealtimeMetrics,
   ) {}
 
+  /** Answers what no handler takes (unknown request types, malformed frames) on this socket. */
   install(socket: Socket): void {
-    socket.use((packet, next) => void this.check(socket, packet, next));
-    socket.on(MALFORMED_EVENT, () => undefined); // a listener, so the gate (not "unknown") answers it
+    socket.onAny(this.unhandled);
   }
 
-  private async check(socket: Socket, [event, ...args]: unknown[], next: () => void): Promise<void> {
-    const name = String(event).slice(0, 64);
+  /**
+   * Checks an event that has a handler; true when the handler may run. A refusal has been
+   * answered already.
+   */
+  admit(socket: Socket, event: string, args: unknown[]): Promise<boolean> {
+    return this.check(socket, event, args, true);
+  }
+
+  /** Shared by every socket (`this` is the socket), so it costs no memory per socket. */
+  private readonly unhandled = ((gate: RequestGate) =>
+    function (this: Socket, event: unknown, ...args: unknown[]): void {
+      const name = String(event);
+      if (name !== MALFORMED_EVENT && this.listeners(name).length > 0) return;
+      void gate.check(this, name, args, false);
+    })(this);
+
+  private async check(socket: Socket, event: string, args: unknown[], handled: boolean): Promise<boolean> {
+    const name = event.slice(0, 64);
     const ack = typeof args.at(-1) === 'function' ? args.at(-1) : undefined;
     const data = ack ? args.slice(0, -1) : args;
     const refuse = (code: ErrorCode, message: string, extra: Record<string, unknown> = {}) => {
       this.metrics.refused.inc({ code });
       answer(socket, ack, name, errorEnvelope(code, message, extra));
+      return false;
     };
     try {
       const { principal } = socket.data as SocketData;
@@ -66,16 +84,16 @@ export class RequestGate {
         });
       }
       if (name === MALFORMED_EVENT) return refuse('INVALID_REQUEST', 'invalid request format');
-      if (socket.listeners(name).length === 0) return refuse('INVALID_REQUEST', `unknown request type: ${name}`);
+      if (!handled) return refuse('INVALID_REQUEST', `unknown request type: ${name}`);
       if (!CHANNEL_EVENTS.has(name)) {
         if (!isAuthenticated(principal)) return refuse('UNAUTHORIZED', 'unauthorized');
         const malformed = data.length > 1 || (data.length === 1 && data[0] !== undefined && !isPlainObject(data[0]));
         if (malformed) return refuse('INVALID_REQUEST', 'invalid request format: data must be an object');
       }
-      next();
+      return true;
     } catch (error) {
       this.logger.error({ err: error, request_type: name }, 'request gate failed');
-      refuse('SERVICE_UNAVAILABLE', 'service temporarily unavailable, retry');
+      return refuse('SERVICE_UNAVAILABLE', 'service temporarily unavailable, retry');
     }
   }
 

@@ -1,0 +1,443 @@
+// Realtime benchmark: the service (publish → outbox → Redis bus → socket) against a bare
+// socket.io server with the Redis adapter, in one run, on the same machine, PostgreSQL and Redis.
+//
+//   CASHIER_DIST=.bench-dist node bench/realtime/run.mjs
+//
+// 1. publish→receipt latency, 1 subscriber       (one event at a time; bare: room broadcast)
+//    + the outbox transaction alone, with pg directly, as context
+// 2. publish→receipt latency, 1,000 subscribers  (every socket must receive before the next)
+//    (in 1 and 2 cashier and bare take turns in blocks, so background load hits both alike)
+// 3. heap per idle authenticated socket at 5,000  (server heap after forced GC, before/after)
+//
+// Prints a markdown table and writes bench/results/realtime-<timestamp>.json and
+// realtime-latest.json. Exits 0 when it measured (a missed target is a result, not an error),
+// non-zero when it could not. See bench/README.md.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createBareEmitter, startBareServer } from '../support/bare.mjs';
+import { createPublisher, createUser, startCashier } from '../support/cashier.mjs';
+import { benchConfigDir, createDatabase, deleteRedisKeys, dropDatabase } from '../support/infra.mjs';
+import { measureRawOutboxWrite } from '../support/outbox-sql.mjs';
+import { contextRow, markdownTable, targetRow, writeResults } from '../support/report.mjs';
+import { closeAll, openMany, openSocket, request } from '../support/sockets.mjs';
+import { msSince, summarize } from '../support/stats.mjs';
+import { mapLimit, sleep, withTimeout } from '../support/wait.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const PARAMS = {
+  oneSubscriber: { rounds: 2000, warmup: 200 },
+  fanOut: { subscribers: 1000, rounds: 300, warmup: 30 },
+  idle: { users: 50, socketsPerUser: 100 },
+  /** Padding that brings the event payload to about 256 bytes of JSON. */
+  paddingChars: 200,
+};
+const ADMIN_DATABASE_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Client ends of 5,000 sockets live in this process; the servers hold the other ends. */
+const MIN_OPEN_FILES = 6000;
+const ROUND_TIMEOUT_MS = 10_000;
+/** Cashier and bare take turns in this many blocks of rounds (see compareLatency). */
+const LATENCY_BLOCKS = 10;
+/** Quiet time before reading a heap, so just-opened sockets have settled. */
+const SETTLE_MS = 1000;
+/** After closing 5,000 sockets: the server has their disconnects to process first. */
+const CLOSE_SETTLE_MS = 3000;
+const PASSWORD = 'bench-password-1234';
+
+const started = process.hrtime.bigint();
+const log = (line) => process.stderr.write(`[bench +${(msSince(started) / 1000).toFixed(1)}s] ${line}\n`);
+
+// --- clean-up: everything the run creates registers its undo here, undone in reverse order ---
+
+const undo = [];
+const onCleanup = (what, fn) => undo.push({ what, fn });
+
+async function cleanUp() {
+  let ok = true;
+  while (undo.length > 0) {
+    const { what, fn } = undo.pop();
+    try {
+      await fn();
+    } catch (error) {
+      ok = false;
+      log(`clean-up failed: ${what}: ${error.message}`);
+    }
+  }
+  return ok;
+}
+
+// --- set-up ---
+
+/** Linux only (/proc); elsewhere a low limit shows up as failed connects instead. */
+function checkOpenFileLimit() {
+  if (!existsSync('/proc/self/limits')) return;
+  const soft = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+  if (soft && soft !== 'unlimited' && Number(soft) < MIN_OPEN_FILES) {
+    throw new Error(`open file limit is ${soft}; 5,000 sockets need ${MIN_OPEN_FILES}: run \`ulimit -n 20000\` first`);
+  }
+}
+
+function distDir() {
+  const dist = resolve(ROOT, process.env.CASHIER_DIST ?? 'dist');
+  if (!existsSync(join(dist, 'src/main.js'))) {
+    throw new Error(`${dist}/src/main.js not found: build first, or set CASHIER_DIST to the compiled tree`);
+  }
+  return dist;
+}
+
+/** The run's own database, Redis prefix, secret and configuration. */
+async function prepareRun() {
+  const dist = distDir();
+  const id = randomBytes(4).toString('hex');
+  const database = `cashier_bench_${id}`;
+  const databaseUrl = await createDatabase(ADMIN_DATABASE_URL, database);
+  onCleanup(`drop database ${database}`, () => dropDatabase(ADMIN_DATABASE_URL, database));
+  const redisPrefix = `bench-${id}`;
+  onCleanup(`delete Redis keys ${redisPrefix}:*`, async () =>
+    log(`deleted ${await deleteRedisKeys(REDIS_URL, redisPrefix)} Redis keys`),
+  );
+  const config = await benchConfigDir(join(ROOT, 'config'));
+  onCleanup('remove temp config dir', config.remove);
+  return {
+    root: ROOT,
+    dist,
+    databaseUrl,
+    redisUrl: REDIS_URL,
+    redisPrefix,
+    jwtSecret: randomBytes(32).toString('hex'),
+    configDir: config.dir,
+  };
+}
+
+/** Signs up and logs in `count` users, a few at a time (argon2 hashing is deliberately slow). */
+function createUsers(url, prefix, count) {
+  const emails = Array.from({ length: count }, (_, i) => `${prefix}.${i}@bench.example.com`);
+  return mapLimit(emails, 4, (email) => createUser(url, email, PASSWORD));
+}
+
+// --- measurements ---
+
+const PADDING = 'x'.repeat(PARAMS.paddingChars);
+
+/** The payload of event `id`: its publish time on this process's clock, and padding. */
+const payloadOf = (id, stamp) => ({ id, t: stamp.toString(), pad: PADDING });
+
+/**
+ * One publish→receipt path: `publish(payload)` and the sockets that must all receive it. Events
+ * go one at a time, each only after every socket received the previous one, so this measures
+ * latency, not throughput. Latency is taken per (event, socket) at receipt, against the stamp in
+ * the payload (publisher and clients share this process's clock).
+ */
+function latencyPath(sockets, publish) {
+  const latencies = [];
+  const publishCalls = [];
+  let round;
+  let nextId = 0;
+  let unexpected = 0;
+  const onFrame = (frame) => {
+    const now = process.hrtime.bigint();
+    if (frame?.payload?.id !== round?.id) {
+      unexpected += 1;
+      return;
+    }
+    round.samples?.push(Number(now - BigInt(frame.payload.t)) / 1e6);
+    if (--round.pending === 0) round.done();
+  };
+  for (const socket of sockets) socket.on('stream', onFrame);
+
+  async function once(measured) {
+    const id = nextId++;
+    const received = new Promise((done) => {
+      round = { id, pending: sockets.length, samples: measured ? latencies : undefined, done };
+    });
+    const stamp = process.hrtime.bigint();
+    const published = Promise.resolve(publish(payloadOf(id, stamp))).then(() => {
+      if (measured) publishCalls.push(msSince(stamp));
+    });
+    const what = `event ${id} reaching ${sockets.length} sockets`;
+    await withTimeout(Promise.all([published, received]), ROUND_TIMEOUT_MS, what);
+  }
+
+  return {
+    async rounds(count, measured) {
+      for (let i = 0; i < count; i++) await once(measured);
+    },
+    result() {
+      for (const socket of sockets) socket.off('stream', onFrame);
+      return { latency: summarize(latencies), publishCall: summarize(publishCalls), unexpectedFrames: unexpected };
+    },
+  };
+}
+
+/**
+ * Warms both paths up, then measures them in alternating blocks (ABBA...), so that load from
+ * anything else on the machine, which changes over time, falls on both alike.
+ */
+async function compareLatency(cashier, bare, { rounds, warmup }) {
+  await cashier.rounds(warmup, false);
+  await bare.rounds(warmup, false);
+  for (let block = 0; block < LATENCY_BLOCKS; block++) {
+    const order = block % 2 === 0 ? [cashier, bare] : [bare, cashier];
+    for (const path of order) await path.rounds(rounds / LATENCY_BLOCKS, true);
+  }
+  return { cashier: cashier.result(), bare: bare.result() };
+}
+
+/** A frame as the service sends it, for the bare publisher. */
+function bareFramer(room) {
+  let seq = 0;
+  return (payload) => ({ event: 'bench', channel: room, seq: ++seq, timestamp: new Date().toISOString(), payload });
+}
+
+/** A room name shaped like a user channel id (32 hex), so frames have the same size. */
+const bareRoom = () => randomBytes(16).toString('hex');
+
+/** A socket on the bare server that joined `rooms`. */
+async function bareMember(url, rooms) {
+  const socket = await openSocket(url);
+  await request(socket, 'join', rooms).catch((error) => {
+    socket.close();
+    throw error;
+  });
+  return socket;
+}
+
+/** The bare path to `sockets`: frames shaped like the service's, published through Redis. */
+function barePath(env, room, sockets) {
+  const frame = bareFramer(room);
+  return latencyPath(sockets, (payload) => env.emitter.publish(room, frame(payload)));
+}
+
+const cashierPath = (env, channel, sockets) =>
+  latencyPath(sockets, (payload) => env.publisher.publish(channel, 'bench', payload));
+
+async function oneSubscriber(env) {
+  const params = PARAMS.oneSubscriber;
+  const { user } = env;
+  log(`1 subscriber: ${params.rounds} events after ${params.warmup} warm-up, cashier and bare alternating`);
+  const sockets = [];
+  try {
+    sockets.push(await openSocket(env.cashier.url, { auth: { token: user.token }, readyEvent: 'connected' }));
+    const room = bareRoom();
+    sockets.push(await bareMember(env.bare.url, [room]));
+    const paths = [cashierPath(env, user.channel, [sockets[0]]), barePath(env, room, [sockets[1]])];
+    const { cashier, bare } = await compareLatency(...paths, params);
+
+    log('1 subscriber: the outbox transaction alone, with pg');
+    const rawOutbox = await measureRawOutboxWrite(env.run.databaseUrl, bareRoom(), payloadOf, params);
+    return { cashier, bare, rawOutbox };
+  } finally {
+    closeAll(sockets);
+  }
+}
+
+async function fanOut(env) {
+  const { subscribers: n, ...params } = PARAMS.fanOut;
+  const { channel } = env.user;
+  const room = bareRoom();
+  log(`${n} subscribers: opening ${n} receive-only sockets on the user's channel, and ${n} bare`);
+  const receivers = await openMany(
+    env.cashier.url,
+    n,
+    () => ({ readyEvent: 'connected' }),
+    (socket) => request(socket, 'channel', channel),
+  );
+  try {
+    const members = await openMany(
+      env.bare.url,
+      n,
+      () => ({}),
+      (socket) => request(socket, 'join', [room]),
+    );
+    try {
+      log(`${n} subscribers: ${params.rounds} events after ${params.warmup} warm-up, cashier and bare alternating`);
+      const paths = [cashierPath(env, channel, receivers.sockets), barePath(env, room, members.sockets)];
+      return await compareLatency(...paths, params);
+    } finally {
+      closeAll(members.sockets);
+    }
+  } finally {
+    closeAll(receivers.sockets);
+  }
+}
+
+/**
+ * Heap growth of `server` while the sockets `open()` connects stay idle, and what is still
+ * retained once they closed again (a leak shows there).
+ */
+async function idleHeap(server, open) {
+  await sleep(SETTLE_MS);
+  const before = await server.heap();
+  const { sockets, seconds } = await open();
+  let after;
+  try {
+    await sleep(SETTLE_MS);
+    after = await server.heap();
+  } finally {
+    closeAll(sockets);
+  }
+  await sleep(CLOSE_SETTLE_MS);
+  const closed = await server.heap();
+  const n = sockets.length;
+  return {
+    sockets: n,
+    before,
+    after,
+    closed,
+    heapPerSocket: (after.heapUsed - before.heapUsed) / n,
+    retainedPerClosedSocket: (closed.heapUsed - before.heapUsed) / n,
+    connectSeconds: seconds,
+    connectsPerSecond: n / seconds,
+  };
+}
+
+async function idleSockets(env) {
+  const { users, socketsPerUser } = PARAMS.idle;
+  const total = users * socketsPerUser;
+  const tokens = env.idleUsers.map((u) => u.token);
+  log(`${total} idle sockets: cashier, ${socketsPerUser} per user token`);
+  const cashier = await idleHeap(env.cashier.proc, () =>
+    openMany(env.cashier.url, total, (i) => ({ auth: { token: tokens[i % users] }, readyEvent: 'connected' })),
+  );
+
+  // Like the service's user channel (shared by a user's sockets) and settings (shared by all).
+  log(`${total} idle sockets: bare socket.io, 2 rooms each`);
+  const rooms = Array.from({ length: users }, bareRoom);
+  const bare = await idleHeap(env.bare.proc, () =>
+    openMany(
+      env.bare.url,
+      total,
+      () => ({}),
+      (socket, i) => request(socket, 'join', [rooms[i % users], 'settings']),
+    ),
+  );
+  return { cashier, bare };
+}
+
+// --- the run ---
+
+/** Frames nobody waited for mean a duplicate or a stray delivery: worth a look, not a failure. */
+function warnOfUnexpectedFrames(m) {
+  for (const [scenario, sides] of [
+    ['1 subscriber', m.oneSubscriber],
+    ['fan-out', m.fanOut],
+  ]) {
+    for (const side of ['cashier', 'bare']) {
+      const count = sides[side].unexpectedFrames;
+      if (count > 0) log(`warning: ${scenario}, ${side}: ${count} frames that were not the awaited event`);
+    }
+  }
+}
+
+function tableRows(m) {
+  const one = m.oneSubscriber;
+  const fan = m.fanOut;
+  const idle = m.idleSockets;
+  return [
+    contextRow('1 subscriber: latency p50', 'ms', one.cashier.latency.p50, one.bare.latency.p50),
+    contextRow('1 subscriber: latency p90', 'ms', one.cashier.latency.p90, one.bare.latency.p90),
+    targetRow('1 subscriber: latency p99', 'ms', one.cashier.latency.p99, one.bare.latency.p99, 2),
+    contextRow('1 subscriber: latency max', 'ms', one.cashier.latency.max, one.bare.latency.max),
+    contextRow('outbox write p50: publishNow() vs raw pg txn', 'ms', one.cashier.publishCall.p50, one.rawOutbox.p50),
+    contextRow('outbox write p99: publishNow() vs raw pg txn', 'ms', one.cashier.publishCall.p99, one.rawOutbox.p99),
+    contextRow('1,000 subscribers: latency p50', 'ms', fan.cashier.latency.p50, fan.bare.latency.p50),
+    targetRow('1,000 subscribers: latency p99', 'ms', fan.cashier.latency.p99, fan.bare.latency.p99, 2),
+    contextRow('1,000 subscribers: latency max', 'ms', fan.cashier.latency.max, fan.bare.latency.max),
+    targetRow('5,000 idle sockets: heap per socket', 'bytes', idle.cashier.heapPerSocket, idle.bare.heapPerSocket, 1.2),
+    contextRow(
+      '5,000 idle sockets: heap retained per socket after close',
+      'bytes',
+      idle.cashier.retainedPerClosedSocket,
+      idle.bare.retainedPerClosedSocket,
+    ),
+    contextRow(
+      '5,000 idle sockets: connect rate',
+      'sockets/s',
+      idle.cashier.connectsPerSecond,
+      idle.bare.connectsPerSecond,
+    ),
+  ];
+}
+
+async function main() {
+  const startedAt = new Date().toISOString();
+  checkOpenFileLimit();
+  const run = await prepareRun();
+  log(`run ${run.redisPrefix}: dist ${run.dist}`);
+
+  const cashier = await startCashier(run, { log });
+  onCleanup('stop cashier', () => cashier.proc.stop());
+  cashier.proc.died.catch(abort);
+  const bare = await startBareServer(run, { log });
+  onCleanup('stop bare server', () => bare.proc.stop());
+  bare.proc.died.catch(abort);
+  const publisher = await createPublisher(run);
+  onCleanup('close publisher', publisher.close);
+  const emitter = createBareEmitter(run);
+  onCleanup('close bare emitter', emitter.close);
+
+  log(`creating ${1 + PARAMS.idle.users} users`);
+  const [user, ...idleUsers] = await createUsers(cashier.url, run.redisPrefix, 1 + PARAMS.idle.users);
+  const env = { run, cashier, bare, publisher, emitter, user, idleUsers };
+
+  const loadAtStart = loadavg()[0];
+  const measurements = {
+    oneSubscriber: await oneSubscriber(env),
+    fanOut: await fanOut(env),
+    idleSockets: await idleSockets(env),
+  };
+  warnOfUnexpectedFrames(measurements);
+  const rows = tableRows(measurements);
+  const load = { start: loadAtStart, end: loadavg()[0] };
+  const results = {
+    run: {
+      started_at: startedAt,
+      seconds: msSince(started) / 1000,
+      dist: run.dist,
+      node: process.version,
+      cpus: cpus().length,
+      load_average_1m: load,
+    },
+    params: PARAMS,
+    cashier_log_warnings: cashier.warnings,
+    measurements,
+    rows,
+  };
+  process.stdout.write(`${markdownTable(rows)}\n\n`);
+  // Both sides share the machine with whatever else runs; a busy one widens tails on both.
+  process.stdout.write(
+    `${cpus().length} CPUs, 1-minute load average ${load.start.toFixed(2)} at the start of the measurements, ${load.end.toFixed(2)} at the end\n`,
+  );
+  const path = await writeResults(join(ROOT, 'bench/results'), results);
+  log(`results: ${path}`);
+}
+
+// --- ending: success, a failure anywhere, or Ctrl-C all end through the same clean-up ---
+
+/**
+ * Rejected through abort() by Ctrl-C, by a server process that died, or by a failure outside the
+ * awaited flow (a rejection nobody handles would otherwise kill the process before its clean-up).
+ * After the first, later ones are ignored: they come from the abandoned flow tripping over
+ * connections the clean-up closed.
+ */
+let abort;
+const stopped = new Promise((_, reject) => {
+  abort = reject;
+});
+process.once('SIGINT', () => abort(Object.assign(new Error('interrupted'), { exitCode: 130 })));
+process.on('unhandledRejection', abort);
+process.on('uncaughtException', abort);
+
+let exitCode = 0;
+try {
+  await Promise.race([main(), stopped]);
+} catch (error) {
+  exitCode = error?.exitCode ?? 1;
+  log(exitCode === 130 ? 'interrupted: cleaning up' : `failed: ${error?.stack ?? error}`);
+}
+if (!(await cleanUp()) && exitCode === 0) exitCode = 1;
+log(`done in ${(msSince(started) / 1000).toFixed(1)} s`);
+process.exit(exitCode);

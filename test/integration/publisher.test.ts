@@ -6,6 +6,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OutboxStore } from '../../src/core/realtime/outbox.store.js';
 import { RealtimeBus, type BusMessage } from '../../src/core/realtime/realtime-bus.js';
 import { RealtimePublisher } from '../../src/core/realtime/realtime.publisher.js';
 import { withDb } from '../helpers/db.js';
@@ -119,5 +120,37 @@ describe('RealtimePublisher', () => {
       1, 2,
     ]);
     expect(await storedSeqs(channel)).toEqual([]);
+  });
+
+  it('purges events past the retention and finds those never emitted', async () => {
+    const store = app.get(OutboxStore);
+    const channel = channelName();
+    for (let i = 0; i < 3; i += 1) await publisher.publishNow(channel, 'kept-or-not', { i });
+    const unmarked = () =>
+      withDb(async (client) => {
+        const { rows } = await client.query(
+          `SELECT count(*)::int AS n FROM outbox_events WHERE channel = $1 AND emitted_at IS NULL`,
+          [channel],
+        );
+        return rows[0].n as number;
+      });
+    await expect.poll(unmarked, { timeout: 2000 }).toBe(0);
+    await withDb(async (client) => {
+      await client.query(
+        `UPDATE outbox_events SET created_at = now() - interval '8 days' WHERE channel = $1 AND seq <= 2`,
+        [channel],
+      );
+      await client.query(`UPDATE outbox_events SET emitted_at = NULL WHERE channel = $1 AND seq = 3`, [channel]);
+      await client.query(
+        `UPDATE outbox_events SET created_at = now() - interval '10 seconds' WHERE channel = $1 AND seq = 3`,
+        [channel],
+      );
+    });
+    const pending = await store.unemitted(3000, 1000);
+    expect(pending.filter((f) => f.channel === channel).map((f) => f.seq)).toEqual([3]);
+    expect(await store.purgeOlderThan(7)).toBeGreaterThanOrEqual(2);
+    expect(await storedSeqs(channel)).toEqual([3]);
+    // The sequence goes on after a purge; a since older than what is left asks for a reset.
+    expect(await store.bounds(channel)).toEqual({ latest: 3, oldest: 3 });
   });
 });

@@ -30,9 +30,11 @@ import type { RequestResult } from './ws-envelope.js';
 import { WsEnvelopeInterceptor, WsExceptionFilter } from './ws-requests.js';
 import { createValidationPipe } from '../errors/validation.js';
 
+type FailureCode = 'SUBSCRIPTION_FAILED' | 'VALIDATION_FAILED' | 'INTERNAL';
+
 type ChannelAck =
   | { ok: true; channel: string; seq: number; reset?: boolean }
-  | { ok: false; channel?: string; error: { code: 'SUBSCRIPTION_FAILED' | 'VALIDATION_FAILED'; message: string } };
+  | { ok: false; channel?: string; error: { code: FailureCode; message: string } };
 
 type AckFn = ((response: unknown) => void) | undefined;
 
@@ -59,7 +61,7 @@ function reply(socket: Socket, ack: AckFn, request: string, response: ChannelAck
   else if (!response.ok) socket.emit('response', { ...response, request_type: request });
 }
 
-function failure(code: 'SUBSCRIPTION_FAILED' | 'VALIDATION_FAILED', message: string, channel?: string): ChannelAck {
+function failure(code: FailureCode, message: string, channel?: string): ChannelAck {
   return { ok: false, ...(channel ? { channel } : {}), error: { code, message } };
 }
 
@@ -108,10 +110,15 @@ export class UserChannelsGateway implements OnGatewayInit, OnGatewayConnection, 
       const code = request === 'unknown channel' ? 'SUBSCRIPTION_FAILED' : 'VALIDATION_FAILED';
       return reply(socket, ack, 'channel', failure(code, request));
     }
-    const refusal = await this.refuse(socket, request.channel);
-    if (refusal) return reply(socket, ack, 'channel', failure('SUBSCRIPTION_FAILED', refusal, request.channel));
-    const { seq, reset } = await this.delivery.join(socket, request.channel, request.since);
-    reply(socket, ack, 'channel', { ok: true, channel: request.channel, seq, ...(reset ? { reset } : {}) });
+    try {
+      const refusal = await this.refuse(socket, request.channel);
+      if (refusal) return reply(socket, ack, 'channel', failure('SUBSCRIPTION_FAILED', refusal, request.channel));
+      const { seq, reset } = await this.delivery.join(socket, request.channel, request.since);
+      reply(socket, ack, 'channel', { ok: true, channel: request.channel, seq, ...(reset ? { reset } : {}) });
+    } catch (error) {
+      this.logger.error({ err: error, channel: request.channel }, 'joining a channel failed');
+      reply(socket, ack, 'channel', failure('INTERNAL', 'internal error', request.channel));
+    }
   }
 
   @SubscribeMessage('leave')

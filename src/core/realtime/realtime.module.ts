@@ -13,28 +13,19 @@ import { PublicChannelsGateway, UserChannelsGateway } from './realtime.gateways.
 import { RealtimeMetrics } from './realtime.metrics.js';
 import { RealtimePublisher } from './realtime.publisher.js';
 
-/** Publishing (every process): the outbox, the bus, the directory modules fill in. */
+const PUBLISHING = [
+  OutboxStore,
+  RealtimeBus,
+  RealtimePublisher,
+  RealtimeMetrics,
+  RealtimeDirectory,
+  RealtimeLimits,
+  RealtimeControl,
+];
+
+/** Publishing and socket control (every process): the outbox, the bus, what modules fill in. */
 @Global()
-@Module({
-  providers: [
-    OutboxStore,
-    RealtimeBus,
-    RealtimePublisher,
-    RealtimeMetrics,
-    RealtimeDirectory,
-    RealtimeLimits,
-    RealtimeControl,
-  ],
-  exports: [
-    OutboxStore,
-    RealtimeBus,
-    RealtimePublisher,
-    RealtimeMetrics,
-    RealtimeDirectory,
-    RealtimeLimits,
-    RealtimeControl,
-  ],
-})
+@Module({ providers: PUBLISHING, exports: PUBLISHING })
 export class RealtimeCoreModule {}
 
 /** The socket.io side (API processes): gateways, per-socket delivery, connection life, admin. */

@@ -31,3 +31,21 @@ describe('parseChannelRequest', () => {
     expect(parseChannelRequest(body)).toBe(message);
   });
 });
+
+describe('UserChannelsGateway.join', () => {
+  it('answers INTERNAL (and does not leave the client waiting) when joining fails inside', async () => {
+    const { UserChannelsGateway } = await import('./realtime.gateways.js');
+    const failing = { join: () => Promise.reject(new Error('database gone')) };
+    const gateway = new UserChannelsGateway(
+      {} as never,
+      failing as never,
+      { ownerOf: () => Promise.resolve({ ownerId: '1' }) } as never,
+      { env: { CHANNEL_ID_AUTH: true } } as never,
+    );
+    const answers: unknown[] = [];
+    await gateway.join({ emit: () => true } as never, 'settings', (response) => answers.push(response));
+    expect(answers).toEqual([
+      { ok: false, channel: 'settings', error: { code: 'INTERNAL', message: 'internal error' } },
+    ]);
+  });
+});

@@ -26,6 +26,9 @@ export type UserSocket = Socket<DefaultEventsMap, DefaultEventsMap, DefaultEvent
 type TokenPrincipal = Extract<AuthenticatedPrincipal, { kind: 'user' }>;
 
 const EXPIRY_NOTICE_S = 60;
+/** On each token-authenticated socket, the second it is due at: positive before the notice, negative after. */
+const EXPIRY = Symbol('realtime:expiry');
+type ExpiryHolder = UserSocket & { [EXPIRY]?: number };
 
 @Injectable()
 export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -39,8 +42,6 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
    * timer per instance (a timer per socket would cost more memory than the rest of its state).
    */
   private readonly expiryDue = new Map<number, Set<UserSocket>>();
-  /** The second each socket is due at: positive before the notice, negative after it. */
-  private readonly expiryOf = new WeakMap<Socket, number>();
   private expiryTick?: NodeJS.Timeout;
 
   constructor(
@@ -173,12 +174,12 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
   private scheduleExpiry(socket: UserSocket, principal: TokenPrincipal): void {
     this.unscheduleExpiry(socket);
     const at = Math.max(Math.floor(Date.now() / 1000), principal.tokenExpiresAt - EXPIRY_NOTICE_S);
-    this.expiryOf.set(socket, at);
+    (socket as ExpiryHolder)[EXPIRY] = at;
     this.dueAt(at).add(socket);
   }
 
   private unscheduleExpiry(socket: UserSocket): void {
-    const marked = this.expiryOf.get(socket);
+    const marked = (socket as ExpiryHolder)[EXPIRY];
     if (marked === undefined) return;
     const at = Math.abs(marked);
     const due = this.expiryDue.get(at);
@@ -205,7 +206,7 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
   }
 
   private expiryReached(socket: UserSocket, now: number): void {
-    const marked = this.expiryOf.get(socket);
+    const marked = (socket as ExpiryHolder)[EXPIRY];
     const { principal } = socket.data;
     if (marked === undefined || socket.disconnected || principal.kind !== 'user') return;
     if (marked < 0 || principal.tokenExpiresAt <= now) {
@@ -213,7 +214,7 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
       return;
     }
     socket.emit('auth_expiring', { expires_in: principal.tokenExpiresAt - now });
-    this.expiryOf.set(socket, -principal.tokenExpiresAt);
+    (socket as ExpiryHolder)[EXPIRY] = -principal.tokenExpiresAt;
     this.dueAt(principal.tokenExpiresAt).add(socket);
   }
 

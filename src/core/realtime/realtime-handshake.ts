@@ -35,6 +35,8 @@ function bearerOf(header: unknown): string | undefined {
   return typeof header === 'string' && /^Bearer\s+\S+$/i.test(header) ? header.split(/\s+/)[1] : undefined;
 }
 
+const NO_AUTH: Record<string, unknown> = Object.freeze({});
+
 /**
  * Once checked, credentials leave the socket: they are not kept in memory for its lifetime, and
  * other instances reading it (fetchSockets over Redis) never see them.
@@ -46,7 +48,8 @@ function scrubCredentials(socket: Socket): void {
     headers: Record<string, unknown>;
   };
   // A fresh object rather than `delete`, which would leave a slower, larger dictionary behind.
-  (socket.handshake as { auth: Record<string, unknown> }).auth = auth?.since === undefined ? {} : { since: auth.since };
+  (socket.handshake as { auth: Record<string, unknown> }).auth =
+    auth?.since === undefined ? NO_AUTH : { since: auth.since };
   if (query && 'token' in query) delete query.token;
   if ('authorization' in headers) delete headers.authorization;
   if ('cookie' in headers) delete headers.cookie;
@@ -139,8 +142,8 @@ export class RealtimeHandshake {
         kind: 'user',
         userId: claims.sub,
         channel: profile.channel,
-        plan: profile.plan,
-        role: claims.role,
+        plan: this.sharedPlanName(profile.plan),
+        role: claims.role === 'admin' ? 'admin' : 'user',
         sessionId: claims.sid,
         tokenExpiresAt: claims.exp,
       };
@@ -151,9 +154,16 @@ export class RealtimeHandshake {
       const profile = identity && (await this.directory.findUser(identity.userId));
       if (!identity || !profile || profile.state !== 'active') throw invalidApiKey();
       const { keyId, userId, plan } = identity;
-      return { kind: 'api_key', userId, channel: profile.channel, plan, role: 'user', apiKeyId: keyId };
+      const shared = this.sharedPlanName(plan);
+      return { kind: 'api_key', userId, channel: profile.channel, plan: shared, role: 'user', apiKeyId: keyId };
     }
     return { kind: 'anonymous' };
+  }
+
+  /** The configuration's own string for a plan name, so sockets share one copy instead of each its own. */
+  private sharedPlanName(plan: string): string {
+    for (const name of this.config.business.plans.keys()) if (name === plan) return name;
+    return plan;
   }
 
   /**

@@ -1,7 +1,8 @@
 // Exact decimal <-> scaled integer conversion. No float arithmetic: a JSON number is read through
 // its shortest round-trip string (what the client wrote), a string through a strict pattern.
 
-export type DecimalProblem = 'not_a_number' | 'exponent' | 'too_precise' | 'too_large';
+/** too_precise: more decimal places than the scale; inexact: a JSON number with too many digits. */
+export type DecimalProblem = 'not_a_number' | 'exponent' | 'too_precise' | 'inexact' | 'too_large';
 
 export class DecimalParseError extends Error {
   constructor(
@@ -14,7 +15,8 @@ export class DecimalParseError extends Error {
 }
 
 const DECIMAL_PATTERN = /^(-)?(\d+)(?:\.(\d+))?$/;
-const EXPONENT_PATTERN = /^[+-]?\d*\.?\d+e[+-]?\d+$/i;
+// Unambiguous (each digit can belong to one part only), so it runs in linear time on any input.
+const EXPONENT_PATTERN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)e[+-]?\d+$/i;
 /** Most digits accepted before scaling; keeps hostile inputs from allocating huge bigints. */
 const MAX_DIGITS = 40;
 /** A JSON number with more significant digits than this may not be what the client wrote. */
@@ -31,7 +33,7 @@ export function parseScaled(input: unknown, scale: number): bigint {
   let text: string;
   if (typeof input === 'number') {
     if (!Number.isFinite(input)) throw new DecimalParseError('not_a_number', 'must be a finite number');
-    text = String(input);
+    text = expandSmallNumber(String(input));
   } else if (typeof input === 'string') {
     text = input.trim();
   } else {
@@ -44,15 +46,26 @@ export function parseScaled(input: unknown, scale: number): bigint {
   }
   const [, sign, whole, rawFraction = ''] = match;
   if (whole.length + rawFraction.length > MAX_DIGITS) throw new DecimalParseError('too_large', 'has too many digits');
-  if (typeof input === 'number' && (whole + rawFraction).replace(/^0+/, '').length > MAX_NUMBER_SIGNIFICANT_DIGITS) {
-    throw new DecimalParseError('too_precise', 'has too many digits to be exact as a JSON number: send it as a string');
-  }
   const fraction = rawFraction.replace(/0+$/, '');
   if (fraction.length > scale) {
     throw new DecimalParseError('too_precise', `must have at most ${scale} decimal places`);
   }
+  if (typeof input === 'number' && (whole + rawFraction).replace(/^0+/, '').length > MAX_NUMBER_SIGNIFICANT_DIGITS) {
+    throw new DecimalParseError('inexact', 'has too many digits to be exact as a JSON number: send it as a string');
+  }
   const scaled = BigInt(whole + fraction.padEnd(scale, '0'));
   return sign ? -scaled : scaled;
+}
+
+/**
+ * JavaScript writes numbers below 1e-6 with an exponent ("1e-8" for 0.00000001, a normal BTC
+ * amount). Expand that shortest form digit by digit, so it reads as what the client wrote.
+ */
+function expandSmallNumber(text: string): string {
+  const match = /^(-?)(\d)(?:\.(\d+))?e-(\d+)$/.exec(text);
+  if (!match) return text;
+  const [, sign, lead, rest = '', exponent] = match;
+  return `${sign}0.${'0'.repeat(Number(exponent) - 1)}${lead}${rest}`;
 }
 
 /** Renders a scaled integer as a plain decimal string with exactly `scale` fractional digits. */

@@ -2,5 +2,6 @@
 // migration file must be added here (the generate script prints a reminder).
 import { Identity1732252800000 } from './1732252800000-identity.js';
 import { Realtime1732339200000 } from './1732339200000-realtime.js';
+import { Ledger1732425600000 } from './1732425600000-ledger.js';
 
-export const MIGRATIONS = [Identity1732252800000, Realtime1732339200000];
+export const MIGRATIONS = [Identity1732252800000, Realtime1732339200000, Ledger1732425600000];

@@ -6,11 +6,16 @@ import { CoreModule } from './core/core.module.js';
 import { HealthModule } from './core/health/health.module.js';
 import { MetricsModule } from './core/metrics/metrics.module.js';
 import { RealtimeGatewaysModule } from './core/realtime/realtime.module.js';
+import { AccountsModule } from './modules/accounts/accounts.module.js';
 import { AdminModule } from './modules/admin/admin.module.js';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
+import { FeesModule } from './modules/fees/fees.module.js';
+import { FxModule } from './modules/fx/fx.module.js';
+import { LedgerModule } from './modules/ledger/ledger.module.js';
 import { NotificationsModule } from './modules/notifications/notifications.module.js';
 import { SettingsModule } from './modules/settings/settings.module.js';
+import { TransfersModule } from './modules/transfers/transfers.module.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { ProcessorsModule } from './worker.module.js';
 
@@ -32,6 +37,11 @@ export class AppModule {
         NotificationsModule,
         SettingsModule,
         AdminModule,
+        AccountsModule,
+        LedgerModule,
+        FeesModule,
+        FxModule,
+        TransfersModule,
         ...(options.withWorker ? [ProcessorsModule] : []),
       ],
     };

@@ -8,7 +8,7 @@ export const QUEUES = {
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export interface JobPayloads {
-  maintenance: { task: 'sessions.purge' };
+  maintenance: { task: 'sessions.purge' | 'idempotency.purge' };
   outbox: { task: 'relay' | 'purge' };
 }
 

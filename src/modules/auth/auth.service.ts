@@ -1,6 +1,10 @@
 // Signup, login, refresh and logout: users (modules/users) plus sessions and tokens (core/auth).
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import { AccessTokenService } from '../../core/auth/access-token.service.js';
+import { AppConfig } from '../../core/config/app-config.js';
+import { AccountsService } from '../accounts/accounts.service.js';
 import { SessionService } from '../../core/auth/session.service.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { toUserView, type UserEntity, type UserView } from '../users/user.entity.js';
@@ -21,13 +25,22 @@ export interface ClientMeta {
 @Injectable()
 export class AuthService {
   constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly accounts: AccountsService,
+    private readonly config: AppConfig,
     private readonly users: UsersService,
     private readonly sessions: SessionService,
     private readonly tokens: AccessTokenService,
   ) {}
 
+  /** A new user and, in the same transaction, wallets in the default currencies. */
   async signup(input: NewUser): Promise<UserView> {
-    return toUserView(await this.users.create(input));
+    const user = await this.db.transaction(async (tx) => {
+      const created = await this.users.create(input, 'user', tx);
+      await this.accounts.openWallets(tx, created.id, this.config.business.defaultWallets);
+      return created;
+    });
+    return toUserView(user);
   }
 
   async login(email: string, password: string, meta: ClientMeta): Promise<TokenPair & { user: UserView }> {

@@ -1,7 +1,7 @@
 // Users: creation (signup and the admin bootstrap), lookup, credentials.
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, type Repository } from 'typeorm';
+import { QueryFailedError, type EntityManager, type Repository } from 'typeorm';
 import type { Role } from '../../core/auth/auth.types.js';
 import { hashPassword, verifyPassword } from '../../core/auth/passwords.js';
 import { AppConfig } from '../../core/config/app-config.js';
@@ -32,8 +32,10 @@ export class UsersService {
     private readonly config: AppConfig,
   ) {}
 
-  async create(input: NewUser, role: Role = 'user'): Promise<UserEntity> {
-    const user = this.users.create({
+  /** Creates a user; inside `manager`'s transaction when one is given. */
+  async create(input: NewUser, role: Role = 'user', manager?: EntityManager): Promise<UserEntity> {
+    const users = manager ? manager.getRepository(UserEntity) : this.users;
+    const user = users.create({
       email: normalizeEmail(input.email),
       passwordHash: await hashPassword(input.password),
       phone: input.phone ?? null,
@@ -45,7 +47,7 @@ export class UsersService {
       twoFactorEnabled: false,
     });
     try {
-      return await this.users.save(user);
+      return await users.save(user);
     } catch (error) {
       if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION) {
         throw new DomainError('CONFLICT', 'email is already registered', { field: 'email' });

@@ -1,0 +1,68 @@
+// Administrative corrections: credit or debit a user wallet against the adjustments account of
+// the currency, with a reason, audited, in one transaction.
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../../core/config/app-config.js';
+import { sql } from '../../core/database/sql.js';
+import { DomainError } from '../../core/errors/domain-error.js';
+import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
+import { toMajor } from '../../shared/money.js';
+import { AccountsService } from '../accounts/accounts.service.js';
+import { amountOf, currencyOf } from '../accounts/money-input.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { AdjustmentRequestDto } from './dto/adjustment-request.dto.js';
+import { LedgerService } from './ledger.service.js';
+
+@Injectable()
+export class AdjustmentsService {
+  constructor(
+    private readonly ledger: LedgerService,
+    private readonly accounts: AccountsService,
+    private readonly audit: AuditService,
+    private readonly publisher: RealtimePublisher,
+    private readonly config: AppConfig,
+  ) {}
+
+  async adjust(actorId: string, request: AdjustmentRequestDto): Promise<{ receipt_code: string; journal_id: number }> {
+    const currency = currencyOf(this.config, request.currency);
+    const amount = amountOf(request.amount, currency);
+    return this.ledger.transaction(async (tx) => {
+      const { rows } = await sql(tx, `SELECT 1 FROM users WHERE id = $1`, [request.user_id]);
+      if (rows.length === 0) throw new DomainError('NOT_FOUND', 'user not found', { field: 'user_id' });
+      const wallet =
+        request.direction === 'credit'
+          ? await this.accounts.ensureWallet(tx, request.user_id, currency.code)
+          : await this.accounts.walletId(tx, request.user_id, currency.code);
+      if (!wallet) throw new DomainError('ACCOUNT_NOT_FOUND', 'account not found', { field: 'currency' });
+      const adjustments = this.accounts.systemAccount('adjustments', currency.code);
+      const [debit, credit] = request.direction === 'credit' ? [adjustments, wallet] : [wallet, adjustments];
+      const posted = await this.ledger.post(tx, {
+        type: 'TRANSACTION_TYPE_ADJUSTMENT',
+        description: `Adjustment: ${request.reason}`,
+        lines: [
+          { accountId: debit, direction: 'DR', amount, description: `Adjustment (${request.direction})` },
+          { accountId: credit, direction: 'CR', amount, description: `Adjustment (${request.direction})` },
+        ],
+        initiatedBy: actorId,
+        metadata: { reason: request.reason, direction: request.direction },
+      });
+      await this.audit.record(tx, {
+        actorId,
+        action: 'ledger.adjustment',
+        target: `user:${request.user_id}`,
+        details: { receipt_code: posted.receiptCode, currency: currency.code, amount: amount.toString(), direction: request.direction, reason: request.reason },
+      });
+      const account = posted.accounts.get(wallet)!;
+      this.publisher.publish(tx, account.ownerChannel!, 'transaction_completed', {
+        receipt_code: posted.receiptCode,
+        transaction_id: Number(posted.journalId),
+        transaction_type: 'adjustment',
+        amount: toMajor(amount, currency.decimals),
+        currency: currency.code,
+        balance_after: toMajor(account.balance, currency.decimals),
+        fee: 0,
+        timestamp: Math.floor(posted.createdAt.getTime() / 1000),
+      });
+      return { receipt_code: posted.receiptCode, journal_id: Number(posted.journalId) };
+    });
+  }
+}

@@ -1,0 +1,64 @@
+import { IsDefined, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+
+const required = () => IsDefined({ message: '$property is required' });
+const accountNumber = () =>
+  Matches(/^ACC-[A-Z]+-[A-Z]{3,5}-\d{1,19}$/, { message: 'account_number must look like ACC-USER-USD-123' });
+const timestamp = () => IsISO8601({ strict: true }, { message: '$property must be an ISO-8601 date-time' });
+
+export class LedgersRequestDto {
+  @accountNumber()
+  @IsString()
+  @required()
+  account_number: string;
+
+  @timestamp()
+  @IsOptional()
+  from?: string;
+
+  @timestamp()
+  @IsOptional()
+  to?: string;
+
+  @Max(200)
+  @Min(1)
+  @IsInt()
+  @IsOptional()
+  limit?: number;
+
+  @Min(0)
+  @IsInt()
+  @IsOptional()
+  offset?: number;
+}
+
+export class AccountStatementRequestDto {
+  @accountNumber()
+  @IsString()
+  @required()
+  account_number: string;
+
+  @timestamp()
+  @required()
+  from: string;
+
+  @timestamp()
+  @required()
+  to: string;
+}
+
+export class OwnerStatementRequestDto {
+  @timestamp()
+  @required()
+  from: string;
+
+  @timestamp()
+  @required()
+  to: string;
+}
+
+export class ReceiptRequestDto {
+  @Matches(/^RCP-\d{4}-\d{1,19}$/, { message: 'receipt_code must look like RCP-2025-123' })
+  @IsString()
+  @required()
+  receipt_code: string;
+}

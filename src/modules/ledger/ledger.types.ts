@@ -1,0 +1,87 @@
+// The vocabulary of the ledger.
+
+export const TRANSACTION_TYPES = [
+  'TRANSACTION_TYPE_TRANSFER',
+  'TRANSACTION_TYPE_CONVERSION',
+  'TRANSACTION_TYPE_DEPOSIT',
+  'TRANSACTION_TYPE_WITHDRAWAL',
+  'TRANSACTION_TYPE_ADJUSTMENT',
+  'TRANSACTION_TYPE_TRADE',
+] as const;
+export type TransactionType = (typeof TRANSACTION_TYPES)[number];
+
+/** The short name events use (`transaction_type: "transfer"`). */
+export const shortType = (type: TransactionType): string => type.replace('TRANSACTION_TYPE_', '').toLowerCase();
+
+export type Direction = 'DR' | 'CR';
+
+export type AccountKind =
+  | 'user_wallet'
+  | 'fee_revenue'
+  | 'partner_settlement'
+  | 'agent'
+  | 'fx_liquidity'
+  | 'trading_escrow'
+  | 'adjustments';
+
+/** One side of a posting: `amount` minor units debited from or credited to an account. */
+export interface PostingLine {
+  accountId: string;
+  direction: Direction;
+  amount: bigint;
+  description: string;
+}
+
+export interface FeeLine {
+  feeType: string;
+  amount: bigint;
+  currency: string;
+  accountId: string;
+}
+
+export interface PostingRequest {
+  type: TransactionType;
+  description: string;
+  lines: PostingLine[];
+  fees?: FeeLine[];
+  initiatedBy?: string | null;
+  metadata?: Record<string, unknown>;
+  /** Holds this journal captures (their pending_debit is released in the same change). */
+  captures?: { holdId: string; accountId: string; amount: bigint }[];
+}
+
+/** An account as the posting engine sees it, locked for the rest of the transaction. */
+export interface LockedAccount {
+  id: string;
+  accountNumber: string;
+  kind: AccountKind;
+  currency: string;
+  ownerUserId: string | null;
+  ownerChannel: string | null;
+  balance: bigint;
+  pendingDebit: bigint;
+  pendingCredit: bigint;
+  version: bigint;
+  isActive: boolean;
+  isLocked: boolean;
+}
+
+export interface PostedEntry {
+  id?: string;
+  accountId: string;
+  accountNumber: string;
+  currency: string;
+  direction: Direction;
+  amount: bigint;
+  balanceAfter: bigint;
+  version: bigint;
+}
+
+export interface PostedJournal {
+  journalId: string;
+  receiptCode: string;
+  createdAt: Date;
+  entries: PostedEntry[];
+  /** Every account the journal touched, as it is after the posting. */
+  accounts: Map<string, LockedAccount>;
+}

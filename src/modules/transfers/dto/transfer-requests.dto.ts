@@ -1,0 +1,72 @@
+// Money-moving requests. Amounts are read by the service (exactly, with the currency's decimals);
+// here only their presence is declared.
+import { Transform } from 'class-transformer';
+import { Allow, IsDefined, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+
+const required = () => IsDefined({ message: '$property is required' });
+/** A user id as a decimal string; a JSON integer is accepted too. */
+const userIdString = () =>
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? String(value) : value,
+  );
+const currencyCode = () => Matches(/^[A-Z]{3,5}$/, { message: '$property must be a currency code such as USD' });
+
+export class TransferRequestDto {
+  @userIdString()
+  @Matches(/^[1-9]\d{0,18}$/, { message: 'to_user_id must be a user id' })
+  @IsString({ message: 'to_user_id must be a user id' })
+  @required()
+  to_user_id: string;
+
+  @Allow()
+  @required()
+  amount: unknown;
+
+  @currencyCode()
+  @IsString()
+  @required()
+  currency: string;
+
+  @MaxLength(255)
+  @IsString()
+  @IsOptional()
+  description?: string;
+
+  @Length(1, 64)
+  @IsString()
+  @IsOptional()
+  idempotency_key?: string;
+}
+
+export class ConvertRequestDto {
+  @currencyCode()
+  @IsString()
+  @required()
+  from_currency: string;
+
+  @currencyCode()
+  @IsString()
+  @required()
+  to_currency: string;
+
+  @Allow()
+  @required()
+  amount: unknown;
+
+  /** Credit another user's wallet with the converted amount (default: the sender's own). */
+  @userIdString()
+  @Matches(/^[1-9]\d{0,18}$/, { message: 'to_user_id must be a user id' })
+  @IsString({ message: 'to_user_id must be a user id' })
+  @IsOptional()
+  to_user_id?: string;
+
+  @MaxLength(255)
+  @IsString()
+  @IsOptional()
+  description?: string;
+
+  @Length(1, 64)
+  @IsString()
+  @IsOptional()
+  idempotency_key?: string;
+}

@@ -1,0 +1,27 @@
+import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
+import type { AuthenticatedPrincipal } from '../../core/realtime/realtime.types.js';
+import type { RequestResult } from '../../core/realtime/ws-envelope.js';
+import { UserGateway, WsPrincipal } from '../../core/realtime/ws-requests.js';
+import { ConvertRequestDto, TransferRequestDto } from './dto/transfer-requests.dto.js';
+import { TransfersService, type ConversionResult, type TransferResult } from './transfers.service.js';
+
+@UserGateway()
+export class TransfersGateway {
+  constructor(private readonly transfers: TransfersService) {}
+
+  @SubscribeMessage('transfer')
+  async transfer(
+    @WsPrincipal() user: AuthenticatedPrincipal,
+    @MessageBody() body: TransferRequestDto,
+  ): Promise<RequestResult<TransferResult>> {
+    return { message: 'transfer completed', data: await this.transfers.transfer(user.userId, body) };
+  }
+
+  @SubscribeMessage('convert_and_transfer')
+  async convert(
+    @WsPrincipal() user: AuthenticatedPrincipal,
+    @MessageBody() body: ConvertRequestDto,
+  ): Promise<RequestResult<ConversionResult>> {
+    return { message: 'conversion completed', data: await this.transfers.convert(user.userId, body) };
+  }
+}

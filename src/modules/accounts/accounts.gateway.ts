@@ -73,7 +73,9 @@ export class AccountsGateway {
       const balance = BigInt(account.balance);
       const { decimals } = this.config.business.currencies.get(account.currency)!;
       if (account.currency === 'USD') totalUsd += balance;
-      else if (rates.has(account.currency)) totalUsd += convertMinor(balance, decimals, usd.decimals, rates.get(account.currency)!);
+      else if (rates.has(account.currency)) {
+        totalUsd += convertMinor(balance, decimals, usd.decimals, rates.get(account.currency)!);
+      }
     }
     return {
       message: 'owner summary',

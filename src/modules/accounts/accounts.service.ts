@@ -144,12 +144,20 @@ export class AccountsService implements OnApplicationBootstrap {
     const wanted: { kind: AccountKind; currency: string; ref: string; shard: number }[] = [];
     for (const currency of this.config.business.currencies.keys()) {
       for (let shard = 0; shard < HOT_ACCOUNT_SHARDS; shard += 1) {
-        wanted.push({ kind: 'fee_revenue', currency, ref: '', shard }, { kind: 'fx_liquidity', currency, ref: '', shard });
+        wanted.push(
+          { kind: 'fee_revenue', currency, ref: '', shard },
+          { kind: 'fx_liquidity', currency, ref: '', shard },
+        );
       }
-      wanted.push({ kind: 'adjustments', currency, ref: '', shard: 0 }, { kind: 'trading_escrow', currency, ref: '', shard: 0 });
+      wanted.push(
+        { kind: 'adjustments', currency, ref: '', shard: 0 },
+        { kind: 'trading_escrow', currency, ref: '', shard: 0 },
+      );
     }
     for (const partner of this.config.business.partners) {
-      for (const currency of partner.currencies) wanted.push({ kind: 'partner_settlement', currency, ref: partner.id, shard: 0 });
+      for (const currency of partner.currencies) {
+        wanted.push({ kind: 'partner_settlement', currency, ref: partner.id, shard: 0 });
+      }
     }
     for (const agent of this.config.business.agents) {
       for (const currency of agent.currencies) wanted.push({ kind: 'agent', currency, ref: agent.id, shard: 0 });
@@ -175,6 +183,8 @@ export class AccountsService implements OnApplicationBootstrap {
       this.db,
       `SELECT id, kind, currency, system_ref, shard FROM accounts WHERE kind <> 'user_wallet'`,
     );
-    for (const row of rows) this.systemIds.set(`${row.kind}/${row.currency}/${row.system_ref}/${row.shard}`, String(row.id));
+    for (const row of rows) {
+      this.systemIds.set(`${row.kind}/${row.currency}/${row.system_ref}/${row.shard}`, String(row.id));
+    }
   }
 }

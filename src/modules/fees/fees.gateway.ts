@@ -20,7 +20,9 @@ export class FeesGateway {
   calculate(@MessageBody() body: CalculateFeeRequestDto): RequestResult {
     const currency = currencyOf(this.config, body.source_currency, 'source_currency');
     if (body.transaction_type === 'conversion') {
-      if (!body.target_currency) throw DomainError.validation('target_currency', 'target_currency is required for conversion');
+      if (!body.target_currency) {
+        throw DomainError.validation('target_currency', 'target_currency is required for conversion');
+      }
       currencyOf(this.config, body.target_currency, 'target_currency');
       if (body.target_currency === currency.code) {
         throw DomainError.validation('target_currency', 'target_currency must differ from source_currency');

@@ -81,7 +81,10 @@ export class FxService {
 
   /** Records a new rate for a pair (the history is kept), audited. */
   async setRate(actorId: string, base: string, quote: string, rateInput: unknown): Promise<FxRate> {
-    for (const [field, code] of [['base', base], ['quote', quote]] as const) {
+    for (const [field, code] of [
+      ['base', base],
+      ['quote', quote],
+    ] as const) {
       if (!this.config.business.currencies.has(code)) throw DomainError.validation(field, `unknown currency ${code}`);
     }
     if (base === quote) throw DomainError.validation('quote', 'base and quote must differ');
@@ -98,7 +101,12 @@ export class FxService {
         `INSERT INTO fx_rates (base, quote, rate, created_by) VALUES ($1, $2, $3::numeric, $4) RETURNING id, base, quote, rate, created_at`,
         [base, quote, rateScaledToString(rate), actorId],
       );
-      await this.audit.record(tx, { actorId, action: 'fx_rate.set', target: `fx:${base}/${quote}`, details: { rate: rateScaledToString(rate) } });
+      await this.audit.record(tx, {
+        actorId,
+        action: 'fx_rate.set',
+        target: `fx:${base}/${quote}`,
+        details: { rate: rateScaledToString(rate) },
+      });
       return toRate(rows[0]);
     });
   }

@@ -14,7 +14,11 @@ const WINDOW_HOURS = 24;
 
 /** The hash of a request: canonical JSON (sorted keys) of its normalized fields. */
 export function requestHash(request: Record<string, unknown>): Buffer {
-  const canonical = JSON.stringify(Object.keys(request).sort().map((key) => [key, request[key]]));
+  const canonical = JSON.stringify(
+    Object.keys(request)
+      .sort()
+      .map((key) => [key, request[key]]),
+  );
   return createHash('sha256').update(canonical).digest();
 }
 

@@ -49,7 +49,13 @@ export class AdjustmentsService {
         actorId,
         action: 'ledger.adjustment',
         target: `user:${request.user_id}`,
-        details: { receipt_code: posted.receiptCode, currency: currency.code, amount: amount.toString(), direction: request.direction, reason: request.reason },
+        details: {
+          receipt_code: posted.receiptCode,
+          currency: currency.code,
+          amount: amount.toString(),
+          direction: request.direction,
+          reason: request.reason,
+        },
       });
       const account = posted.accounts.get(wallet)!;
       this.publisher.publish(tx, account.ownerChannel!, 'transaction_completed', {

@@ -31,7 +31,9 @@ export class LedgerAdminController {
   @Get('ledger/check')
   @ApiOperation({ summary: 'Verify every ledger invariant over the whole database' })
   async check() {
-    const report = await checkLedger(async <T>(text: string, params?: unknown[]) => (await sql<T>(this.db, text, params)).rows);
+    const report = await checkLedger(
+      async <T>(text: string, params?: unknown[]) => (await sql<T>(this.db, text, params)).rows,
+    );
     const decimals = (code: string) => this.config.business.currencies.get(code)?.decimals ?? 0;
     return {
       ...report,

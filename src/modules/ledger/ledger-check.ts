@@ -38,7 +38,9 @@ export async function checkLedger(query: RunQuery): Promise<LedgerCheckReport> {
             coalesce(sum(amount) FILTER (WHERE direction = 'CR'), 0)::text AS credits
        FROM entries GROUP BY currency ORDER BY currency`,
   );
-  for (const t of totals) if (t.debits !== t.credits) problems.push(`${t.currency} debits ${t.debits} <> credits ${t.credits}`);
+  for (const t of totals) {
+    if (t.debits !== t.credits) problems.push(`${t.currency} debits ${t.debits} <> credits ${t.credits}`);
+  }
   // Each account: balance = credits - debits = last balance_after; versions (entries and hold
   // changes) run 1..version without gaps; pending_debit = its held holds; wallets never below zero.
   note(

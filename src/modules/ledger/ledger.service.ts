@@ -189,7 +189,14 @@ export class LedgerService {
          UPDATE accounts SET pending_debit = $6, version = $5, updated_at = now() WHERE id = $1
        )
        SELECT id FROM hold`,
-      [account.id, account.currency, amount.toString(), reference, account.version.toString(), account.pendingDebit.toString()],
+      [
+        account.id,
+        account.currency,
+        amount.toString(),
+        reference,
+        account.version.toString(),
+        account.pendingDebit.toString(),
+      ],
     );
     this.announceBalance(tx, account);
     return String(rows[0].id);
@@ -225,7 +232,9 @@ export class LedgerService {
       [reference],
     );
     const row = rows[0];
-    return row ? { id: String(row.id), accountId: String(row.account_id), amount: BigInt(row.amount), currency: row.currency } : null;
+    return row
+      ? { id: String(row.id), accountId: String(row.account_id), amount: BigInt(row.amount), currency: row.currency }
+      : null;
   }
 
   private checkBalanced(lines: PostingLine[]): void {
@@ -261,9 +270,13 @@ export class LedgerService {
     if (account.kind !== 'user_wallet' || account.balance - account.pendingDebit >= 0n) return;
     const currency = this.config.business.currencies.get(account.currency)!;
     const available = before.balance - before.pendingDebit;
-    throw new DomainError('INSUFFICIENT_BALANCE', `insufficient balance: available ${toDecimalString(available, currency.decimals)} ${currency.code}`, {
-      data: { available: toMajor(available, currency.decimals), currency: currency.code },
-    });
+    throw new DomainError(
+      'INSUFFICIENT_BALANCE',
+      `insufficient balance: available ${toDecimalString(available, currency.decimals)} ${currency.code}`,
+      {
+        data: { available: toMajor(available, currency.decimals), currency: currency.code },
+      },
+    );
   }
 
   private announceBalance(tx: EntityManager, account: LockedAccount): void {

@@ -16,13 +16,7 @@ export const shortType = (type: TransactionType): string => type.replace('TRANSA
 export type Direction = 'DR' | 'CR';
 
 export type AccountKind =
-  | 'user_wallet'
-  | 'fee_revenue'
-  | 'partner_settlement'
-  | 'agent'
-  | 'fx_liquidity'
-  | 'trading_escrow'
-  | 'adjustments';
+  'user_wallet' | 'fee_revenue' | 'partner_settlement' | 'agent' | 'fx_liquidity' | 'trading_escrow' | 'adjustments';
 
 /** One side of a posting: `amount` minor units debited from or credited to an account. */
 export interface PostingLine {

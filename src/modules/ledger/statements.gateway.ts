@@ -15,7 +15,10 @@ export class StatementsGateway {
   constructor(private readonly statements: StatementsService) {}
 
   @SubscribeMessage('get_ledgers')
-  async ledgers(@WsPrincipal() user: AuthenticatedPrincipal, @MessageBody() body: LedgersRequestDto): Promise<RequestResult> {
+  async ledgers(
+    @WsPrincipal() user: AuthenticatedPrincipal,
+    @MessageBody() body: LedgersRequestDto,
+  ): Promise<RequestResult> {
     const page = await this.statements.ledgers(user.userId, body.account_number, body, body.limit, body.offset);
     return { message: 'ledgers retrieved', data: page };
   }
@@ -32,12 +35,18 @@ export class StatementsGateway {
   }
 
   @SubscribeMessage('get_owner_statement')
-  async owner(@WsPrincipal() user: AuthenticatedPrincipal, @MessageBody() body: OwnerStatementRequestDto): Promise<RequestResult> {
+  async owner(
+    @WsPrincipal() user: AuthenticatedPrincipal,
+    @MessageBody() body: OwnerStatementRequestDto,
+  ): Promise<RequestResult> {
     return { message: 'owner statement', data: await this.statements.ownerStatement(user.userId, body.from, body.to) };
   }
 
   @SubscribeMessage('get_transaction_by_receipt')
-  async receipt(@WsPrincipal() user: AuthenticatedPrincipal, @MessageBody() body: ReceiptRequestDto): Promise<RequestResult> {
+  async receipt(
+    @WsPrincipal() user: AuthenticatedPrincipal,
+    @MessageBody() body: ReceiptRequestDto,
+  ): Promise<RequestResult> {
     return { message: 'transaction details', data: await this.statements.byReceipt(user.userId, body.receipt_code) };
   }
 }

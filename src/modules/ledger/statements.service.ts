@@ -101,7 +101,15 @@ export class StatementsService {
       type: string;
       description: string;
       created_at: Date;
-      entries: { account_number: string; owner: string | null; amount: string; direction: 'DR' | 'CR'; currency: string; balance_after: string; description: string }[];
+      entries: {
+        account_number: string;
+        owner: string | null;
+        amount: string;
+        direction: 'DR' | 'CR';
+        currency: string;
+        balance_after: string;
+        description: string;
+      }[];
       fees: { fee_type: string; amount: string; currency: string }[];
     }>(
       this.db,
@@ -149,7 +157,13 @@ export class StatementsService {
    * Opening = the balance after the last entry before `from` (versions order an account's
    * entries); then the period's entries; closing = opening + credits - debits.
    */
-  private async statement(accountId: string, accountNumber: string, currency: string, from: Date, to: Date): Promise<StatementView> {
+  private async statement(
+    accountId: string,
+    accountNumber: string,
+    currency: string,
+    from: Date,
+    to: Date,
+  ): Promise<StatementView> {
     const { decimals } = this.config.business.currencies.get(currency)!;
     const { rows: opening } = await sql<{ balance_after: string }>(
       this.db,
@@ -165,7 +179,10 @@ export class StatementsService {
       [accountId, from, to, STATEMENT_MAX_ENTRIES + 1],
     );
     if (rows.length > STATEMENT_MAX_ENTRIES) {
-      throw DomainError.validation('from', `the period holds more than ${STATEMENT_MAX_ENTRIES} entries: ask for a shorter one`);
+      throw DomainError.validation(
+        'from',
+        `the period holds more than ${STATEMENT_MAX_ENTRIES} entries: ask for a shorter one`,
+      );
     }
     const openingBalance = BigInt(opening[0]?.balance_after ?? 0);
     let debits = 0n;

@@ -28,7 +28,10 @@ export class MaintenanceProcessor extends WorkerHost {
       }
       case 'idempotency.purge': {
         // Keys are honoured for 24 hours; a day more keeps a late retry from reading as new.
-        const { count } = await sql(this.db, `DELETE FROM idempotency_keys WHERE created_at < now() - interval '48 hours'`);
+        const { count } = await sql(
+          this.db,
+          `DELETE FROM idempotency_keys WHERE created_at < now() - interval '48 hours'`,
+        );
         return { purged: count };
       }
     }

@@ -13,6 +13,8 @@ export class MaintenanceScheduler implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     await repeatEvery<JobPayloads['maintenance']>(this.queue, 'sessions.purge', HOUR_MS, { task: 'sessions.purge' });
-    await repeatEvery<JobPayloads['maintenance']>(this.queue, 'idempotency.purge', HOUR_MS, { task: 'idempotency.purge' });
+    await repeatEvery<JobPayloads['maintenance']>(this.queue, 'idempotency.purge', HOUR_MS, {
+      task: 'idempotency.purge',
+    });
   }
 }

@@ -75,7 +75,12 @@ export class TransfersService {
       const { fromId, toId } = await this.transferAccounts(tx, userId, request.to_user_id, currency.code);
       const feeAccount = this.accounts.systemAccount('fee_revenue', currency.code, '', Number(fromId));
       const lines: PostingLine[] = [
-        { accountId: fromId, direction: 'DR', amount: amount + fee, description: `Transfer to user ${request.to_user_id}` },
+        {
+          accountId: fromId,
+          direction: 'DR',
+          amount: amount + fee,
+          description: `Transfer to user ${request.to_user_id}`,
+        },
         { accountId: toId, direction: 'CR', amount, description: `Transfer from user ${userId}` },
       ];
       if (fee > 0n) lines.push({ accountId: feeAccount, direction: 'CR', amount: fee, description: 'Transfer fee' });
@@ -110,7 +115,9 @@ export class TransfersService {
   async convert(userId: string, request: ConvertRequestDto): Promise<ConversionResult> {
     const source = currencyOf(this.config, request.from_currency, 'from_currency');
     const dest = currencyOf(this.config, request.to_currency, 'to_currency');
-    if (source.code === dest.code) throw DomainError.validation('to_currency', 'to_currency must differ from from_currency');
+    if (source.code === dest.code) {
+      throw DomainError.validation('to_currency', 'to_currency must differ from from_currency');
+    }
     const amount = amountOf(request.amount, source);
     const recipient = request.to_user_id ?? userId;
     const { fee } = this.fees.quote('conversion', amount, source.code);
@@ -124,7 +131,13 @@ export class TransfersService {
     });
 
     return this.ledger.transaction(async (tx) => {
-      const replay = await this.replay<ConversionResult>(tx, userId, request.idempotency_key, 'convert_and_transfer', hash);
+      const replay = await this.replay<ConversionResult>(
+        tx,
+        userId,
+        request.idempotency_key,
+        'convert_and_transfer',
+        hash,
+      );
       if (replay) return replay;
       const rate = await this.fx.rate(tx, source.code, dest.code);
       const converted = convertMinor(amount, source.decimals, dest.decimals, rate.rate);
@@ -221,7 +234,9 @@ export class TransfersService {
 
   private async requireUser(tx: EntityManager, userId: string): Promise<void> {
     const { rows } = await sql<{ state: string }>(tx, `SELECT state FROM users WHERE id = $1`, [userId]);
-    if (rows[0]?.state !== 'active') throw new DomainError('ACCOUNT_NOT_FOUND', 'recipient not found', { field: 'to_user_id' });
+    if (rows[0]?.state !== 'active') {
+      throw new DomainError('ACCOUNT_NOT_FOUND', 'recipient not found', { field: 'to_user_id' });
+    }
   }
 
   private announceTransfer(

@@ -17,3 +17,10 @@ export function safeEqual(a: string, b: string): boolean {
   const right = Buffer.from(b, 'utf8');
   return left.length === right.length && timingSafeEqual(left, right);
 }
+
+const ROW_ID_MAX = 9223372036854775807n; // PostgreSQL bigint
+
+/** A row id as a decimal string: a positive integer that fits PostgreSQL's bigint. */
+export function isRowId(value: unknown): value is string {
+  return typeof value === 'string' && /^[1-9]\d{0,18}$/.test(value) && BigInt(value) <= ROW_ID_MAX;
+}

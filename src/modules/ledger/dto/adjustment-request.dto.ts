@@ -1,11 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Allow, IsDefined, IsIn, IsString, Length, Matches } from 'class-validator';
+import { IsRowId } from '../../../core/http/row-id.validator.js';
 
 const required = () => IsDefined({ message: '$property is required' });
 
 export class AdjustmentRequestDto {
   @ApiProperty({ example: '123' })
-  @Matches(/^[1-9]\d{0,18}$/, { message: 'user_id must be a user id' })
+  @IsRowId({ message: 'user_id must be a user id' })
   @IsString()
   @required()
   user_id: string;

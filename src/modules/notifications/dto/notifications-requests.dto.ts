@@ -12,6 +12,7 @@ import {
   Max,
   Min,
 } from 'class-validator';
+import { IsRowId } from '../../../core/http/row-id.validator.js';
 
 const required = () => IsDefined({ message: '$property is required' });
 
@@ -40,7 +41,7 @@ export class MarkNotificationsReadRequestDto {
 
 export class TestNotificationRequestDto {
   @ApiProperty({ example: '123' })
-  @Matches(/^\d{1,19}$/, { message: 'user_id must be a user id' })
+  @IsRowId({ message: 'user_id must be a user id' })
   @IsString()
   @required()
   user_id: string;

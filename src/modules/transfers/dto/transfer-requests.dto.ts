@@ -2,6 +2,7 @@
 // here only their presence is declared.
 import { Transform } from 'class-transformer';
 import { Allow, IsDefined, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsRowId } from '../../../core/http/row-id.validator.js';
 
 const required = () => IsDefined({ message: '$property is required' });
 /** A user id as a decimal string; a JSON integer is accepted too. */
@@ -13,7 +14,7 @@ const currencyCode = () => Matches(/^[A-Z]{3,5}$/, { message: '$property must be
 
 export class TransferRequestDto {
   @userIdString()
-  @Matches(/^[1-9]\d{0,18}$/, { message: 'to_user_id must be a user id' })
+  @IsRowId({ message: 'to_user_id must be a user id' })
   @IsString({ message: 'to_user_id must be a user id' })
   @required()
   to_user_id: string;
@@ -55,7 +56,7 @@ export class ConvertRequestDto {
 
   /** Credit another user's wallet with the converted amount (default: the sender's own). */
   @userIdString()
-  @Matches(/^[1-9]\d{0,18}$/, { message: 'to_user_id must be a user id' })
+  @IsRowId({ message: 'to_user_id must be a user id' })
   @IsString({ message: 'to_user_id must be a user id' })
   @IsOptional()
   to_user_id?: string;

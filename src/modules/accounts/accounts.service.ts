@@ -10,6 +10,8 @@ import type { AccountKind } from '../ledger/ledger.types.js';
 
 /** Accounts every posting of a currency may credit are split so they do not serialize postings. */
 export const HOT_ACCOUNT_SHARDS = 8;
+/** Wallet ids remembered at most (the oldest are forgotten first). */
+const MAX_KNOWN_WALLETS = 100_000;
 
 const PREFIX: Record<AccountKind, string> = {
   user_wallet: 'USER',
@@ -44,6 +46,8 @@ const ACCOUNT_COLUMNS = `a.id, a.account_number, a.kind, a.currency, a.owner_use
 export class AccountsService implements OnApplicationBootstrap {
   /** System account ids never change once created: kind/currency/ref/shard → id. */
   private readonly systemIds = new Map<string, string>();
+  /** Wallet ids never change once opened (wallets are never deleted): user/currency → id. */
+  private readonly knownWallets = new Map<string, string>();
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -85,6 +89,29 @@ export class AccountsService implements OnApplicationBootstrap {
       [userId, currency],
     );
     return rows[0] ? String(rows[0].id) : null;
+  }
+
+  /**
+   * The ids of these users' wallets in `currency` (null where there is none), from memory when
+   * seen before. Only committed wallets are read, so a remembered id is never rolled back.
+   */
+  async committedWalletIds(userIds: string[], currency: string): Promise<(string | null)[]> {
+    const keyOf = (userId: string) => `${userId}/${currency}`;
+    const missing = userIds.filter((userId) => !this.knownWallets.has(keyOf(userId)));
+    if (missing.length > 0) {
+      const { rows } = await sql<{ owner_user_id: string; id: string }>(
+        this.db,
+        `SELECT owner_user_id, id FROM accounts WHERE owner_user_id = ANY($1::bigint[]) AND currency = $2 AND kind = 'user_wallet'`,
+        [missing, currency],
+      );
+      for (const row of rows) {
+        if (this.knownWallets.size >= MAX_KNOWN_WALLETS) {
+          this.knownWallets.delete(this.knownWallets.keys().next().value!);
+        }
+        this.knownWallets.set(keyOf(String(row.owner_user_id)), String(row.id));
+      }
+    }
+    return userIds.map((userId) => this.knownWallets.get(keyOf(userId)) ?? null);
   }
 
   /** The id of a system account; `spread` picks the shard of a split hot account. */

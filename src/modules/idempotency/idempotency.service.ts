@@ -9,6 +9,19 @@ import { DomainError } from '../../core/errors/domain-error.js';
 
 export type Claim<T> = { fresh: true } | { fresh: false; response: T };
 
+/** A key a request wants to claim. */
+export interface KeyClaim {
+  userId: string;
+  key: string;
+  requestType: string;
+  hash: Buffer;
+}
+
+/** A claimed key's fate at the end of its transaction: its response, or given up (refused request). */
+export type KeyOutcome = { userId: string; key: string } & ({ response: unknown } | { abandoned: true });
+
+const keyOf = (userId: string, key: string) => `${userId}/${key}`;
+
 /** Keys are honoured for 24 hours; older ones count as unused. */
 const WINDOW_HOURS = 24;
 
@@ -54,6 +67,57 @@ export class IdempotencyService {
       });
     }
     return { fresh: false, response: stored.response };
+  }
+
+  /**
+   * Claims keys not used before, in one statement, in (user, key) order so that concurrent
+   * claimers never wait on each other in a cycle. Returns the keys claimed now (see `claimedNow`);
+   * a key that already exists is left to claim(), which replays, refuses or renews it.
+   */
+  async claimNew(tx: EntityManager, claims: KeyClaim[]): Promise<Set<string>> {
+    if (claims.length === 0) return new Set();
+    const { rows } = await sql<{ user_id: string; key: string }>(
+      tx,
+      `INSERT INTO idempotency_keys (user_id, key, request_type, request_hash)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[]) AS c(user_id, key, request_type, request_hash)
+        ORDER BY user_id, key
+       ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key`,
+      [
+        claims.map((c) => c.userId),
+        claims.map((c) => c.key),
+        claims.map((c) => c.requestType),
+        claims.map((c) => c.hash),
+      ],
+    );
+    return new Set(rows.map((r) => keyOf(String(r.user_id), r.key)));
+  }
+
+  static claimedNow(claimed: Set<string>, claim: { userId: string; key: string }): boolean {
+    return claimed.has(keyOf(claim.userId, claim.key));
+  }
+
+  /** Stores the responses of claimed keys and drops the claims of refused requests, in one statement. */
+  async settle(tx: EntityManager, outcomes: KeyOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    const done = outcomes.filter((o): o is KeyOutcome & { response: unknown } => 'response' in o);
+    const abandoned = outcomes.filter((o) => 'abandoned' in o);
+    await sql(
+      tx,
+      `WITH done AS (
+         UPDATE idempotency_keys k SET response = d.response
+           FROM unnest($1::bigint[], $2::text[], $3::json[]) AS d(user_id, key, response)
+          WHERE k.user_id = d.user_id AND k.key = d.key
+       )
+       DELETE FROM idempotency_keys k USING unnest($4::bigint[], $5::text[]) AS a(user_id, key)
+        WHERE k.user_id = a.user_id AND k.key = a.key`,
+      [
+        done.map((o) => o.userId),
+        done.map((o) => o.key),
+        done.map((o) => JSON.stringify(o.response)),
+        abandoned.map((o) => o.userId),
+        abandoned.map((o) => o.key),
+      ],
+    );
   }
 
   async complete(tx: EntityManager, userId: string, key: string, response: unknown): Promise<void> {

@@ -1,16 +1,18 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
+import { IdempotencyModule } from '../idempotency/idempotency.module.js';
 import { AdjustmentsService } from './adjustments.service.js';
 import { LedgerAdminController } from './ledger-admin.controller.js';
 import { LedgerService } from './ledger.service.js';
+import { PostingQueue } from './posting-queue.js';
 import { StatementsGateway } from './statements.gateway.js';
 import { StatementsService } from './statements.service.js';
 
 @Module({
-  imports: [AccountsModule, AuditModule],
+  imports: [AccountsModule, AuditModule, IdempotencyModule],
   controllers: [LedgerAdminController],
-  providers: [LedgerService, StatementsService, StatementsGateway, AdjustmentsService],
-  exports: [LedgerService],
+  providers: [LedgerService, PostingQueue, StatementsService, StatementsGateway, AdjustmentsService],
+  exports: [LedgerService, PostingQueue],
 })
 export class LedgerModule {}

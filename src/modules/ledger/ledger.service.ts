@@ -12,7 +12,15 @@ import { AppConfig } from '../../core/config/app-config.js';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
 import { toDecimalString, toMajor } from '../../shared/money.js';
 import './ledger.events.js';
-import type { AccountKind, LockedAccount, PostedJournal, PostingLine, PostingRequest } from './ledger.types.js';
+import type {
+  AccountKind,
+  AppliedPosting,
+  LockedAccount,
+  PostedEntry,
+  PostedJournal,
+  PostingLine,
+  PostingRequest,
+} from './ledger.types.js';
 
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock detected, serialization failure
 const MAX_ATTEMPTS = 6;
@@ -24,6 +32,7 @@ interface AccountRow {
   currency: string;
   owner_user_id: string | null;
   owner_channel: string | null;
+  owner_state: string | null;
   balance: string;
   pending_debit: string;
   pending_credit: string;
@@ -39,6 +48,7 @@ const toLocked = (row: AccountRow): LockedAccount => ({
   currency: row.currency,
   ownerUserId: row.owner_user_id === null ? null : String(row.owner_user_id),
   ownerChannel: row.owner_channel,
+  ownerState: row.owner_state,
   balance: BigInt(row.balance),
   pendingDebit: BigInt(row.pending_debit),
   pendingCredit: BigInt(row.pending_credit),
@@ -81,7 +91,7 @@ export class LedgerService {
     const ids = [...new Set(accountIds)];
     const { rows } = await sql<AccountRow>(
       tx,
-      `SELECT a.id, a.account_number, a.kind, a.currency, a.owner_user_id, u.channel AS owner_channel,
+      `SELECT a.id, a.account_number, a.kind, a.currency, a.owner_user_id, u.channel AS owner_channel, u.state AS owner_state,
               a.balance, a.pending_debit, a.pending_credit, a.version, a.is_active, a.is_locked
          FROM accounts a LEFT JOIN users u ON u.id = a.owner_user_id
         WHERE a.id = ANY($1::bigint[])
@@ -99,77 +109,126 @@ export class LedgerService {
    * their times run in the same order as their versions (statements cut periods by time).
    */
   async post(tx: EntityManager, request: PostingRequest, locked?: Map<string, LockedAccount>): Promise<PostedJournal> {
-    this.checkBalanced(request.lines);
     const ids = request.lines.map((l) => l.accountId);
     const accounts = locked && ids.every((id) => locked.has(id)) ? locked : await this.lock(tx, ids);
-    const before = new Map([...accounts].map(([id, a]) => [id, { ...a }]));
+    const [posted] = await this.write(tx, [this.apply(accounts, request)]);
+    return posted;
+  }
 
-    for (const capture of request.captures ?? []) {
-      const account = accounts.get(capture.accountId)!;
-      account.pendingDebit -= capture.amount;
+  /**
+   * Applies a posting to locked accounts in memory: checks it balances, that every account may
+   * take it and that no user wallet ends below zero available, then moves the accounts to their
+   * new state. A refusal throws and leaves the accounts as they were, so postings can be applied
+   * one after another on the same accounts and each stands or falls alone.
+   */
+  apply(accounts: Map<string, LockedAccount>, request: PostingRequest): AppliedPosting {
+    this.checkBalanced(request.lines);
+    const ids = [...new Set(request.lines.map((l) => l.accountId))];
+    const next = new Map<string, LockedAccount>();
+    for (const id of ids) {
+      const account = accounts.get(id);
+      if (!account) throw new Error(`account ${id} is not locked`);
+      next.set(id, { ...account });
     }
-    const entries = request.lines.map((line) => this.apply(accounts.get(line.accountId)!, line, request));
-    for (const account of accounts.values()) this.checkAvailable(account, before.get(account.id)!);
+    for (const capture of request.captures ?? []) next.get(capture.accountId)!.pendingDebit -= capture.amount;
+    const entries = request.lines.map((line) => this.applyLine(next.get(line.accountId)!, line, request));
+    for (const id of ids) this.checkAvailable(next.get(id)!, accounts.get(id)!);
+    for (const [id, account] of next) Object.assign(accounts.get(id)!, account);
+    return { request, entries, accounts: next };
+  }
 
-    const touched = [...new Set(ids)].map((id) => accounts.get(id)!);
-    const { rows } = await sql<{ id: string; receipt_code: string; created_at: Date }>(
+  /**
+   * Writes applied postings in one statement: their journals (in order, so receipt numbers follow
+   * it), entries, fees, captured holds and the final balances; then announces every balance each
+   * posting left, in order, to the accounts' owners.
+   */
+  async write(tx: EntityManager, postings: AppliedPosting[]): Promise<PostedJournal[]> {
+    if (postings.length === 0) return [];
+    const journals = postings.map((p) => p.request);
+    const entries = postings.flatMap((p, i) =>
+      p.entries.map((entry, j) => ({ entry, journal: i + 1, line: p.request.lines[j] })),
+    );
+    const fees = postings.flatMap((p, i) => (p.request.fees ?? []).map((fee) => ({ fee, journal: i + 1 })));
+    const captures = postings.flatMap((p, i) =>
+      (p.request.captures ?? []).map((c) => ({ holdId: c.holdId, journal: i + 1 })),
+    );
+    const final = new Map<string, LockedAccount>();
+    for (const p of postings) for (const [id, account] of p.accounts) final.set(id, account);
+    const balances = [...final.values()];
+    const { rows } = await sql<{ ord: string; id: string; receipt_code: string; created_at: Date }>(
       tx,
-      `WITH journal AS (
+      `WITH input AS (
+         SELECT j.ord, j.type, j.description, j.initiated_by, j.metadata,
+                nextval(pg_get_serial_sequence('journals', 'id')) AS id
+           FROM unnest($1::text[], $2::text[], $3::bigint[], $4::jsonb[])
+                WITH ORDINALITY AS j(type, description, initiated_by, metadata, ord)
+       ), journal AS (
          INSERT INTO journals (id, receipt_code, type, description, initiated_by, metadata)
-         SELECT n, 'RCP-' || extract(year FROM now() AT TIME ZONE 'UTC')::int || '-' || n, $1, $2, $3, $4
-           FROM (SELECT nextval(pg_get_serial_sequence('journals', 'id')) AS n) next_id
+         SELECT id, 'RCP-' || extract(year FROM now() AT TIME ZONE 'UTC')::int || '-' || id, type, description, initiated_by, metadata
+           FROM input ORDER BY ord
          RETURNING id, receipt_code, created_at
        ), posted AS (
          INSERT INTO entries (journal_id, account_id, currency, direction, amount, balance_after, account_version, description, created_at)
-         SELECT journal.id, e.account_id, e.currency, e.direction, e.amount, e.balance_after, e.version, e.description, clock_timestamp()
-           FROM journal, unnest($5::bigint[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[])
-                AS e(account_id, currency, direction, amount, balance_after, version, description)
+         SELECT input.id, e.account_id, e.currency, e.direction, e.amount, e.balance_after, e.version, e.description, clock_timestamp()
+           FROM unnest($5::int[], $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[], $12::text[])
+                WITH ORDINALITY AS e(journal, account_id, currency, direction, amount, balance_after, version, description, ord)
+           JOIN input ON input.ord = e.journal
+          ORDER BY e.ord
        ), charged AS (
          INSERT INTO fees (journal_id, fee_type, amount, currency, account_id)
-         SELECT journal.id, f.fee_type, f.amount, f.currency, f.account_id
-           FROM journal, unnest($12::text[], $13::bigint[], $14::text[], $15::bigint[]) AS f(fee_type, amount, currency, account_id)
+         SELECT input.id, f.fee_type, f.amount, f.currency, f.account_id
+           FROM unnest($13::int[], $14::text[], $15::bigint[], $16::text[], $17::bigint[])
+                AS f(journal, fee_type, amount, currency, account_id)
+           JOIN input ON input.ord = f.journal
        ), captured AS (
-         UPDATE holds SET status = 'captured', journal_id = journal.id, resolved_at = now()
-           FROM journal WHERE holds.id = ANY($19::bigint[]) AND holds.status = 'held'
+         UPDATE holds SET status = 'captured', journal_id = input.id, resolved_at = now()
+           FROM unnest($18::int[], $19::bigint[]) AS c(journal, hold_id) JOIN input ON input.ord = c.journal
+          WHERE holds.id = c.hold_id AND holds.status = 'held'
        ), balances AS (
          UPDATE accounts SET balance = b.balance, pending_debit = b.pending_debit, version = b.version,
                 updated_at = now(), last_transaction_at = now()
-           FROM unnest($16::bigint[], $17::bigint[], $18::bigint[], $20::bigint[]) AS b(id, balance, version, pending_debit)
+           FROM unnest($20::bigint[], $21::bigint[], $22::bigint[], $23::bigint[]) AS b(id, balance, version, pending_debit)
           WHERE accounts.id = b.id
        )
-       SELECT id, receipt_code, created_at FROM journal`,
+       SELECT input.ord, journal.id, journal.receipt_code, journal.created_at
+         FROM journal JOIN input USING (id) ORDER BY input.ord`,
       [
-        request.type,
-        request.description,
-        request.initiatedBy ?? null,
-        JSON.stringify(request.metadata ?? {}),
-        entries.map((e) => e.accountId),
-        entries.map((e) => e.currency),
-        entries.map((e) => e.direction),
-        entries.map((e) => e.amount.toString()),
-        entries.map((e) => e.balanceAfter.toString()),
-        entries.map((e) => e.version.toString()),
-        request.lines.map((l) => l.description),
-        (request.fees ?? []).map((f) => f.feeType),
-        (request.fees ?? []).map((f) => f.amount.toString()),
-        (request.fees ?? []).map((f) => f.currency),
-        (request.fees ?? []).map((f) => f.accountId),
-        touched.map((a) => a.id),
-        touched.map((a) => a.balance.toString()),
-        touched.map((a) => a.version.toString()),
-        (request.captures ?? []).map((c) => c.holdId),
-        touched.map((a) => a.pendingDebit.toString()),
+        journals.map((j) => j.type),
+        journals.map((j) => j.description),
+        journals.map((j) => j.initiatedBy ?? null),
+        journals.map((j) => JSON.stringify(j.metadata ?? {})),
+        entries.map((e) => e.journal),
+        entries.map((e) => e.entry.accountId),
+        entries.map((e) => e.entry.currency),
+        entries.map((e) => e.entry.direction),
+        entries.map((e) => e.entry.amount.toString()),
+        entries.map((e) => e.entry.balanceAfter.toString()),
+        entries.map((e) => e.entry.version.toString()),
+        entries.map((e) => e.line.description),
+        fees.map((f) => f.journal),
+        fees.map((f) => f.fee.feeType),
+        fees.map((f) => f.fee.amount.toString()),
+        fees.map((f) => f.fee.currency),
+        fees.map((f) => f.fee.accountId),
+        captures.map((c) => c.journal),
+        captures.map((c) => c.holdId),
+        balances.map((a) => a.id),
+        balances.map((a) => a.balance.toString()),
+        balances.map((a) => a.version.toString()),
+        balances.map((a) => a.pendingDebit.toString()),
       ],
     );
-    const journal = rows[0];
-    for (const account of touched) this.announceBalance(tx, account);
-    return {
-      journalId: String(journal.id),
-      receiptCode: journal.receipt_code,
-      createdAt: journal.created_at,
-      entries,
-      accounts,
-    };
+    return postings.map((posting, i) => {
+      const journal = rows[i];
+      for (const account of posting.accounts.values()) this.announceBalance(tx, account);
+      return {
+        journalId: String(journal.id),
+        receiptCode: journal.receipt_code,
+        createdAt: journal.created_at,
+        entries: posting.entries,
+        accounts: posting.accounts,
+      };
+    });
   }
 
   /** Sets `amount` aside on a user wallet (pending_debit) under a unique reference. */
@@ -242,7 +301,7 @@ export class LedgerService {
     for (const line of lines) if (line.amount <= 0n) throw new Error('posting lines carry positive amounts');
   }
 
-  private apply(account: LockedAccount, line: PostingLine, request: PostingRequest) {
+  private applyLine(account: LockedAccount, line: PostingLine, request: PostingRequest): PostedEntry {
     this.checkUsable(account, request.type === 'TRANSACTION_TYPE_ADJUSTMENT');
     account.balance += line.direction === 'CR' ? line.amount : -line.amount;
     account.version += 1n;

@@ -52,6 +52,8 @@ export interface LockedAccount {
   currency: string;
   ownerUserId: string | null;
   ownerChannel: string | null;
+  /** The owner's state (`active`, ...) for user wallets. */
+  ownerState: string | null;
   balance: bigint;
   pendingDebit: bigint;
   pendingCredit: bigint;
@@ -71,11 +73,18 @@ export interface PostedEntry {
   version: bigint;
 }
 
+/** A posting applied in memory (accounts as it leaves them), not yet written. */
+export interface AppliedPosting {
+  request: PostingRequest;
+  entries: PostedEntry[];
+  accounts: Map<string, LockedAccount>;
+}
+
 export interface PostedJournal {
   journalId: string;
   receiptCode: string;
   createdAt: Date;
   entries: PostedEntry[];
-  /** Every account the journal touched, as it is after the posting. */
+  /** Every account the journal touched, as the posting left it (later postings of a batch may move it on). */
   accounts: Map<string, LockedAccount>;
 }

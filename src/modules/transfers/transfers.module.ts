@@ -2,13 +2,12 @@ import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { FeesModule } from '../fees/fees.module.js';
 import { FxModule } from '../fx/fx.module.js';
-import { IdempotencyModule } from '../idempotency/idempotency.module.js';
 import { LedgerModule } from '../ledger/ledger.module.js';
 import { TransfersGateway } from './transfers.gateway.js';
 import { TransfersService } from './transfers.service.js';
 
 @Module({
-  imports: [LedgerModule, AccountsModule, FeesModule, FxModule, IdempotencyModule],
+  imports: [LedgerModule, AccountsModule, FeesModule, FxModule],
   providers: [TransfersService, TransfersGateway],
   exports: [TransfersService],
 })

@@ -1,6 +1,7 @@
-// Peer-to-peer transfers and currency conversions: each one posting in one transaction, with its
-// fee from the schedule, its idempotency key claimed in the same transaction, and its events
-// (balance from the ledger; transfer_completed, transaction_completed here).
+// Peer-to-peer transfers and currency conversions: each one posting (which may share its
+// transaction with others that arrive together, see PostingQueue), with its fee from the schedule,
+// its idempotency key claimed in the same transaction, and its events (balance from the ledger;
+// transfer_completed, transaction_completed here).
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../../core/config/app-config.js';
@@ -13,9 +14,9 @@ import { toMajor } from '../../shared/money.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { amountOf, currencyOf } from '../accounts/money-input.js';
 import { FeesService } from '../fees/fees.service.js';
-import { FxService } from '../fx/fx.service.js';
-import { IdempotencyService, requestHash } from '../idempotency/idempotency.service.js';
-import { LedgerService } from '../ledger/ledger.service.js';
+import { FxService, type FxRate } from '../fx/fx.service.js';
+import { requestHash, type KeyClaim } from '../idempotency/idempotency.service.js';
+import { PostingQueue } from '../ledger/posting-queue.js';
 import type { PostedJournal, PostingLine } from '../ledger/ledger.types.js';
 import type { ConvertRequestDto, TransferRequestDto } from './dto/transfer-requests.dto.js';
 
@@ -44,66 +45,80 @@ export interface ConversionResult {
 
 const FEE_TYPE = 'FEE_TYPE_PLATFORM';
 
+const recipientNotFound = () => new DomainError('ACCOUNT_NOT_FOUND', 'recipient not found', { field: 'to_user_id' });
+
 @Injectable()
 export class TransfersService {
   constructor(
-    private readonly ledger: LedgerService,
+    private readonly postings: PostingQueue,
     private readonly accounts: AccountsService,
     private readonly fees: FeesService,
     private readonly fx: FxService,
-    private readonly idempotency: IdempotencyService,
     private readonly publisher: RealtimePublisher,
     private readonly config: AppConfig,
   ) {}
 
+  /**
+   * Moves `amount` from the user's wallet to the recipient's, the fee on top to the fee account.
+   * When both wallets are known (the usual case) the transfer may share a transaction with
+   * others; a recipient without a wallet in the currency gets one opened, in a transaction of its
+   * own so a refusal opens nothing.
+   */
   async transfer(userId: string, request: TransferRequestDto): Promise<TransferResult> {
     const currency = currencyOf(this.config, request.currency);
     const amount = amountOf(request.amount, currency);
-    if (request.to_user_id === userId) throw DomainError.validation('to_user_id', 'cannot transfer to yourself');
+    const recipient = request.to_user_id;
+    if (recipient === userId) throw DomainError.validation('to_user_id', 'cannot transfer to yourself');
     const { fee } = this.fees.quote('transfer', amount, currency.code);
     const description = request.description ?? 'Transfer';
     const hash = requestHash({
-      to_user_id: request.to_user_id,
+      to_user_id: recipient,
       amount: amount.toString(),
       currency: currency.code,
       description,
     });
 
-    return this.ledger.transaction(async (tx) => {
-      const replay = await this.replay<TransferResult>(tx, userId, request.idempotency_key, 'transfer', hash);
-      if (replay) return replay;
-      const { fromId, toId } = await this.transferAccounts(tx, userId, request.to_user_id, currency.code);
-      const feeAccount = this.accounts.systemAccount('fee_revenue', currency.code, '', Number(fromId));
-      const lines: PostingLine[] = [
-        {
-          accountId: fromId,
-          direction: 'DR',
-          amount: amount + fee,
-          description: `Transfer to user ${request.to_user_id}`,
-        },
-        { accountId: toId, direction: 'CR', amount, description: `Transfer from user ${userId}` },
-      ];
-      if (fee > 0n) lines.push({ accountId: feeAccount, direction: 'CR', amount: fee, description: 'Transfer fee' });
-      const posted = await this.ledger.post(tx, {
-        type: 'TRANSACTION_TYPE_TRANSFER',
-        description,
-        lines,
-        fees: fee > 0n ? [{ feeType: FEE_TYPE, amount: fee, currency: currency.code, accountId: feeAccount }] : [],
-        initiatedBy: userId,
-        metadata: { from_user_id: userId, to_user_id: request.to_user_id },
-      });
-      this.announceTransfer(tx, posted, fromId, toId, amount, fee, currency);
-      const result: TransferResult = {
-        receipt_code: posted.receiptCode,
-        journal_id: Number(posted.journalId),
-        amount: toMajor(amount, currency.decimals),
-        fee: toMajor(fee, currency.decimals),
-        agent_commission: 0,
-        currency: currency.code,
-        created_at: posted.createdAt.toISOString(),
-      };
-      if (request.idempotency_key) await this.idempotency.complete(tx, userId, request.idempotency_key, result);
-      return result;
+    const [knownFrom, knownTo] = await this.accounts.committedWalletIds([userId, recipient], currency.code);
+    let fromId = knownFrom ?? '';
+    let toId = knownTo ?? '';
+    const feeAccount = () => this.accounts.systemAccount('fee_revenue', currency.code, '', Number(fromId));
+    return this.postings.submit<TransferResult>({
+      accountIds: knownFrom && knownTo ? [knownFrom, knownTo, feeAccount()] : undefined,
+      resolveAccounts: async (tx) => {
+        ({ fromId, toId } = await this.transferAccounts(tx, userId, recipient, currency.code));
+        return [fromId, toId, feeAccount()];
+      },
+      idempotency: this.claimOf(userId, request.idempotency_key, 'transfer', hash),
+      plan: (accounts) => {
+        if (accounts.get(toId)?.ownerState !== 'active') throw recipientNotFound();
+        const lines: PostingLine[] = [
+          { accountId: fromId, direction: 'DR', amount: amount + fee, description: `Transfer to user ${recipient}` },
+          { accountId: toId, direction: 'CR', amount, description: `Transfer from user ${userId}` },
+        ];
+        if (fee > 0n) {
+          lines.push({ accountId: feeAccount(), direction: 'CR', amount: fee, description: 'Transfer fee' });
+        }
+        return {
+          type: 'TRANSACTION_TYPE_TRANSFER',
+          description,
+          lines,
+          fees: fee > 0n ? [{ feeType: FEE_TYPE, amount: fee, currency: currency.code, accountId: feeAccount() }] : [],
+          initiatedBy: userId,
+          metadata: { from_user_id: userId, to_user_id: recipient },
+        };
+      },
+      finish: (tx, posted) => {
+        this.announceTransfer(tx, posted, fromId, toId, amount, fee, currency);
+        return {
+          receipt_code: posted.receiptCode,
+          journal_id: Number(posted.journalId),
+          amount: toMajor(amount, currency.decimals),
+          fee: toMajor(fee, currency.decimals),
+          agent_commission: 0,
+          currency: currency.code,
+          created_at: posted.createdAt.toISOString(),
+        };
+      },
     });
   }
 
@@ -130,83 +145,82 @@ export class TransfersService {
       description,
     });
 
-    return this.ledger.transaction(async (tx) => {
-      const replay = await this.replay<ConversionResult>(
-        tx,
-        userId,
-        request.idempotency_key,
-        'convert_and_transfer',
-        hash,
-      );
-      if (replay) return replay;
-      const rate = await this.fx.rate(tx, source.code, dest.code);
-      const converted = convertMinor(amount, source.decimals, dest.decimals, rate.rate);
-      if (converted <= 0n) throw DomainError.validation('amount', 'amount is too small to convert');
-      const fromId = await this.accounts.walletId(tx, userId, source.code);
-      if (!fromId) throw new DomainError('ACCOUNT_NOT_FOUND', 'account not found', { field: 'from_currency' });
-      if (recipient !== userId) await this.requireUser(tx, recipient);
-      const toId = await this.accounts.ensureWallet(tx, recipient, dest.code);
-      const spread = Number(fromId);
-      const fxSource = this.accounts.systemAccount('fx_liquidity', source.code, '', spread);
-      const fxDest = this.accounts.systemAccount('fx_liquidity', dest.code, '', spread);
-      const feeAccount = this.accounts.systemAccount('fee_revenue', source.code, '', spread);
-      const lines: PostingLine[] = [
-        { accountId: fromId, direction: 'DR', amount: amount + fee, description: `Conversion to ${dest.code}` },
-        { accountId: fxSource, direction: 'CR', amount, description: `Conversion from ${source.code}` },
-        { accountId: fxDest, direction: 'DR', amount: converted, description: `Conversion to ${dest.code}` },
-        { accountId: toId, direction: 'CR', amount: converted, description: `Conversion from ${source.code}` },
-      ];
-      if (fee > 0n) lines.push({ accountId: feeAccount, direction: 'CR', amount: fee, description: 'Conversion fee' });
-      const posted = await this.ledger.post(tx, {
-        type: 'TRANSACTION_TYPE_CONVERSION',
-        description,
-        lines,
-        fees: fee > 0n ? [{ feeType: FEE_TYPE, amount: fee, currency: source.code, accountId: feeAccount }] : [],
-        initiatedBy: userId,
-        metadata: { fx_rate_id: Number(rate.id), fx_rate: rateScaledToString(rate.rate), to_user_id: recipient },
-      });
-      const timestamp = Math.floor(posted.createdAt.getTime() / 1000);
-      const from = posted.accounts.get(fromId)!;
-      const to = posted.accounts.get(toId)!;
-      const completed = (account: typeof from, value: bigint, currency: CurrencyConfig, feeShown: bigint) => ({
-        receipt_code: posted.receiptCode,
-        transaction_id: Number(posted.journalId),
-        transaction_type: 'conversion',
-        amount: toMajor(value, currency.decimals),
-        currency: currency.code,
-        balance_after: toMajor(account.balance, currency.decimals),
-        fee: toMajor(feeShown, currency.decimals),
-        timestamp,
-      });
-      this.publisher.publish(tx, from.ownerChannel!, 'transaction_completed', completed(from, amount, source, fee));
-      this.publisher.publish(tx, to.ownerChannel!, 'transaction_completed', completed(to, converted, dest, 0n));
-      const result: ConversionResult = {
-        receipt_code: posted.receiptCode,
-        journal_id: Number(posted.journalId),
-        source_currency: source.code,
-        dest_currency: dest.code,
-        source_amount: toMajor(amount, source.decimals),
-        converted_amount: toMajor(converted, dest.decimals),
-        fx_rate: rateScaledToString(rate.rate),
-        fx_rate_id: Number(rate.id),
-        fee: toMajor(fee, source.decimals),
-        created_at: posted.createdAt.toISOString(),
-      };
-      if (request.idempotency_key) await this.idempotency.complete(tx, userId, request.idempotency_key, result);
-      return result;
+    // Rate, wallets and a first-credit wallet are found inside the transaction: it runs alone.
+    let rate: FxRate;
+    let converted = 0n;
+    let fromId = '';
+    let toId = '';
+    const spread = () => Number(fromId);
+    const fxSource = () => this.accounts.systemAccount('fx_liquidity', source.code, '', spread());
+    const fxDest = () => this.accounts.systemAccount('fx_liquidity', dest.code, '', spread());
+    const feeAccount = () => this.accounts.systemAccount('fee_revenue', source.code, '', spread());
+    return this.postings.submit<ConversionResult>({
+      resolveAccounts: async (tx) => {
+        rate = await this.fx.rate(tx, source.code, dest.code);
+        converted = convertMinor(amount, source.decimals, dest.decimals, rate.rate);
+        if (converted <= 0n) throw DomainError.validation('amount', 'amount is too small to convert');
+        const from = await this.accounts.walletId(tx, userId, source.code);
+        if (!from) throw new DomainError('ACCOUNT_NOT_FOUND', 'account not found', { field: 'from_currency' });
+        fromId = from;
+        if (recipient !== userId) await this.requireUser(tx, recipient);
+        toId = await this.accounts.ensureWallet(tx, recipient, dest.code);
+        return [fromId, toId, fxSource(), fxDest(), feeAccount()];
+      },
+      idempotency: this.claimOf(userId, request.idempotency_key, 'convert_and_transfer', hash),
+      plan: () => {
+        const lines: PostingLine[] = [
+          { accountId: fromId, direction: 'DR', amount: amount + fee, description: `Conversion to ${dest.code}` },
+          { accountId: fxSource(), direction: 'CR', amount, description: `Conversion from ${source.code}` },
+          { accountId: fxDest(), direction: 'DR', amount: converted, description: `Conversion to ${dest.code}` },
+          { accountId: toId, direction: 'CR', amount: converted, description: `Conversion from ${source.code}` },
+        ];
+        if (fee > 0n) {
+          lines.push({ accountId: feeAccount(), direction: 'CR', amount: fee, description: 'Conversion fee' });
+        }
+        return {
+          type: 'TRANSACTION_TYPE_CONVERSION',
+          description,
+          lines,
+          fees: fee > 0n ? [{ feeType: FEE_TYPE, amount: fee, currency: source.code, accountId: feeAccount() }] : [],
+          initiatedBy: userId,
+          metadata: { fx_rate_id: Number(rate.id), fx_rate: rateScaledToString(rate.rate), to_user_id: recipient },
+        };
+      },
+      finish: (tx, posted) => {
+        const timestamp = Math.floor(posted.createdAt.getTime() / 1000);
+        const completed = (accountId: string, value: bigint, currency: CurrencyConfig, feeShown: bigint) => {
+          const account = posted.accounts.get(accountId)!;
+          this.publisher.publish(tx, account.ownerChannel!, 'transaction_completed', {
+            receipt_code: posted.receiptCode,
+            transaction_id: Number(posted.journalId),
+            transaction_type: 'conversion',
+            amount: toMajor(value, currency.decimals),
+            currency: currency.code,
+            balance_after: toMajor(account.balance, currency.decimals),
+            fee: toMajor(feeShown, currency.decimals),
+            timestamp,
+          });
+        };
+        completed(fromId, amount, source, fee);
+        completed(toId, converted, dest, 0n);
+        return {
+          receipt_code: posted.receiptCode,
+          journal_id: Number(posted.journalId),
+          source_currency: source.code,
+          dest_currency: dest.code,
+          source_amount: toMajor(amount, source.decimals),
+          converted_amount: toMajor(converted, dest.decimals),
+          fx_rate: rateScaledToString(rate.rate),
+          fx_rate_id: Number(rate.id),
+          fee: toMajor(fee, source.decimals),
+          created_at: posted.createdAt.toISOString(),
+        };
+      },
     });
   }
 
-  private async replay<T>(
-    tx: EntityManager,
-    userId: string,
-    key: string | undefined,
-    type: string,
-    hash: Buffer,
-  ): Promise<T | undefined> {
-    if (!key) return undefined;
-    const claim = await this.idempotency.claim<T>(tx, userId, key, type, hash);
-    return claim.fresh ? undefined : claim.response;
+  private claimOf(userId: string, key: string | undefined, requestType: string, hash: Buffer): KeyClaim | undefined {
+    return key ? { userId, key, requestType, hash } : undefined;
   }
 
   /** Both wallets in one round trip; the recipient's is opened on first credit. */
@@ -224,9 +238,7 @@ export class TransfersService {
       [userId, recipient, currency],
     );
     const found = rows[0];
-    if (found.recipient_state !== 'active') {
-      throw new DomainError('ACCOUNT_NOT_FOUND', 'recipient not found', { field: 'to_user_id' });
-    }
+    if (found.recipient_state !== 'active') throw recipientNotFound();
     if (!found.from_id) throw new DomainError('ACCOUNT_NOT_FOUND', 'account not found', { field: 'currency' });
     const toId = found.to_id ? String(found.to_id) : await this.accounts.ensureWallet(tx, recipient, currency);
     return { fromId: String(found.from_id), toId };
@@ -234,9 +246,7 @@ export class TransfersService {
 
   private async requireUser(tx: EntityManager, userId: string): Promise<void> {
     const { rows } = await sql<{ state: string }>(tx, `SELECT state FROM users WHERE id = $1`, [userId]);
-    if (rows[0]?.state !== 'active') {
-      throw new DomainError('ACCOUNT_NOT_FOUND', 'recipient not found', { field: 'to_user_id' });
-    }
+    if (rows[0]?.state !== 'active') throw recipientNotFound();
   }
 
   private announceTransfer(

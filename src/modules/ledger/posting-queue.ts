@@ -1,0 +1,194 @@
+// Postings that arrive together share one transaction. A transaction costs about as much for
+// twenty postings as for one (an idempotency statement, a lock statement, one write, one outbox
+// write, a commit), and a hot account (a popular receiver, a fee shard) is locked once per batch
+// instead of once per posting. At low load every posting runs alone and at once: nothing waits
+// for a batch to fill; batches form only from what queued while the previous ones ran.
+//
+// Each posting still stands or falls alone. A refused one (insufficient balance, locked account)
+// writes nothing, gives its idempotency key back, and the others go ahead. An unexpected failure
+// re-runs every posting of the batch on its own, so only the culprit fails.
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AppConfig } from '../../core/config/app-config.js';
+import { DomainError } from '../../core/errors/domain-error.js';
+import { IdempotencyService, type KeyClaim, type KeyOutcome } from '../idempotency/idempotency.service.js';
+import { LedgerService } from './ledger.service.js';
+import type { AppliedPosting, LockedAccount, PostedJournal, PostingRequest } from './ledger.types.js';
+
+/** A posting to run: which accounts it needs, how to build it, and what to answer. */
+export interface PostingJob<R> {
+  /** The accounts to lock, known beforehand: the posting may share a transaction. */
+  accountIds?: string[];
+  /**
+   * Or: finds (and may open) its accounts inside the transaction. The posting then runs alone,
+   * and a refusal rolls back whatever this wrote.
+   */
+  resolveAccounts?: (tx: EntityManager) => Promise<string[]>;
+  /** Claimed in the same transaction; a key used before replays its stored response. */
+  idempotency?: KeyClaim;
+  /**
+   * The posting, from the locked accounts as the earlier postings of the batch left them; throws
+   * a DomainError to refuse. Runs again if the transaction is retried, so it must not keep state.
+   */
+  plan(accounts: ReadonlyMap<string, LockedAccount>): PostingRequest;
+  /** After the write, in the transaction: announces events and returns the response. */
+  finish(tx: EntityManager, posted: PostedJournal): R;
+}
+
+interface Queued {
+  job: PostingJob<unknown>;
+  /** Run in a transaction of its own (it must, or a batch it was in failed). */
+  alone: boolean;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+type Outcome = { value: unknown } | { refused: DomainError } | { again: true };
+
+/** Postings per transaction at most: enough to amortize it, small enough to keep lock times short. */
+const MAX_BATCH = 64;
+/** Transactions in flight at once, at most; the pool keeps connections for everything else. */
+const MAX_RUNNING = 4;
+
+const claimKey = (claim: KeyClaim) => `${claim.userId}/${claim.key}`;
+
+@Injectable()
+export class PostingQueue implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(PostingQueue.name);
+  private queue: Queued[] = [];
+  private running = 0;
+  private readonly maxRunning: number;
+  private idle?: () => void;
+
+  constructor(
+    private readonly ledger: LedgerService,
+    private readonly idempotency: IdempotencyService,
+    config: AppConfig,
+  ) {
+    this.maxRunning = Math.max(1, Math.min(MAX_RUNNING, Math.floor(config.env.DATABASE_POOL_SIZE / 2)));
+  }
+
+  /** Runs `job` (alone or with others) and resolves to its response once committed. */
+  submit<R>(job: PostingJob<R>): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ job, alone: !job.accountIds, resolve: resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Lets queued and running postings finish before the database pool closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.running === 0 && this.queue.length === 0) return;
+    await new Promise<void>((resolve) => {
+      this.idle = resolve;
+    });
+  }
+
+  private pump(): void {
+    while (this.running < this.maxRunning && this.queue.length > 0) {
+      const batch = this.take();
+      this.running += 1;
+      void this.run(batch).finally(() => {
+        this.running -= 1;
+        this.pump();
+        if (this.running === 0 && this.queue.length === 0) this.idle?.();
+      });
+    }
+  }
+
+  /**
+   * The next batch: the head of the queue alone if it must run alone; otherwise every shareable
+   * posting up to MAX_BATCH, in order, but never two with the same idempotency key (the second
+   * must see the first committed, to replay it).
+   */
+  private take(): Queued[] {
+    if (this.queue[0].alone) return [this.queue.shift()!];
+    const batch: Queued[] = [];
+    const rest: Queued[] = [];
+    const keys = new Set<string>();
+    for (const queued of this.queue) {
+      const key = queued.job.idempotency && claimKey(queued.job.idempotency);
+      if (batch.length < MAX_BATCH && !queued.alone && !(key && keys.has(key))) {
+        batch.push(queued);
+        if (key) keys.add(key);
+      } else {
+        rest.push(queued);
+      }
+    }
+    this.queue = rest;
+    return batch;
+  }
+
+  private async run(batch: Queued[]): Promise<void> {
+    let outcomes: Outcome[];
+    try {
+      outcomes = await this.ledger.transaction((tx) => this.execute(tx, batch));
+    } catch (error) {
+      if (batch.length === 1) return batch[0].reject(error);
+      this.logger.warn({ err: error, postings: batch.length }, 'batch failed; its postings run again one by one');
+      this.queue.unshift(...batch.map((queued) => ({ ...queued, alone: true })));
+      return;
+    }
+    outcomes.forEach((outcome, i) => {
+      const queued = batch[i];
+      if ('value' in outcome) queued.resolve(outcome.value);
+      else if ('refused' in outcome) queued.reject(outcome.refused);
+      else this.queue.push({ ...queued, alone: true });
+    });
+  }
+
+  /** One transaction for `batch`: claims, locks, plans, one write, responses. */
+  private async execute(tx: EntityManager, batch: Queued[]): Promise<Outcome[]> {
+    const alone = batch.length === 1;
+    const outcomes: Outcome[] = [];
+    const claims = batch.flatMap((queued) => (queued.job.idempotency ? [queued.job.idempotency] : []));
+    const claimed = await this.idempotency.claimNew(tx, claims);
+    const live: number[] = [];
+    for (const [i, { job }] of batch.entries()) {
+      const claim = job.idempotency;
+      if (!claim || IdempotencyService.claimedNow(claimed, claim)) {
+        live.push(i);
+      } else if (!alone) {
+        // Used before: a replay, a conflict or an expired key, each settled on its own.
+        outcomes[i] = { again: true };
+      } else {
+        const existing = await this.idempotency.claim(tx, claim.userId, claim.key, claim.requestType, claim.hash);
+        if (!existing.fresh) return [{ value: existing.response }];
+        live.push(i);
+      }
+    }
+    if (live.length === 0) return outcomes;
+
+    const first = batch[live[0]].job;
+    const ids =
+      alone && first.resolveAccounts
+        ? await first.resolveAccounts(tx)
+        : live.flatMap((i) => batch[i].job.accountIds ?? []);
+    const accounts = await this.ledger.lock(tx, ids);
+    const applied: { index: number; posting: AppliedPosting }[] = [];
+    const keys: KeyOutcome[] = [];
+    for (const i of live) {
+      const { job } = batch[i];
+      try {
+        applied.push({ index: i, posting: this.ledger.apply(accounts, job.plan(accounts)) });
+      } catch (error) {
+        // Alone, a refusal rolls the transaction back; in a batch it leaves the others be.
+        if (alone || !(error instanceof DomainError)) throw error;
+        outcomes[i] = { refused: error };
+        if (job.idempotency) keys.push({ userId: job.idempotency.userId, key: job.idempotency.key, abandoned: true });
+      }
+    }
+    const posted = await this.ledger.write(
+      tx,
+      applied.map((a) => a.posting),
+    );
+    applied.forEach(({ index }, n) => {
+      const { job } = batch[index];
+      const value = job.finish(tx, posted[n]);
+      outcomes[index] = { value };
+      if (job.idempotency) keys.push({ userId: job.idempotency.userId, key: job.idempotency.key, response: value });
+    });
+    await this.idempotency.settle(tx, keys);
+    return outcomes;
+  }
+}

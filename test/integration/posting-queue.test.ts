@@ -1,0 +1,151 @@
+// Postings that arrive together share a transaction (PostingQueue), and each still stands or falls
+// alone: one balance event per posting with its own version, refused postings writing nothing and
+// giving their idempotency key back, and an unexpected failure failing only its culprit.
+import type { INestApplicationContext } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DomainError } from '../../src/core/errors/domain-error.js';
+import { AccountsService } from '../../src/modules/accounts/accounts.service.js';
+import { AdjustmentsService } from '../../src/modules/ledger/adjustments.service.js';
+import { LedgerModule } from '../../src/modules/ledger/ledger.module.js';
+import type { PostingRequest } from '../../src/modules/ledger/ledger.types.js';
+import { PostingQueue, type PostingJob } from '../../src/modules/ledger/posting-queue.js';
+import { TransfersModule } from '../../src/modules/transfers/transfers.module.js';
+import { TransfersService } from '../../src/modules/transfers/transfers.service.js';
+import { UsersModule } from '../../src/modules/users/users.module.js';
+import { withDb } from '../helpers/db.js';
+import { balanceOf, fundedUser, type MoneyUser } from '../helpers/money.js';
+import { createTestContext, testConfig } from '../helpers/nest.js';
+
+let app: INestApplicationContext;
+let transfers: TransfersService;
+
+beforeAll(async () => {
+  app = await createTestContext([UsersModule, LedgerModule, TransfersModule], testConfig({ DATABASE_POOL_SIZE: '20' }));
+  transfers = app.get(TransfersService);
+});
+
+afterAll(async () => {
+  await app?.close();
+});
+
+const usersOf = (count: number, funds: Record<string, string> = {}) =>
+  Promise.all(Array.from({ length: count }, () => fundedUser(app, funds)));
+
+/** Learns the users' wallet ids first, so their transfers reach the queue in the same tick. */
+const warm = (users: MoneyUser[]) =>
+  app.get(AccountsService).committedWalletIds(
+    users.map((u) => u.id),
+    'USD',
+  );
+
+/** How many transactions wrote these journals (a journal's created_at is its transaction's start). */
+async function transactionsOf(journalIds: number[]): Promise<number> {
+  const { rows } = await withDb((db) =>
+    db.query<{ n: string }>(`SELECT count(DISTINCT created_at) AS n FROM journals WHERE id = ANY($1::bigint[])`, [
+      journalIds,
+    ]),
+  );
+  return Number(rows[0].n);
+}
+
+describe('postings that arrive together', () => {
+  it('share transactions, and every one announces the balance it left, version by version', async () => {
+    const senders = await usersOf(60, { USD: '10.00' });
+    const receiver = await fundedUser(app);
+    await warm([...senders, receiver]);
+
+    const results = await Promise.all(
+      senders.map((s) => transfers.transfer(s.id, { to_user_id: receiver.id, amount: '1.00', currency: 'USD' })),
+    );
+    expect(await balanceOf(app, receiver.wallets.USD)).toBe(6000n);
+    expect(await transactionsOf(results.map((r) => r.journal_id))).toBeLessThan(30);
+
+    // One balance event per transfer, each with the balance its own version left: 1.00 × version.
+    const { rows } = await withDb((db) =>
+      db.query<{ payload: { balance: number; version: number } }>(
+        `SELECT payload FROM outbox_events WHERE event = 'balance'
+            AND payload->>'account_number' = (SELECT account_number FROM accounts WHERE id = $1) ORDER BY seq`,
+        [receiver.wallets.USD],
+      ),
+    );
+    expect(rows.map((r) => [r.payload.version, r.payload.balance])).toEqual(
+      Array.from({ length: 60 }, (_, i) => [i + 1, i + 1]),
+    );
+  });
+
+  it('refuse one without touching the others, and give its idempotency key back', async () => {
+    const rich = await usersOf(15, { USD: '10.00' });
+    const poor = await usersOf(15, { USD: '0.50' });
+    const receiver = await fundedUser(app);
+    await warm([...rich, ...poor, receiver]);
+    const keyOf = (user: MoneyUser) => `pay-${user.id}`;
+    const pay = (user: MoneyUser) =>
+      transfers.transfer(user.id, {
+        to_user_id: receiver.id,
+        amount: '1.00',
+        currency: 'USD',
+        idempotency_key: keyOf(user),
+      });
+
+    const outcomes = await Promise.allSettled([...rich, ...poor].map(pay));
+    expect(outcomes.slice(0, 15).every((o) => o.status === 'fulfilled')).toBe(true);
+    for (const outcome of outcomes.slice(15)) {
+      expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'INSUFFICIENT_BALANCE' } });
+    }
+    expect(await balanceOf(app, receiver.wallets.USD)).toBe(1500n);
+    for (const user of poor) expect(await balanceOf(app, user.wallets.USD)).toBe(50n);
+    const { rows } = await withDb((db) =>
+      db.query(`SELECT 1 FROM idempotency_keys WHERE user_id = ANY($1::bigint[])`, [poor.map((u) => u.id)]),
+    );
+    expect(rows).toHaveLength(0);
+
+    // The refused key is free again: with the money there, the same request goes through.
+    await app.get(AdjustmentsService).adjust(poor[0].id, {
+      user_id: poor[0].id,
+      currency: 'USD',
+      amount: '10.00',
+      direction: 'credit',
+      reason: 'top-up',
+    });
+    await expect(pay(poor[0])).resolves.toMatchObject({ amount: 1, fee: 0.02 });
+    await expect(pay(poor[0])).resolves.toMatchObject({ amount: 1, fee: 0.02 });
+    expect(await balanceOf(app, poor[0].wallets.USD)).toBe(50n + 1000n - 102n);
+  });
+
+  it('fail only the culprit when one of them fails unexpectedly', async () => {
+    const queue = app.get(PostingQueue);
+    const accounts = app.get(AccountsService);
+    const users = await usersOf(12);
+    const adjustments = accounts.systemAccount('adjustments', 'USD');
+    const credit = (user: MoneyUser): PostingRequest => ({
+      type: 'TRANSACTION_TYPE_ADJUSTMENT',
+      description: 'queue test',
+      lines: [
+        { accountId: adjustments, direction: 'DR', amount: 100n, description: 'queue test' },
+        { accountId: user.wallets.USD, direction: 'CR', amount: 100n, description: 'queue test' },
+      ],
+    });
+    const job = (user: MoneyUser, culprit?: 'missing account' | 'bug'): PostingJob<string> => ({
+      accountIds: culprit === 'missing account' ? [adjustments, '987654321987'] : [adjustments, user.wallets.USD],
+      plan: () => {
+        if (culprit === 'bug') throw new Error('a bug in one posting');
+        return credit(user);
+      },
+      finish: (_tx, posted) => posted.receiptCode,
+    });
+    // All submitted in one tick: the first few run at once, alone; the rest queue and go together.
+    const outcomes = await Promise.allSettled(
+      users.map((user, i) => queue.submit(job(user, i === 8 ? 'missing account' : i === 10 ? 'bug' : undefined))),
+    );
+    outcomes.forEach((outcome, i) => {
+      if (i === 8) expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'ACCOUNT_NOT_FOUND' } });
+      else if (i === 10) {
+        expect(outcome).toMatchObject({ status: 'rejected', reason: { message: 'a bug in one posting' } });
+      } else expect(outcome).toMatchObject({ status: 'fulfilled' });
+    });
+    expect((outcomes[8] as PromiseRejectedResult).reason).toBeInstanceOf(DomainError);
+    for (const [i, user] of users.entries()) {
+      expect(await balanceOf(app, user.wallets.USD)).toBe(i === 8 || i === 10 ? 0n : 100n);
+    }
+  });
+});

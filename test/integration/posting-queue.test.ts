@@ -126,7 +126,8 @@ describe('postings that arrive together', () => {
       ],
     });
     const job = (user: MoneyUser, culprit?: 'missing account' | 'bug'): PostingJob<string> => ({
-      accountIds: culprit === 'missing account' ? [adjustments, '987654321987'] : [adjustments, user.wallets.USD],
+      accountIds: () =>
+        culprit === 'missing account' ? [adjustments, '987654321987'] : [adjustments, user.wallets.USD],
       plan: () => {
         if (culprit === 'bug') throw new Error('a bug in one posting');
         return credit(user);

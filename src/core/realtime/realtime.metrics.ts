@@ -1,10 +1,7 @@
 // socket.io and outbox metrics, exposed at /metrics with the rest (prom-client default registry).
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, register, type Metric } from 'prom-client';
-
-function once<T extends Metric>(name: string, create: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? create();
-}
+import { Counter, Gauge } from 'prom-client';
+import { metricOnce as once } from '../metrics/metric-once.js';
 
 @Injectable()
 export class RealtimeMetrics {

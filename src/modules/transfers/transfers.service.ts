@@ -81,28 +81,31 @@ export class TransfersService {
     const [knownFrom, knownTo] = await this.accounts.committedWalletIds([userId, recipient], currency.code);
     let fromId = knownFrom ?? '';
     let toId = knownTo ?? '';
-    const feeAccount = () => this.accounts.systemAccount('fee_revenue', currency.code, '', Number(fromId));
+    const feeAccount = (spread: number) => this.accounts.systemAccount('fee_revenue', currency.code, '', spread);
     return this.postings.submit<TransferResult>({
-      accountIds: knownFrom && knownTo ? [knownFrom, knownTo, feeAccount()] : undefined,
-      resolveAccounts: async (tx) => {
+      accountIds: knownFrom && knownTo ? (spread) => [knownFrom, knownTo, feeAccount(spread)] : undefined,
+      resolveAccounts: async (tx, spread) => {
         ({ fromId, toId } = await this.transferAccounts(tx, userId, recipient, currency.code));
-        return [fromId, toId, feeAccount()];
+        return [fromId, toId, feeAccount(spread)];
       },
       idempotency: this.claimOf(userId, request.idempotency_key, 'transfer', hash),
-      plan: (accounts) => {
+      plan: (accounts, spread) => {
         if (accounts.get(toId)?.ownerState !== 'active') throw recipientNotFound();
         const lines: PostingLine[] = [
           { accountId: fromId, direction: 'DR', amount: amount + fee, description: `Transfer to user ${recipient}` },
           { accountId: toId, direction: 'CR', amount, description: `Transfer from user ${userId}` },
         ];
         if (fee > 0n) {
-          lines.push({ accountId: feeAccount(), direction: 'CR', amount: fee, description: 'Transfer fee' });
+          lines.push({ accountId: feeAccount(spread), direction: 'CR', amount: fee, description: 'Transfer fee' });
         }
         return {
           type: 'TRANSACTION_TYPE_TRANSFER',
           description,
           lines,
-          fees: fee > 0n ? [{ feeType: FEE_TYPE, amount: fee, currency: currency.code, accountId: feeAccount() }] : [],
+          fees:
+            fee > 0n
+              ? [{ feeType: FEE_TYPE, amount: fee, currency: currency.code, accountId: feeAccount(spread) }]
+              : [],
           initiatedBy: userId,
           metadata: { from_user_id: userId, to_user_id: recipient },
         };
@@ -150,12 +153,11 @@ export class TransfersService {
     let converted = 0n;
     let fromId = '';
     let toId = '';
-    const spread = () => Number(fromId);
-    const fxSource = () => this.accounts.systemAccount('fx_liquidity', source.code, '', spread());
-    const fxDest = () => this.accounts.systemAccount('fx_liquidity', dest.code, '', spread());
-    const feeAccount = () => this.accounts.systemAccount('fee_revenue', source.code, '', spread());
+    const fxSource = (spread: number) => this.accounts.systemAccount('fx_liquidity', source.code, '', spread);
+    const fxDest = (spread: number) => this.accounts.systemAccount('fx_liquidity', dest.code, '', spread);
+    const feeAccount = (spread: number) => this.accounts.systemAccount('fee_revenue', source.code, '', spread);
     return this.postings.submit<ConversionResult>({
-      resolveAccounts: async (tx) => {
+      resolveAccounts: async (tx, spread) => {
         rate = await this.fx.rate(tx, source.code, dest.code);
         converted = convertMinor(amount, source.decimals, dest.decimals, rate.rate);
         if (converted <= 0n) throw DomainError.validation('amount', 'amount is too small to convert');
@@ -164,24 +166,25 @@ export class TransfersService {
         fromId = from;
         if (recipient !== userId) await this.requireUser(tx, recipient);
         toId = await this.accounts.ensureWallet(tx, recipient, dest.code);
-        return [fromId, toId, fxSource(), fxDest(), feeAccount()];
+        return [fromId, toId, fxSource(spread), fxDest(spread), feeAccount(spread)];
       },
       idempotency: this.claimOf(userId, request.idempotency_key, 'convert_and_transfer', hash),
-      plan: () => {
+      plan: (_accounts, spread) => {
         const lines: PostingLine[] = [
           { accountId: fromId, direction: 'DR', amount: amount + fee, description: `Conversion to ${dest.code}` },
-          { accountId: fxSource(), direction: 'CR', amount, description: `Conversion from ${source.code}` },
-          { accountId: fxDest(), direction: 'DR', amount: converted, description: `Conversion to ${dest.code}` },
+          { accountId: fxSource(spread), direction: 'CR', amount, description: `Conversion from ${source.code}` },
+          { accountId: fxDest(spread), direction: 'DR', amount: converted, description: `Conversion to ${dest.code}` },
           { accountId: toId, direction: 'CR', amount: converted, description: `Conversion from ${source.code}` },
         ];
         if (fee > 0n) {
-          lines.push({ accountId: feeAccount(), direction: 'CR', amount: fee, description: 'Conversion fee' });
+          lines.push({ accountId: feeAccount(spread), direction: 'CR', amount: fee, description: 'Conversion fee' });
         }
         return {
           type: 'TRANSACTION_TYPE_CONVERSION',
           description,
           lines,
-          fees: fee > 0n ? [{ feeType: FEE_TYPE, amount: fee, currency: source.code, accountId: feeAccount() }] : [],
+          fees:
+            fee > 0n ? [{ feeType: FEE_TYPE, amount: fee, currency: source.code, accountId: feeAccount(spread) }] : [],
           initiatedBy: userId,
           metadata: { fx_rate_id: Number(rate.id), fx_rate: rateScaledToString(rate.rate), to_user_id: recipient },
         };

@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBareEmitter, startBareServer } from '../support/bare.mjs';
 import { createPublisher, createUser, startCashier } from '../support/cashier.mjs';
-import { benchConfigDir, createDatabase, deleteRedisKeys, dropDatabase } from '../support/infra.mjs';
+import { elapsedSeconds, log, onCleanup, prepareRun, runMain } from '../support/lifecycle.mjs';
 import { measureRawOutboxWrite } from '../support/outbox-sql.mjs';
 import { contextRow, markdownTable, targetRow, writeResults } from '../support/report.mjs';
 import { closeAll, openMany, openSocket, request } from '../support/sockets.mjs';
@@ -34,8 +34,6 @@ const PARAMS = {
   /** Padding that brings the event payload to about 256 bytes of JSON. */
   paddingChars: 200,
 };
-const ADMIN_DATABASE_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Client ends of 5,000 sockets live in this process; the servers hold the other ends. */
 const MIN_OPEN_FILES = 6000;
 const ROUND_TIMEOUT_MS = 10_000;
@@ -47,28 +45,6 @@ const SETTLE_MS = 1000;
 const CLOSE_SETTLE_MS = 3000;
 const PASSWORD = 'bench-password-1234';
 
-const started = process.hrtime.bigint();
-const log = (line) => process.stderr.write(`[bench +${(msSince(started) / 1000).toFixed(1)}s] ${line}\n`);
-
-// --- clean-up: everything the run creates registers its undo here, undone in reverse order ---
-
-const undo = [];
-const onCleanup = (what, fn) => undo.push({ what, fn });
-
-async function cleanUp() {
-  let ok = true;
-  while (undo.length > 0) {
-    const { what, fn } = undo.pop();
-    try {
-      await fn();
-    } catch (error) {
-      ok = false;
-      log(`clean-up failed: ${what}: ${error.message}`);
-    }
-  }
-  return ok;
-}
-
 // --- set-up ---
 
 /** Linux only (/proc); elsewhere a low limit shows up as failed connects instead. */
@@ -78,38 +54,6 @@ function checkOpenFileLimit() {
   if (soft && soft !== 'unlimited' && Number(soft) < MIN_OPEN_FILES) {
     throw new Error(`open file limit is ${soft}; 5,000 sockets need ${MIN_OPEN_FILES}: run \`ulimit -n 20000\` first`);
   }
-}
-
-function distDir() {
-  const dist = resolve(ROOT, process.env.CASHIER_DIST ?? 'dist');
-  if (!existsSync(join(dist, 'src/main.js'))) {
-    throw new Error(`${dist}/src/main.js not found: build first, or set CASHIER_DIST to the compiled tree`);
-  }
-  return dist;
-}
-
-/** The run's own database, Redis prefix, secret and configuration. */
-async function prepareRun() {
-  const dist = distDir();
-  const id = randomBytes(4).toString('hex');
-  const database = `cashier_bench_${id}`;
-  const databaseUrl = await createDatabase(ADMIN_DATABASE_URL, database);
-  onCleanup(`drop database ${database}`, () => dropDatabase(ADMIN_DATABASE_URL, database));
-  const redisPrefix = `bench-${id}`;
-  onCleanup(`delete Redis keys ${redisPrefix}:*`, async () =>
-    log(`deleted ${await deleteRedisKeys(REDIS_URL, redisPrefix)} Redis keys`),
-  );
-  const config = await benchConfigDir(join(ROOT, 'config'));
-  onCleanup('remove temp config dir', config.remove);
-  return {
-    root: ROOT,
-    dist,
-    databaseUrl,
-    redisUrl: REDIS_URL,
-    redisPrefix,
-    jwtSecret: randomBytes(32).toString('hex'),
-    configDir: config.dir,
-  };
 }
 
 /** Signs up and logs in `count` users, a few at a time (argon2 hashing is deliberately slow). */
@@ -362,10 +306,10 @@ function tableRows(m) {
   ];
 }
 
-async function main() {
+async function main(abort) {
   const startedAt = new Date().toISOString();
   checkOpenFileLimit();
-  const run = await prepareRun();
+  const run = await prepareRun(ROOT);
   log(`run ${run.redisPrefix}: dist ${run.dist}`);
 
   const cashier = await startCashier(run, { log });
@@ -395,7 +339,7 @@ async function main() {
   const results = {
     run: {
       started_at: startedAt,
-      seconds: msSince(started) / 1000,
+      seconds: elapsedSeconds(),
       dist: run.dist,
       node: process.version,
       cpus: cpus().length,
@@ -411,33 +355,8 @@ async function main() {
   process.stdout.write(
     `${cpus().length} CPUs, 1-minute load average ${load.start.toFixed(2)} at the start of the measurements, ${load.end.toFixed(2)} at the end\n`,
   );
-  const path = await writeResults(join(ROOT, 'bench/results'), results);
+  const path = await writeResults(join(ROOT, 'bench/results'), 'realtime', results);
   log(`results: ${path}`);
 }
 
-// --- ending: success, a failure anywhere, or Ctrl-C all end through the same clean-up ---
-
-/**
- * Rejected through abort() by Ctrl-C, by a server process that died, or by a failure outside the
- * awaited flow (a rejection nobody handles would otherwise kill the process before its clean-up).
- * After the first, later ones are ignored: they come from the abandoned flow tripping over
- * connections the clean-up closed.
- */
-let abort;
-const stopped = new Promise((_, reject) => {
-  abort = reject;
-});
-process.once('SIGINT', () => abort(Object.assign(new Error('interrupted'), { exitCode: 130 })));
-process.on('unhandledRejection', abort);
-process.on('uncaughtException', abort);
-
-let exitCode = 0;
-try {
-  await Promise.race([main(), stopped]);
-} catch (error) {
-  exitCode = error?.exitCode ?? 1;
-  log(exitCode === 130 ? 'interrupted: cleaning up' : `failed: ${error?.stack ?? error}`);
-}
-if (!(await cleanUp()) && exitCode === 0) exitCode = 1;
-log(`done in ${(msSince(started) / 1000).toFixed(1)} s`);
-process.exit(exitCode);
+await runMain(main);

@@ -28,9 +28,10 @@ function serviceEnv(run) {
 
 /**
  * Starts `node <dist>/src/main.js` and resolves once it listens (migrations have run by then).
- * Lines logged at warn or above are counted and echoed to stderr: they are worth seeing.
+ * Lines logged at warn or above are counted and echoed to stderr: they are worth seeing. `env`
+ * adds to the service's environment.
  */
-export async function startCashier(run, { log }) {
+export async function startCashier(run, { log, env = {} }) {
   const warnings = { count: 0, last: [] };
   const onLine = (line) => {
     const level = /"level":"(\w+)"/.exec(line)?.[1];
@@ -39,9 +40,11 @@ export async function startCashier(run, { log }) {
     if (warnings.last.length < 20) warnings.last.push(line);
     log(`[cashier] ${line}`);
   };
-  const proc = startNodeProcess('cashier', [join(run.dist, 'src/main.js')], {
+  // For profiling the service alone, e.g. BENCH_CASHIER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+  const nodeArgs = process.env.BENCH_CASHIER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = startNodeProcess('cashier', [...nodeArgs, join(run.dist, 'src/main.js')], {
     cwd: run.root,
-    env: { ...process.env, ...serviceEnv(run) },
+    env: { ...process.env, ...serviceEnv(run), ...env },
     onLine,
   });
   const port = await proc.waitForLine(
@@ -91,17 +94,29 @@ export async function createPublisher(run) {
 /** Signs a user up and logs it in once: its id, channel and access token. */
 export async function createUser(url, email, password) {
   const { user } = await postJson(url, '/api/v1/auth/signup', { email, password }, 201);
-  const { access_token: token } = await postJson(url, '/api/v1/auth/login', { email, password }, 200);
-  return { id: user.id, channel: user.channel, token };
+  return { id: user.id, channel: user.channel, token: await logIn(url, email, password) };
 }
 
-async function postJson(url, path, body, expected) {
-  const response = await globalThis.fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+/** An access token for an existing user. */
+export async function logIn(url, email, password) {
+  const { access_token: token } = await postJson(url, '/api/v1/auth/login', { email, password }, 200);
+  return token;
+}
+
+/** POSTs JSON (with a bearer `token` if given) and returns the parsed reply, which must have status `expected`. */
+export async function postJson(url, path, body, expected, token) {
+  const headers = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await globalThis.fetch(`${url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
   const text = await response.text();
   if (response.status !== expected) throw new Error(`POST ${path}: ${response.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+}
+
+/** GETs JSON with a bearer `token`; the reply must be 200. */
+export async function getJson(url, path, token) {
+  const response = await globalThis.fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`GET ${path}: ${response.status} ${text.slice(0, 300)}`);
   return JSON.parse(text);
 }

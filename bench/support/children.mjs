@@ -64,6 +64,7 @@ export function startNodeProcess(name, args, { env, cwd, onLine }) {
 
   return {
     name,
+    pid: child.pid,
     died,
     waitForLine: (test, timeoutMs, what) => waitFor(output, 'line', test, timeoutMs, what),
     waitForMessage: (test, timeoutMs, what) => waitFor(child, 'message', test, timeoutMs, what),

@@ -16,17 +16,26 @@ export function targetRow(measurement, unit, cashier, bare, maxRatio) {
   };
 }
 
+/** A row judged by the caller: `pass` says whether `target` (its wording) is met. */
+export function judgedRow(measurement, unit, cashier, bare, target, pass) {
+  return { measurement, unit, cashier, bare, ratio: cashier / bare, target, result: pass ? 'pass' : 'FAIL' };
+}
+
 /** A row shown for context only (no target). */
 export function contextRow(measurement, unit, cashier, bare) {
   return { measurement, unit, cashier, bare, ratio: cashier / bare, target: 'context', result: '' };
 }
 
-const number = (value, unit) =>
-  unit === 'ms' ? value.toFixed(value < 10 ? 3 : 1) : Math.round(value).toLocaleString('en-US');
+const number = (value, unit) => {
+  if (unit === 'ms') return value.toFixed(value < 10 ? 3 : 1);
+  if (unit === 'transfers per transaction') return value.toFixed(1);
+  return Math.round(value).toLocaleString('en-US');
+};
 
-export function markdownTable(rows) {
+/** The rows as a markdown table; `baseline` names the comparison column. */
+export function markdownTable(rows, { baseline = 'bare' } = {}) {
   const lines = [
-    '| measurement | cashier | bare | ratio | target | result |',
+    `| measurement | cashier | ${baseline} | ratio | target | result |`,
     '| --- | ---: | ---: | ---: | --- | --- |',
   ];
   for (const r of rows) {
@@ -43,12 +52,12 @@ export function markdownTable(rows) {
   return lines.join('\n');
 }
 
-/** Writes results to realtime-<timestamp>.json and realtime-latest.json in `dir`; returns the first path. */
-export async function writeResults(dir, results) {
+/** Writes results to <name>-<timestamp>.json and <name>-latest.json in `dir`; returns the first path. */
+export async function writeResults(dir, name, results) {
   await mkdir(dir, { recursive: true });
   const stamp = results.run.started_at.replace(/[:.]/g, '-');
-  const path = join(dir, `realtime-${stamp}.json`);
+  const path = join(dir, `${name}-${stamp}.json`);
   await writeFile(path, `${JSON.stringify(results, null, 2)}\n`);
-  await copyFile(path, join(dir, 'realtime-latest.json'));
+  await copyFile(path, join(dir, `${name}-latest.json`));
   return path;
 }

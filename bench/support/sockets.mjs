@@ -42,8 +42,8 @@ export async function request(socket, event, body) {
 }
 
 /**
- * Opens `count` sockets, `setup(index)` giving the options of each and `after(socket, index)` the
- * request to make once it is up; returns the sockets and the wall time it took.
+ * Opens `count` sockets at `url` (or `url(index)`), `setup(index)` giving the options of each and
+ * `after(socket, index)` the request to make once it is up; returns the sockets and the wall time.
  */
 export async function openMany(url, count, setup, after = async () => undefined) {
   const started = process.hrtime.bigint();
@@ -53,7 +53,7 @@ export async function openMany(url, count, setup, after = async () => undefined)
       Array.from({ length: count }, (_, i) => i),
       CONNECT_CONCURRENCY,
       async (index) => {
-        const socket = await openSocket(url, setup(index));
+        const socket = await openSocket(typeof url === 'function' ? url(index) : url, setup(index));
         sockets.push(socket);
         await after(socket, index);
       },

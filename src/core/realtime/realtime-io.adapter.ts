@@ -2,7 +2,6 @@
 // frame size, the lenient parser, and the Redis adapter that joins instances into one server.
 import type { INestApplicationContext } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import type { Observable } from 'rxjs';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server, ServerOptions, Socket } from 'socket.io';
@@ -11,27 +10,26 @@ import { RedisService } from '../redis/redis.service.js';
 import { lenientParser } from './lenient-parser.js';
 import { RequestGate } from './request-gate.js';
 import { SOCKET_PATH } from './realtime.types.js';
+import {
+  addRoutes,
+  routeOf,
+  sharePerNamespace,
+  type Route,
+  type SharedHandlerBinder,
+  type Transform,
+} from './socket-handlers.js';
 
-const HANDLERS = Symbol('realtime:handlers');
 const DISCONNECTS = Symbol('realtime:disconnects');
 
-type BoundCallback = (data: unknown, ack?: (response: unknown) => void) => unknown;
-type Transform = (data: unknown) => Observable<unknown>;
+type DisconnectHolder = Socket & { [DISCONNECTS]?: ((reason: unknown) => void)[] };
 
-type HandlerHolder = Socket & {
-  /** [event, handler, event, handler, ...]: lighter than a Map on every socket. */
-  [HANDLERS]?: (string | BoundCallback)[];
-  [DISCONNECTS]?: ((reason: unknown) => void)[];
-};
-
-export class RealtimeIoAdapter extends IoAdapter {
-  private readonly listeners = new Map<string, (this: Socket, ...args: unknown[]) => void>();
-  private readonly manualAck = new Set<string>();
+export class RealtimeIoAdapter extends IoAdapter implements SharedHandlerBinder {
   private transform?: Transform;
   private gate?: RequestGate;
 
   constructor(private readonly app: INestApplicationContext) {
     super(app);
+    sharePerNamespace();
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
@@ -57,30 +55,27 @@ export class RealtimeIoAdapter extends IoAdapter {
   }
 
   /**
-   * Nest binds, for every socket, every handler of every gateway: its own version builds an rxjs
-   * pipeline per socket and handler (about 20 KB per idle socket with five handlers). Here a
-   * socket keeps only its bound handlers; one listener per event name, shared by all sockets,
-   * passes the request gate and calls them. (Nest's `transform` is the same for every gateway and
-   * socket, so one is kept.)
+   * Nest's own version builds an rxjs pipeline per socket and handler (about 20 KB per idle socket
+   * with five handlers), and binds each handler to each socket. Here the handlers are kept once per
+   * namespace (socket-handlers.ts) and a socket has one catch-all listener, shared by all sockets,
+   * which passes the request gate and calls the handler with the socket.
    */
-  override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[], transform: Transform): void {
+  bindGateway(socket: Socket, handlers: MessageMappingProperties[], gateway: object, transform: Transform): void {
     this.transform ??= transform;
-    const table = ((socket as HandlerHolder)[HANDLERS] ??= []);
-    for (const { message, callback, isAckHandledManually } of handlers) {
-      const event = String(message);
-      if (handlerOf(socket, event)) {
-        this.logger.error(`two gateways handle "${event}" on ${socket.nsp.name}; the first one wins`);
-        continue;
-      }
-      if (isAckHandledManually) this.manualAck.add(event);
-      table.push(event, callback as BoundCallback);
-      socket.on(event, this.listenerFor(event));
+    if (!socket.listenersAny().includes(this.route)) socket.onAny(this.route);
+    for (const event of addRoutes(socket, handlers, gateway)) {
+      this.logger.error(`two gateways handle "${event}" on ${socket.nsp.name}; the first one wins`);
     }
+  }
+
+  /** Never used: handlers are shared (bindGateway); binding them per socket would skip the gate. */
+  override bindMessageHandlers(): void {
+    throw new Error('gateway handlers must be shared per namespace: sharePerNamespace() was not called');
   }
 
   /** One `disconnect` listener per socket for all the gateways' callbacks. */
   override bindClientDisconnect(client: Socket, callback: (reason: unknown) => void): void {
-    const holder = client as HandlerHolder;
+    const holder = client as DisconnectHolder;
     if (!holder[DISCONNECTS]) {
       holder[DISCONNECTS] = [];
       client.once('disconnect', notifyDisconnect);
@@ -88,44 +83,33 @@ export class RealtimeIoAdapter extends IoAdapter {
     holder[DISCONNECTS].push(callback);
   }
 
-  private listenerFor(event: string): (this: Socket, ...args: unknown[]) => void {
-    let listener = this.listeners.get(event);
-    if (!listener) {
-      const dispatch = (socket: Socket, args: unknown[]) => void this.dispatch(socket, event, args);
-      listener = function (this: Socket, ...args: unknown[]) {
-        dispatch(this, args);
-      };
-      this.listeners.set(event, listener);
-    }
-    return listener;
-  }
+  /** Every event of every socket with handlers (`this` is the socket); the gate answers the rest. */
+  private readonly route = ((adapter: RealtimeIoAdapter) =>
+    function (this: Socket, event: unknown, ...args: unknown[]): void {
+      const name = String(event);
+      const route = routeOf(this, name);
+      if (route) void adapter.dispatch(this, name, route, args);
+    })(this);
 
   /** Gate, then handler; emits `{event, data}` results, answers the ack with anything else. */
-  private async dispatch(socket: Socket, event: string, args: unknown[]): Promise<void> {
-    const callback = handlerOf(socket, event);
-    if (!callback || !this.transform) return;
+  private async dispatch(socket: Socket, event: string, route: Route, args: unknown[]): Promise<void> {
+    if (!this.transform) return;
     this.gate ??= this.app.get(RequestGate, { strict: false });
     if (!(await this.gate.admit(socket, event, args))) return;
     const mapped: { data: unknown; ack?: unknown } = this.mapPayload(args.length === 1 ? args[0] : args);
     const ack = typeof mapped.ack === 'function' ? (mapped.ack as (response: unknown) => void) : undefined;
-    this.transform(callback(mapped.data, ack)).subscribe({
+    this.transform(route.handler.call(route.gateway, socket, mapped.data, ack)).subscribe({
       next: (response) => {
         if (response === undefined || response === null) return;
         const { event: name, data } = response as { event?: string; data?: unknown };
         if (name) socket.emit(name, data);
-        else if (!this.manualAck.has(event) && ack) ack(response);
+        else if (!route.manualAck && ack) ack(response);
       },
       error: (error: unknown) => this.logger.error(error),
     });
   }
 }
 
-function handlerOf(socket: Socket, event: string): BoundCallback | undefined {
-  const table = (socket as HandlerHolder)[HANDLERS] ?? [];
-  for (let i = 0; i < table.length; i += 2) if (table[i] === event) return table[i + 1] as BoundCallback;
-  return undefined;
-}
-
 function notifyDisconnect(this: Socket, reason: unknown): void {
-  for (const callback of (this as HandlerHolder)[DISCONNECTS] ?? []) callback(reason);
+  for (const callback of (this as DisconnectHolder)[DISCONNECTS] ?? []) callback(reason);
 }

@@ -11,6 +11,7 @@ import { MALFORMED_EVENT } from './lenient-parser.js';
 import { RealtimeLimits, type MessageVerdict } from './realtime-limits.service.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 import { isAuthenticated, type SocketData } from './realtime.types.js';
+import { routeOf } from './socket-handlers.js';
 import { errorEnvelope } from './ws-envelope.js';
 import { answer } from './ws-requests.js';
 
@@ -55,7 +56,7 @@ export class RequestGate {
   private readonly unhandled = ((gate: RequestGate) =>
     function (this: Socket, event: unknown, ...args: unknown[]): void {
       const name = String(event);
-      if (name !== MALFORMED_EVENT && this.listeners(name).length > 0) return;
+      if (name !== MALFORMED_EVENT && routeOf(this, name)) return;
       void gate.check(this, name, args, false);
     })(this);
 

@@ -8,8 +8,9 @@ import { LoggingModule } from './logging/logging.module.js';
 import { QueueModule } from './queue/queue.module.js';
 import { RealtimeCoreModule } from './realtime/realtime.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { ClockModule } from './time/clock.js';
 
-/** What every process needs: configuration, logging, PostgreSQL, Redis, queues, sessions, publishing. */
+/** What every process needs: configuration, clock, logging, PostgreSQL, Redis, queues, sessions, publishing. */
 @Module({})
 export class CoreModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
@@ -17,6 +18,7 @@ export class CoreModule {
       module: CoreModule,
       imports: [
         ConfigModule.forRoot(config),
+        ClockModule,
         LoggingModule.forRoot(logger),
         DatabaseModule,
         RedisModule,

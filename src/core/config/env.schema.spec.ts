@@ -7,6 +7,8 @@ const PRODUCTION = {
   JWT_SECRET: SECRET,
   DATABASE_URL: 'postgres://cashier:pw@db:5432/cashier',
   REDIS_URL: 'redis://cache:6379',
+  VERIFICATION_HMAC_KEY: 'an-otp-hmac-key-that-is-long-enough-0123456789',
+  VERIFICATION_ENCRYPTION_KEY: '0123456789abcdef'.repeat(4),
 };
 
 function envOf(source: NodeJS.ProcessEnv): Env {
@@ -183,17 +185,59 @@ describe('parseEnv', () => {
       expect(error).toContain('is required in production');
     });
 
-    it.each(['JWT_SECRET', 'DATABASE_URL', 'REDIS_URL'])('names %s alone when only it is missing', (name) => {
+    const REQUIRED = [
+      'JWT_SECRET',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'VERIFICATION_HMAC_KEY',
+      'VERIFICATION_ENCRYPTION_KEY',
+    ];
+
+    it.each(REQUIRED)('names %s alone when only it is missing', (name) => {
       const source: NodeJS.ProcessEnv = { ...PRODUCTION };
       delete source[name];
       const error = expectOneLineError(source, name);
-      for (const other of ['JWT_SECRET', 'DATABASE_URL', 'REDIS_URL'].filter((n) => n !== name)) {
+      for (const other of REQUIRED.filter((n) => n !== name)) {
         expect(error).not.toContain(other);
       }
     });
 
     it('treats an empty string as missing', () => {
       expectOneLineError({ ...PRODUCTION, REDIS_URL: '' }, 'REDIS_URL');
+    });
+  });
+
+  describe('verification and delivery', () => {
+    it('never echoes a malformed key, SMTP URL or provider token', () => {
+      const error = expectOneLineError(
+        {
+          VERIFICATION_HMAC_KEY: 'short-hmac-key',
+          VERIFICATION_ENCRYPTION_KEY: 'not-hex-key',
+          SMTP_URL: 'ftp://u:pw@x',
+        },
+        'VERIFICATION_HMAC_KEY',
+        'VERIFICATION_ENCRYPTION_KEY',
+        'SMTP_URL',
+      );
+      for (const value of ['short-hmac-key', 'not-hex-key', 'ftp://u:pw@x']) expect(error).not.toContain(value);
+    });
+
+    it('has the documented defaults', () => {
+      expect(envOf({})).toMatchObject({
+        VERIFICATION_FAILURE_LIMIT: 10,
+        SMTP_FROM: 'Cashier <no-reply@cashier.local>',
+        OTP_DELIVERY_ATTEMPTS: 5,
+        OTP_DELIVERY_BACKOFF_MS: 1000,
+      });
+      const env = envOf({});
+      for (const name of [
+        'VERIFICATION_HMAC_KEY',
+        'VERIFICATION_ENCRYPTION_KEY',
+        'SMTP_URL',
+        'SMS_PROVIDER_URL',
+      ] as const) {
+        expect(env[name]).toBeUndefined();
+      }
     });
   });
 

@@ -82,10 +82,30 @@ export const envSchema = z
     OUTBOX_RETENTION_DAYS: int(7, 1, 3650),
     OUTBOX_RELAY_AFTER_MS: int(3000, 100, 600000),
     SHUTDOWN_TIMEOUT_MS: int(10000, 100, 600000),
+
+    // Verification (OTP, TOTP, verification tokens). Outside production the keys are derived from
+    // the JWT secret when unset; in production they are required and independent of it.
+    VERIFICATION_HMAC_KEY: optional(z.string().min(32, 'must be at least 32 characters')),
+    VERIFICATION_ENCRYPTION_KEY: optional(
+      z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (a 256-bit AES key)'),
+    ),
+    VERIFICATION_FAILURE_LIMIT: int(10, 1, 1000),
+    SMTP_URL: optional(url(['smtp:', 'smtps:'])),
+    SMTP_FROM: z.string().min(3).default('Cashier <no-reply@cashier.local>'),
+    SMS_PROVIDER_URL: optional(url(['http:', 'https:'])),
+    SMS_PROVIDER_TOKEN: optional(z.string().min(1)),
+    OTP_DELIVERY_ATTEMPTS: int(5, 1, 20),
+    OTP_DELIVERY_BACKOFF_MS: int(1000, 1, 600000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
-      for (const name of ['JWT_SECRET', 'DATABASE_URL', 'REDIS_URL'] as const) {
+      for (const name of [
+        'JWT_SECRET',
+        'DATABASE_URL',
+        'REDIS_URL',
+        'VERIFICATION_HMAC_KEY',
+        'VERIFICATION_ENCRYPTION_KEY',
+      ] as const) {
         if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });
       }
     }
@@ -98,7 +118,16 @@ export const envSchema = z
 export type Env = z.output<typeof envSchema>;
 
 /** Variables whose values must never be echoed back in an error line. */
-const SECRET_VARIABLES = new Set(['JWT_SECRET', 'ADMIN_PASSWORD', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set([
+  'JWT_SECRET',
+  'ADMIN_PASSWORD',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'VERIFICATION_HMAC_KEY',
+  'VERIFICATION_ENCRYPTION_KEY',
+  'SMTP_URL',
+  'SMS_PROVIDER_TOKEN',
+]);
 
 /**
  * Parses the environment. On failure returns one line naming every bad variable and what is

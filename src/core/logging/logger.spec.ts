@@ -155,6 +155,28 @@ describe('createRootLogger', () => {
     expect(text).toContain('ECONNREFUSED');
   });
 
+  it('redacts the verification secrets (TOTP secret and URL, tokens, stored hashes and bodies)', () => {
+    const lines = captureLines(() => {
+      const logger = createRootLogger('info');
+      logger.info({ secret: 'JBSWY3DPEHPK3PXP', otpauth_url: 'otpauth://totp/x?secret=JBSWY3DPEHPK3PXQ' }, 'setup');
+      logger.info({ data: { verification_token: 'tok-abc', otp: '123456' } }, 'token');
+      logger.info({ row: { body_enc: 'v1.sealed', code_hash: 'hash-1', token_hash: 'hash-2' } }, 'row');
+      logger.flush();
+    });
+    const text = lines.join('\n');
+    for (const secret of [
+      'JBSWY3DPEHPK3PXP',
+      'JBSWY3DPEHPK3PXQ',
+      'tok-abc',
+      '123456',
+      'v1.sealed',
+      'hash-1',
+      'hash-2',
+    ]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+
   it('writes nothing below its level', () => {
     const lines = captureLines(() => {
       const logger = createRootLogger('warn');

@@ -15,6 +15,13 @@ const SECRET_KEYS = [
   'token',
   'secret',
   'verification_token',
+  // Verification: a request body's `code` is not listed (error codes share the name); these are.
+  'otp',
+  'otpauth_url',
+  'secret_enc',
+  'body_enc',
+  'code_hash',
+  'token_hash',
 ];
 // At the top level and up to two levels down (pino's wildcards match one level each).
 const REDACTED_PATHS = [

@@ -17,6 +17,7 @@ import { NotificationsModule } from './modules/notifications/notifications.modul
 import { SettingsModule } from './modules/settings/settings.module.js';
 import { TransfersModule } from './modules/transfers/transfers.module.js';
 import { UsersModule } from './modules/users/users.module.js';
+import { VerificationModule } from './modules/verification/verification.module.js';
 import { ProcessorsModule } from './worker.module.js';
 
 /** The API process (HTTP + socket.io); with `withWorker` also the job processors (ROLE=all). */
@@ -42,6 +43,7 @@ export class AppModule {
         FeesModule,
         FxModule,
         TransfersModule,
+        VerificationModule,
         ...(options.withWorker ? [ProcessorsModule] : []),
       ],
     };

@@ -27,6 +27,13 @@ class OutboxLike extends WorkerHost {
   }
 }
 
+@Processor(QUEUES.otp)
+class OtpLike extends WorkerHost {
+  process(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
 @Injectable()
 class NotAProcessor {}
 
@@ -40,17 +47,17 @@ async function check(providers: (new (...args: never[]) => unknown)[]): Promise<
 
 describe('ProcessorsCheck', () => {
   it('passes when every queue has exactly one processor', async () => {
-    await expect(check([MaintenanceLike, OutboxLike, NotAProcessor])).resolves.toBeUndefined();
+    await expect(check([MaintenanceLike, OutboxLike, OtpLike, NotAProcessor])).resolves.toBeUndefined();
   });
 
   it('refuses to start when a queue has no processor', async () => {
-    await expect(check([OutboxLike, NotAProcessor])).rejects.toThrow(
+    await expect(check([OutboxLike, OtpLike, NotAProcessor])).rejects.toThrow(
       'worker refuses to start: no processor for queue(s) maintenance',
     );
   });
 
   it('refuses to start when a queue has two processors', async () => {
-    await expect(check([MaintenanceLike, MaintenanceTwin, OutboxLike])).rejects.toThrow(
+    await expect(check([MaintenanceLike, MaintenanceTwin, OutboxLike, OtpLike])).rejects.toThrow(
       'several processors for queue(s) maintenance',
     );
   });

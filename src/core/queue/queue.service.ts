@@ -8,8 +8,12 @@ import { QUEUES, type JobPayloads, type QueueName } from './queues.js';
 export class QueueService {
   private readonly queues: Record<QueueName, Queue>;
 
-  constructor(@InjectQueue(QUEUES.maintenance) maintenance: Queue, @InjectQueue(QUEUES.outbox) outbox: Queue) {
-    this.queues = { maintenance, outbox };
+  constructor(
+    @InjectQueue(QUEUES.maintenance) maintenance: Queue,
+    @InjectQueue(QUEUES.outbox) outbox: Queue,
+    @InjectQueue(QUEUES.otp) otp: Queue,
+  ) {
+    this.queues = { maintenance, outbox, [QUEUES.otp]: otp };
   }
 
   queue(name: QueueName): Queue {

@@ -1,0 +1,25 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Public } from '../../core/auth/auth.decorators.js';
+import { AppConfig } from '../../core/config/app-config.js';
+import { DomainError } from '../../core/errors/domain-error.js';
+import { DevMailbox, type MailboxEntry } from './delivery/dev-mailbox.js';
+import { DevOutboxQueryDto } from './dto/verification-requests.dto.js';
+
+/** The development mailbox (contract section 6): absent (404) when NODE_ENV=production. */
+@ApiTags('development')
+@Public()
+@Controller('dev')
+export class DevOutboxController {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly mailbox: DevMailbox,
+  ) {}
+
+  @Get('outbox')
+  @ApiOperation({ summary: 'OTP messages sent to an address (not in production)' })
+  async outbox(@Query() query: DevOutboxQueryDto): Promise<{ to: string; messages: MailboxEntry[] }> {
+    if (this.config.env.NODE_ENV === 'production') throw new DomainError('NOT_FOUND', 'not found');
+    return { to: query.to, messages: await this.mailbox.list(query.to) };
+  }
+}

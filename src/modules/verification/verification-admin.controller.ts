@@ -1,0 +1,19 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Roles } from '../../core/auth/auth.decorators.js';
+import { VerificationMessagesQueryDto } from './dto/verification-requests.dto.js';
+import { OtpDeliveryService, type VerificationMessageView } from './otp-delivery.service.js';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('admin/verification')
+export class VerificationAdminController {
+  constructor(private readonly delivery: OtpDeliveryService) {}
+
+  @Get('messages')
+  @ApiOperation({ summary: 'OTP messages, newest first (status=failed: those that finally failed); never their codes' })
+  async messages(@Query() query: VerificationMessagesQueryDto): Promise<{ messages: VerificationMessageView[] }> {
+    return { messages: await this.delivery.list(query.status) };
+  }
+}

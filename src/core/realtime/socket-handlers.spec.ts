@@ -40,8 +40,8 @@ describe('handlers shared per namespace', () => {
   it('makes Nest hand the adapter each gateway’s handlers unbound', () => {
     sharePerNamespace();
     const bindGateway = vi.fn();
-    const controller = Object.create(WebSocketsController.prototype) as WebSocketsController & { config: unknown };
-    controller.config = { getIoAdapter: () => ({ bindGateway }) };
+    const controller = Object.create(WebSocketsController.prototype) as WebSocketsController;
+    Object.assign(controller, { config: { getIoAdapter: () => ({ bindGateway }) } });
     const handlers = [handler('transfer')];
     const gateway = {};
     const socket = socketIn({});

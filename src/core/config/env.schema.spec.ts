@@ -241,6 +241,61 @@ describe('parseEnv', () => {
     });
   });
 
+  describe('partners', () => {
+    it('has the documented defaults', () => {
+      const env = envOf({});
+      expect(env.SANDBOX_DELAY_MS).toBe(500);
+      for (const name of [
+        'PARTNER_WEBHOOK_SECRETS',
+        'SANDBOX_WEBHOOK_SECRET',
+        'SANDBOX_URL',
+        'WEBHOOK_BASE_URL',
+      ] as const) {
+        expect(env[name]).toBeUndefined();
+      }
+    });
+
+    it('reads PARTNER_WEBHOOK_SECRETS as partner id → list of secrets', () => {
+      const secrets = { 'PTN-MPESA': ['current-secret-0123456789', 'previous-secret-0123456789'] };
+      expect(envOf({ PARTNER_WEBHOOK_SECRETS: JSON.stringify(secrets) }).PARTNER_WEBHOOK_SECRETS).toEqual(secrets);
+    });
+
+    it.each([
+      ['not JSON', '{PTN-MPESA: secret-0123456789abcdef}', 'must be a JSON object'],
+      ['an array', '["secret-0123456789abcdef"]', 'must be a JSON object'],
+      ['a bare secret per partner', '{"PTN-MPESA":"secret-0123456789abcdef"}', 'list of secrets'],
+      ['an empty list', '{"PTN-MPESA":[]}', 'at least one secret'],
+      ['a short secret', '{"PTN-MPESA":["secret-0123456789abcdef","short-secret"]}', 'at least 16 characters'],
+      ['a malformed partner id', '{"ptn mpesa":["secret-0123456789abcdef"]}', 'PARTNER_WEBHOOK_SECRETS'],
+    ])('refuses PARTNER_WEBHOOK_SECRETS that is %s, without echoing it', (_label, value, says) => {
+      const error = expectOneLineError({ PARTNER_WEBHOOK_SECRETS: value }, 'PARTNER_WEBHOOK_SECRETS');
+      expect(error).toContain(says);
+      expect(error).not.toContain('secret-0123456789abcdef');
+      expect(error).not.toMatch(/got/);
+    });
+
+    it('refuses a short SANDBOX_WEBHOOK_SECRET without echoing it', () => {
+      const error = expectOneLineError({ SANDBOX_WEBHOOK_SECRET: 'tiny-secret' }, 'SANDBOX_WEBHOOK_SECRET');
+      expect(error).not.toContain('tiny-secret');
+    });
+
+    it('takes http(s) URLs for the sandbox and the webhook base, and a bounded delay', () => {
+      const env = envOf({
+        SANDBOX_URL: 'http://sandbox.internal:8080',
+        WEBHOOK_BASE_URL: 'https://api.example.com',
+        SANDBOX_DELAY_MS: '0',
+      });
+      expect(env).toMatchObject({
+        SANDBOX_URL: 'http://sandbox.internal:8080',
+        WEBHOOK_BASE_URL: 'https://api.example.com',
+        SANDBOX_DELAY_MS: 0,
+      });
+      expectOneLineError({ SANDBOX_URL: 'ftp://x' }, 'SANDBOX_URL');
+      expectOneLineError({ WEBHOOK_BASE_URL: 'not a url' }, 'WEBHOOK_BASE_URL');
+      expectOneLineError({ SANDBOX_DELAY_MS: '600001' }, 'SANDBOX_DELAY_MS');
+    });
+  });
+
   it('treats an empty string for an optional URL or secret as unset', () => {
     const env = envOf({ DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '' });
     expect(env.DATABASE_URL).toBeUndefined();

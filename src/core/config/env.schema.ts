@@ -30,6 +30,30 @@ const url = (schemes: string[]) =>
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
+// {"PTN-MPESA": ["current-secret", "previous-secret"]}: several secrets per partner during a rotation.
+const partnerSecrets = z
+  .string()
+  .transform((text, ctx): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object such as {"PTN-MPESA":["a-long-secret"]}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.record(
+      z.string().regex(/^[A-Z0-9-]{3,32}$/, 'must map partner ids such as PTN-MPESA to their secrets'),
+      z
+        .array(z.string().min(16, 'must hold secrets of at least 16 characters'), {
+          message: 'must map each partner id to a list of secrets',
+        })
+        .min(1, 'must give each partner at least one secret')
+        .max(10, 'must give each partner at most 10 secrets'),
+      { message: 'must be a JSON object such as {"PTN-MPESA":["a-long-secret"]}' },
+    ),
+  );
+
 export const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -96,6 +120,24 @@ export const envSchema = z
     SMS_PROVIDER_TOKEN: optional(z.string().min(1)),
     OTP_DELIVERY_ATTEMPTS: int(5, 1, 20),
     OTP_DELIVERY_BACKOFF_MS: int(1000, 1, 600000),
+
+    // Partners. Webhook secrets per partner (any of a partner's secrets verifies, for rotation);
+    // the sandbox partners (off in production) sign with SANDBOX_WEBHOOK_SECRET, which outside
+    // production defaults to a documented development value. The two URLs default to this
+    // instance (http://127.0.0.1:<its port>).
+    PARTNER_WEBHOOK_SECRETS: optional(partnerSecrets),
+    SANDBOX_WEBHOOK_SECRET: optional(z.string().min(16, 'must be at least 16 characters')),
+    SANDBOX_URL: optional(url(['http:', 'https:'])),
+    WEBHOOK_BASE_URL: optional(url(['http:', 'https:'])),
+    SANDBOX_DELAY_MS: int(500, 0, 600000),
+
+    // Payments: how long a deposit waits for its partner before it expires; the partner jobs'
+    // attempts and backoff (after the last attempt the payment fails cleanly); the lock a worker
+    // holds on a job (a killed worker's job is taken over by another after about twice this).
+    DEPOSIT_TTL_SECONDS: int(1800, 60, 7 * 86400),
+    PAYMENT_JOB_ATTEMPTS: int(5, 1, 50),
+    PAYMENT_JOB_BACKOFF_MS: int(1000, 1, 600000),
+    JOB_LOCK_MS: int(30000, 1000, 600000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -127,6 +169,8 @@ const SECRET_VARIABLES = new Set([
   'VERIFICATION_ENCRYPTION_KEY',
   'SMTP_URL',
   'SMS_PROVIDER_TOKEN',
+  'PARTNER_WEBHOOK_SECRETS',
+  'SANDBOX_WEBHOOK_SECRET',
 ]);
 
 /**

@@ -177,6 +177,19 @@ describe('createRootLogger', () => {
     }
   });
 
+  it('redacts partner webhook secrets and signatures', () => {
+    const lines = captureLines(() => {
+      const logger = createRootLogger('info');
+      logger.info({ partner: { id: 'PTN-MPESA', webhook_secrets: ['whsec-one-0123456789'] } }, 'row');
+      logger.info({ webhookSecrets: ['whsec-two-0123456789'], secrets: ['whsec-three-0123456789'] }, 'seed');
+      logger.info({ req: { headers: { 'x-signature': 't=1,v1=deadbeefcafe' } } }, 'webhook');
+      logger.flush();
+    });
+    const text = lines.join('\n');
+    for (const secret of ['whsec-one', 'whsec-two', 'whsec-three', 'deadbeefcafe']) expect(text).not.toContain(secret);
+    expect(text).toContain('PTN-MPESA');
+  });
+
   it('writes nothing below its level', () => {
     const lines = captureLines(() => {
       const logger = createRootLogger('warn');

@@ -22,6 +22,10 @@ const SECRET_KEYS = [
   'body_enc',
   'code_hash',
   'token_hash',
+  // Partners: webhook secrets (a list per partner).
+  'secrets',
+  'webhook_secrets',
+  'webhookSecrets',
 ];
 // At the top level and up to two levels down (pino's wildcards match one level each).
 const REDACTED_PATHS = [

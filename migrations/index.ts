@@ -4,10 +4,12 @@ import { Identity1732252800000 } from './1732252800000-identity.js';
 import { Realtime1732339200000 } from './1732339200000-realtime.js';
 import { Ledger1732425600000 } from './1732425600000-ledger.js';
 import { Verification1732512000000 } from './1732512000000-verification.js';
+import { Partners1732598400000 } from './1732598400000-partners.js';
 
 export const MIGRATIONS = [
   Identity1732252800000,
   Realtime1732339200000,
   Ledger1732425600000,
   Verification1732512000000,
+  Partners1732598400000,
 ];

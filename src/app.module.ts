@@ -14,6 +14,9 @@ import { FeesModule } from './modules/fees/fees.module.js';
 import { FxModule } from './modules/fx/fx.module.js';
 import { LedgerModule } from './modules/ledger/ledger.module.js';
 import { NotificationsModule } from './modules/notifications/notifications.module.js';
+import { PartnersModule } from './modules/partners/partners.module.js';
+import { SandboxPartnerModule } from './modules/partners/sandbox/sandbox-partner.module.js';
+import { QueueDashboardModule } from './modules/queue-dashboard/queue-dashboard.module.js';
 import { SettingsModule } from './modules/settings/settings.module.js';
 import { TransfersModule } from './modules/transfers/transfers.module.js';
 import { UsersModule } from './modules/users/users.module.js';
@@ -44,6 +47,10 @@ export class AppModule {
         FxModule,
         TransfersModule,
         VerificationModule,
+        PartnersModule,
+        // The sandbox partners play real partners outside production only (contract section 6).
+        ...(config.env.NODE_ENV === 'production' ? [] : [SandboxPartnerModule]),
+        QueueDashboardModule,
         ...(options.withWorker ? [ProcessorsModule] : []),
       ],
     };

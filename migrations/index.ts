@@ -5,6 +5,7 @@ import { Realtime1732339200000 } from './1732339200000-realtime.js';
 import { Ledger1732425600000 } from './1732425600000-ledger.js';
 import { Verification1732512000000 } from './1732512000000-verification.js';
 import { Partners1732598400000 } from './1732598400000-partners.js';
+import { Payments1732684800000 } from './1732684800000-payments.js';
 
 export const MIGRATIONS = [
   Identity1732252800000,
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   Ledger1732425600000,
   Verification1732512000000,
   Partners1732598400000,
+  Payments1732684800000,
 ];

@@ -16,6 +16,7 @@ import { LedgerModule } from './modules/ledger/ledger.module.js';
 import { NotificationsModule } from './modules/notifications/notifications.module.js';
 import { PartnersModule } from './modules/partners/partners.module.js';
 import { SandboxPartnerModule } from './modules/partners/sandbox/sandbox-partner.module.js';
+import { PaymentsModule } from './modules/payments/payments.module.js';
 import { QueueDashboardModule } from './modules/queue-dashboard/queue-dashboard.module.js';
 import { SettingsModule } from './modules/settings/settings.module.js';
 import { TransfersModule } from './modules/transfers/transfers.module.js';
@@ -51,6 +52,7 @@ export class AppModule {
         // The sandbox partners play real partners outside production only (contract section 6).
         ...(config.env.NODE_ENV === 'production' ? [] : [SandboxPartnerModule]),
         QueueDashboardModule,
+        PaymentsModule,
         ...(options.withWorker ? [ProcessorsModule] : []),
       ],
     };

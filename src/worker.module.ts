@@ -6,11 +6,12 @@ import { CoreModule } from './core/core.module.js';
 import { ProcessorsCheck } from './core/queue/processors.check.js';
 import { OutboxJobsModule } from './core/realtime/outbox.processor.js';
 import { MaintenanceModule } from './modules/maintenance/maintenance.module.js';
+import { PaymentJobsModule } from './modules/payments/payments.module.js';
 import { VerificationJobsModule } from './modules/verification/verification-jobs.module.js';
 
 /** The BullMQ processors of every feature, and the check that no queue is left without one. */
 @Module({
-  imports: [DiscoveryModule, MaintenanceModule, OutboxJobsModule, VerificationJobsModule],
+  imports: [DiscoveryModule, MaintenanceModule, OutboxJobsModule, VerificationJobsModule, PaymentJobsModule],
   providers: [ProcessorsCheck],
 })
 export class ProcessorsModule {}

@@ -208,7 +208,9 @@ describe('worker role', () => {
     );
 
     const worker = await spawnApp({ env: testEnv(), entry: 'worker' });
-    expect(worker.output()).toContain('"queues":["maintenance","outbox","notify.otp"]');
+    expect(worker.output()).toContain(
+      '"queues":["maintenance","outbox","notify.otp","partner.deposit","partner.payout","deposit.expiry"]',
+    );
     expect(worker.output()).not.toContain('listening');
 
     const connection = { url: inject('redisUrl') };

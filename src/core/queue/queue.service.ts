@@ -12,8 +12,18 @@ export class QueueService {
     @InjectQueue(QUEUES.maintenance) maintenance: Queue,
     @InjectQueue(QUEUES.outbox) outbox: Queue,
     @InjectQueue(QUEUES.otp) otp: Queue,
+    @InjectQueue(QUEUES.deposit) deposit: Queue,
+    @InjectQueue(QUEUES.payout) payout: Queue,
+    @InjectQueue(QUEUES.depositExpiry) depositExpiry: Queue,
   ) {
-    this.queues = { maintenance, outbox, [QUEUES.otp]: otp };
+    this.queues = {
+      maintenance,
+      outbox,
+      [QUEUES.otp]: otp,
+      [QUEUES.deposit]: deposit,
+      [QUEUES.payout]: payout,
+      [QUEUES.depositExpiry]: depositExpiry,
+    };
   }
 
   queue(name: QueueName): Queue {

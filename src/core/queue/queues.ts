@@ -4,6 +4,9 @@ export const QUEUES = {
   maintenance: 'maintenance',
   outbox: 'outbox',
   otp: 'notify.otp',
+  deposit: 'partner.deposit',
+  payout: 'partner.payout',
+  depositExpiry: 'deposit.expiry',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -13,6 +16,12 @@ export interface JobPayloads {
   outbox: { task: 'relay' | 'purge' };
   /** A row of verification_messages to deliver (its body is encrypted there, never in Redis). */
   'notify.otp': { messageId: string };
+  /** A deposit to send to its partner. */
+  'partner.deposit': { depositId: string };
+  /** A withdrawal to send to its partner, or to settle with its agent. */
+  'partner.payout': { withdrawalId: string };
+  /** Fails the deposits past expires_at, and sends again those whose job was never enqueued. */
+  'deposit.expiry': { task: 'sweep' };
 }
 
 export const QUEUE_NAMES: QueueName[] = Object.values(QUEUES);

@@ -46,6 +46,8 @@ const ACCOUNT_COLUMNS = `a.id, a.account_number, a.kind, a.currency, a.owner_use
 export class AccountsService implements OnApplicationBootstrap {
   /** System account ids never change once created: kind/currency/ref/shard → id. */
   private readonly systemIds = new Map<string, string>();
+  /** And their numbers: id → account_number. */
+  private readonly systemNumbers = new Map<string, string>();
   /** Wallet ids never change once opened (wallets are never deleted): user/currency → id. */
   private readonly knownWallets = new Map<string, string>();
 
@@ -120,6 +122,11 @@ export class AccountsService implements OnApplicationBootstrap {
     const id = this.systemIds.get(`${kind}/${currency}/${ref}/${shard}`);
     if (!id) throw new DomainError('ACCOUNT_NOT_FOUND', `no ${kind} account for ${currency}${ref ? ` (${ref})` : ''}`);
     return id;
+  }
+
+  /** The number of a system account (`ACC-AGENT-USD-789`). */
+  systemAccountNumber(kind: Exclude<AccountKind, 'user_wallet'>, currency: string, ref = ''): string {
+    return this.systemNumbers.get(this.systemAccount(kind, currency, ref))!;
   }
 
   /** The user's wallets, with the user channel's seq read in the same snapshot. */
@@ -206,12 +213,20 @@ export class AccountsService implements OnApplicationBootstrap {
         wanted.map((w) => PREFIX[w.kind]),
       ],
     );
-    const { rows } = await sql<{ id: string; kind: string; currency: string; system_ref: string; shard: number }>(
+    const { rows } = await sql<{
+      id: string;
+      account_number: string;
+      kind: string;
+      currency: string;
+      system_ref: string;
+      shard: number;
+    }>(
       this.db,
-      `SELECT id, kind, currency, system_ref, shard FROM accounts WHERE kind <> 'user_wallet'`,
+      `SELECT id, account_number, kind, currency, system_ref, shard FROM accounts WHERE kind <> 'user_wallet'`,
     );
     for (const row of rows) {
       this.systemIds.set(`${row.kind}/${row.currency}/${row.system_ref}/${row.shard}`, String(row.id));
+      this.systemNumbers.set(String(row.id), row.account_number);
     }
   }
 }

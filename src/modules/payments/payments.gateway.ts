@@ -1,0 +1,62 @@
+import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
+import type { AuthenticatedPrincipal } from '../../core/realtime/realtime.types.js';
+import type { RequestResult } from '../../core/realtime/ws-envelope.js';
+import { UserGateway, WsPrincipal } from '../../core/realtime/ws-requests.js';
+import { DepositsService, type DepositCreated } from './deposits.service.js';
+import { DepositRefDto, DepositRequestDto, HistoryRequestDto, WithdrawRequestDto } from './dto/payment-requests.dto.js';
+import { HistoryService, type History } from './history.service.js';
+import type { DepositView } from './payments.types.js';
+import { WithdrawalsService, type WithdrawalCreated } from './withdrawals.service.js';
+
+@UserGateway()
+export class PaymentsGateway {
+  constructor(
+    private readonly deposits: DepositsService,
+    private readonly withdrawals: WithdrawalsService,
+    private readonly history: HistoryService,
+  ) {}
+
+  @SubscribeMessage('deposit_request')
+  async deposit(
+    @WsPrincipal() user: AuthenticatedPrincipal,
+    @MessageBody() body: DepositRequestDto,
+  ): Promise<RequestResult<DepositCreated>> {
+    return { message: 'deposit request created', data: await this.deposits.request(user.userId, body) };
+  }
+
+  @SubscribeMessage('get_deposit_status')
+  async depositStatus(
+    @WsPrincipal() user: AuthenticatedPrincipal,
+    @MessageBody() body: DepositRefDto,
+  ): Promise<RequestResult<DepositView>> {
+    return { message: 'deposit status', data: await this.deposits.status(user.userId, body) };
+  }
+
+  @SubscribeMessage('cancel_deposit')
+  async cancelDeposit(
+    @WsPrincipal() user: AuthenticatedPrincipal,
+    @MessageBody() body: DepositRefDto,
+  ): Promise<RequestResult<null>> {
+    await this.deposits.cancel(user.userId, body);
+    return { message: 'deposit cancelled', data: null };
+  }
+
+  @SubscribeMessage('withdraw_request')
+  async withdraw(
+    @WsPrincipal() user: AuthenticatedPrincipal,
+    @MessageBody() body: WithdrawRequestDto,
+  ): Promise<RequestResult<WithdrawalCreated>> {
+    return {
+      message: 'withdrawal request created and being processed',
+      data: await this.withdrawals.request(user.userId, body),
+    };
+  }
+
+  @SubscribeMessage('get_history')
+  async getHistory(
+    @WsPrincipal() user: AuthenticatedPrincipal,
+    @MessageBody() body: HistoryRequestDto,
+  ): Promise<RequestResult<History>> {
+    return { message: 'transaction history', data: await this.history.of(user.userId, body) };
+  }
+}

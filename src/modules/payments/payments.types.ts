@@ -1,0 +1,200 @@
+// Deposits and withdrawals as stored and as shown: rows, the `payment` channel's serialization,
+// and the events they announce (contract section 4, seed 000).
+import type { AppConfig } from '../../core/config/app-config.js';
+import { toMajor } from '../../shared/money.js';
+
+export type DepositStatus = 'pending' | 'sent_to_partner' | 'completed' | 'failed' | 'expired' | 'cancelled';
+export type WithdrawalStatus = 'processing' | 'sent_to_partner' | 'completed' | 'failed';
+
+/** Statuses a payment can still leave; the others are final. */
+export const OPEN_DEPOSIT: readonly DepositStatus[] = ['pending', 'sent_to_partner'];
+export const OPEN_WITHDRAWAL: readonly WithdrawalStatus[] = ['processing', 'sent_to_partner'];
+
+export interface DepositRow {
+  id: string;
+  request_ref: string;
+  payment_id: string;
+  user_id: string;
+  partner_id: string;
+  service: string;
+  payment_method: string | null;
+  currency: string;
+  amount: string;
+  fee: string;
+  status: DepositStatus;
+  partner_reference: string | null;
+  journal_id: string | null;
+  receipt_code: string | null;
+  error: string | null;
+  expires_at: Date;
+  created_at: Date;
+  finished_at: Date | null;
+}
+
+export interface WithdrawalRow {
+  id: string;
+  request_ref: string;
+  payment_id: string;
+  user_id: string;
+  partner_id: string | null;
+  agent_id: string | null;
+  service: string | null;
+  destination: string;
+  currency: string;
+  amount: string;
+  fee: string;
+  agent_commission: string;
+  status: WithdrawalStatus;
+  partner_reference: string | null;
+  journal_id: string | null;
+  receipt_code: string | null;
+  error: string | null;
+  created_at: Date;
+  finished_at: Date | null;
+}
+
+/** Columns of a deposit with its journal's receipt code (`d` and `j` aliases). */
+export const DEPOSIT_COLUMNS = `d.id, d.request_ref, d.payment_id, d.user_id, d.partner_id, d.service, d.payment_method,
+  d.currency, d.amount, d.fee, d.status, d.partner_reference, d.journal_id, j.receipt_code, d.error, d.expires_at,
+  d.created_at, d.finished_at`;
+export const WITHDRAWAL_COLUMNS = `w.id, w.request_ref, w.payment_id, w.user_id, w.partner_id, w.agent_id, w.service,
+  w.destination, w.currency, w.amount, w.fee, w.agent_commission, w.status, w.partner_reference, w.journal_id,
+  j.receipt_code, w.error, w.created_at, w.finished_at`;
+
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+const iso = (date: Date | null) => (date ? date.toISOString() : null);
+
+/** A deposit as get_deposit_status, get_history and the `payment` channel show it. */
+export function depositView(row: DepositRow, decimals: number) {
+  return {
+    id: Number(row.id),
+    kind: 'deposit' as const,
+    request_ref: row.request_ref,
+    payment_id: row.payment_id,
+    partner_id: row.partner_id,
+    service: row.service,
+    payment_method: row.payment_method,
+    status: row.status,
+    amount: toMajor(BigInt(row.amount), decimals),
+    fee: toMajor(BigInt(row.fee), decimals),
+    currency: row.currency,
+    receipt_code: row.receipt_code,
+    journal_id: row.journal_id === null ? null : Number(row.journal_id),
+    error: row.error,
+    created_at: iso(row.created_at),
+    expires_at: iso(row.expires_at),
+    completed_at: row.status === 'completed' ? iso(row.finished_at) : null,
+    finished_at: iso(row.finished_at),
+  };
+}
+
+export function withdrawalView(row: WithdrawalRow, decimals: number) {
+  return {
+    id: Number(row.id),
+    kind: 'withdrawal' as const,
+    request_ref: row.request_ref,
+    payment_id: row.payment_id,
+    withdrawal_type: row.agent_id ? ('agent_assisted' as const) : ('direct' as const),
+    partner_id: row.partner_id,
+    agent_id: row.agent_id,
+    service: row.service,
+    destination: row.destination,
+    status: row.status,
+    amount: toMajor(BigInt(row.amount), decimals),
+    fee: toMajor(BigInt(row.fee), decimals),
+    agent_commission: toMajor(BigInt(row.agent_commission), decimals),
+    currency: row.currency,
+    receipt_code: row.receipt_code,
+    journal_id: row.journal_id === null ? null : Number(row.journal_id),
+    error: row.error,
+    created_at: iso(row.created_at),
+    completed_at: row.status === 'completed' ? iso(row.finished_at) : null,
+    finished_at: iso(row.finished_at),
+  };
+}
+
+export type DepositView = ReturnType<typeof depositView>;
+export type WithdrawalView = ReturnType<typeof withdrawalView>;
+
+export interface DepositCompletedPayload {
+  transaction_ref: string;
+  request_ref: string;
+  payment_id: string;
+  receipt_code: string;
+  journal_id: number;
+  amount: number;
+  currency: string;
+  user_balance: number;
+  fee_amount: number;
+  payment_method: string;
+  completed_at: number;
+  timestamp: number;
+}
+
+export interface DepositFailedPayload {
+  transaction_ref: string;
+  request_ref: string;
+  payment_id: string;
+  amount: number;
+  currency: string;
+  status: DepositStatus;
+  error_message: string;
+  failed_at: number;
+  timestamp: number;
+}
+
+export interface WithdrawalCompletedPayload {
+  request_ref: string;
+  payment_id: string;
+  receipt_code: string;
+  journal_id: number;
+  amount: number;
+  currency: string;
+  balance_after: number;
+  fee_amount: number;
+  agent_id?: string;
+  agent_name?: string;
+  agent_commission?: number;
+  timestamp: number;
+}
+
+export interface WithdrawalFailedPayload {
+  request_ref: string;
+  payment_id: string;
+  amount: number;
+  currency: string;
+  error: string;
+  timestamp: number;
+}
+
+declare module '../../core/realtime/realtime.types.js' {
+  interface RealtimeEventMap {
+    deposit_completed: DepositCompletedPayload;
+    deposit_failed: DepositFailedPayload;
+    withdrawal_completed: WithdrawalCompletedPayload;
+    withdrawal_failed: WithdrawalFailedPayload;
+    payment: DepositView | WithdrawalView;
+  }
+}
+
+export const unixSeconds = seconds;
+
+/** A partner's webhook, as contract section 6 defines its body. */
+export interface PartnerEvent {
+  event_id: string;
+  type: 'deposit.completed' | 'deposit.failed' | 'payout.completed' | 'payout.failed';
+  request_ref: string;
+  partner_reference: string;
+  amount: unknown;
+  currency: string;
+  error?: string;
+}
+
+/** What a webhook did: changed a payment, or nothing (a repeat, or a payment already final). */
+export type WebhookOutcome = 'applied' | 'ignored';
+
+/** Attempts and exponential backoff of the partner jobs (PAYMENT_JOB_ATTEMPTS, PAYMENT_JOB_BACKOFF_MS). */
+export const jobRetries = (config: AppConfig) => ({
+  attempts: config.env.PAYMENT_JOB_ATTEMPTS,
+  backoff: { type: 'exponential', delay: config.env.PAYMENT_JOB_BACKOFF_MS },
+});

@@ -4,40 +4,26 @@ import { DiscoveryModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import { ProcessorsCheck } from './processors.check.js';
-import { QUEUES } from './queues.js';
+import { QUEUE_NAMES, QUEUES, type QueueName } from './queues.js';
 
-@Processor(QUEUES.maintenance)
-class MaintenanceLike extends WorkerHost {
-  process(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+type Provider = new (...args: never[]) => unknown;
 
-@Processor(QUEUES.maintenance)
-class MaintenanceTwin extends WorkerHost {
-  process(): Promise<void> {
-    return Promise.resolve();
+/** A processor class for `queue` (a new class each call, so two of them are two providers). */
+function processorOf(queue: QueueName): Provider {
+  @Processor(queue)
+  class Like extends WorkerHost {
+    process(): Promise<void> {
+      return Promise.resolve();
+    }
   }
-}
-
-@Processor(QUEUES.outbox)
-class OutboxLike extends WorkerHost {
-  process(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-@Processor(QUEUES.otp)
-class OtpLike extends WorkerHost {
-  process(): Promise<void> {
-    return Promise.resolve();
-  }
+  Object.defineProperty(Like, 'name', { value: `${queue}Processor` });
+  return Like;
 }
 
 @Injectable()
 class NotAProcessor {}
 
-async function check(providers: (new (...args: never[]) => unknown)[]): Promise<void> {
+async function check(providers: Provider[]): Promise<void> {
   const moduleRef = await Test.createTestingModule({
     imports: [DiscoveryModule],
     providers: [ProcessorsCheck, ...providers],
@@ -45,19 +31,22 @@ async function check(providers: (new (...args: never[]) => unknown)[]): Promise<
   moduleRef.get(ProcessorsCheck).onModuleInit();
 }
 
+const allBut = (queue: QueueName) => QUEUE_NAMES.filter((name) => name !== queue).map(processorOf);
+
 describe('ProcessorsCheck', () => {
   it('passes when every queue has exactly one processor', async () => {
-    await expect(check([MaintenanceLike, OutboxLike, OtpLike, NotAProcessor])).resolves.toBeUndefined();
+    await expect(check([...QUEUE_NAMES.map(processorOf), NotAProcessor])).resolves.toBeUndefined();
   });
 
   it('refuses to start when a queue has no processor', async () => {
-    await expect(check([OutboxLike, OtpLike, NotAProcessor])).rejects.toThrow(
+    await expect(check([...allBut(QUEUES.maintenance), NotAProcessor])).rejects.toThrow(
       'worker refuses to start: no processor for queue(s) maintenance',
     );
   });
 
   it('refuses to start when a queue has two processors', async () => {
-    await expect(check([MaintenanceLike, MaintenanceTwin, OutboxLike, OtpLike])).rejects.toThrow(
+    const twins = [processorOf(QUEUES.maintenance), processorOf(QUEUES.maintenance)];
+    await expect(check([...twins, ...allBut(QUEUES.maintenance)])).rejects.toThrow(
       'several processors for queue(s) maintenance',
     );
   });

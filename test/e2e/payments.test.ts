@@ -328,6 +328,21 @@ describe('deposits', () => {
     expect((await usdWallet(user.userId)).balance).toBe(0n);
   });
 
+  it('replays a deposit_request with the same idempotency key; refuses the key with another body', async () => {
+    const user = await userWithSocket();
+    const body = { amount: '12.00', currency: 'USD', service: 'bank_transfer', idempotency_key: 'dep-key-1' };
+    const [first, second] = [
+      await ask(user.socket, 'deposit_request', body),
+      await ask(user.socket, 'deposit_request', body),
+    ];
+    expect(first.type).toBe('success');
+    expect(second).toEqual({ ...first, timestamp: expect.any(Number) });
+    expect(await countRows('deposits', 'user_id = $1', [user.userId])).toBe(1);
+    const conflict = await ask(user.socket, 'deposit_request', { ...body, amount: '13.00' });
+    expect(conflict.data).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT', field: 'idempotency_key' });
+    expect(await countRows('deposits', 'user_id = $1', [user.userId])).toBe(1);
+  });
+
   it('refuses bad deposit requests with their codes and creates nothing', async () => {
     const user = await userWithSocket();
     const before = await countRows('deposits');
@@ -480,6 +495,25 @@ describe('withdrawals', () => {
     expect(await usdWallet(user.userId)).toEqual({ balance: 0n, pending: 0n });
     // The 13 refused left their tokens unspent.
     expect(await countRows('verification_tokens', 'user_id = $1 AND consumed_at IS NULL', [user.userId])).toBe(13);
+  });
+
+  it('replays a withdraw_request with the same idempotency key: one withdrawal, one hold, one token spent', async () => {
+    const user = await userWithSocket('100.00');
+    const body = {
+      amount: '10.00',
+      currency: 'USD',
+      destination: '+254744444444',
+      verification_token: await tokenFor(user.userId),
+      idempotency_key: 'wdl-key-1',
+    };
+    const replies = await Promise.all([1, 2, 3].map(() => ask(user.socket, 'withdraw_request', body)));
+    expect(replies.map((r) => r.type)).toEqual(['success', 'success', 'success']);
+    expect(new Set(replies.map((r) => r.data.data.request_ref)).size).toBe(1);
+    expect(await countRows('withdrawals', 'user_id = $1', [user.userId])).toBe(1);
+    const conflict = await ask(user.socket, 'withdraw_request', { ...body, amount: '11.00' });
+    expect(conflict.data).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+    await user.socket.waitFor('stream', (f) => f.event === 'withdrawal_completed', 10_000);
+    expect(await usdWallet(user.userId)).toEqual({ balance: 10000n - 1020n, pending: 0n });
   });
 
   it('refuses bad withdrawals with their codes: nothing held, nothing enqueued', async () => {
@@ -639,6 +673,64 @@ describe('a partner that cannot be reached', () => {
     } finally {
       down.close();
     }
+  }, 60_000);
+});
+
+describe('a deposit its partner never answers', () => {
+  it('expires past expires_at: status expired, deposit_failed and transaction_failed announced, no money', async () => {
+    // A group whose sandbox partners take 10 minutes to answer. Every worker sweeps the shared
+    // test database, and each announces on its own group's Redis bus, so this test reads what was
+    // announced from the outbox rather than from a socket.
+    const env = baseEnv({ REDIS_PREFIX: isolatedRedisPrefix(), SANDBOX_DELAY_MS: '600000' });
+    const groupApi = await spawnApp({ env: { ...env, ROLE: 'api' } });
+    processes.push(groupApi);
+    processes.push(await spawnApp({ env: { ...env, SANDBOX_URL: groupApi.url }, entry: 'worker' }));
+    const user = await signUpAndLogIn(client(groupApi.url), uniqueEmail('expiry'));
+    const socket = await connectUser(groupApi.url, { token: user.accessToken });
+    sockets.push(socket);
+    const reply = await ask(socket, 'deposit_request', { amount: '40.00', currency: 'USD', service: 'mpesa' });
+    const { request_ref: ref, payment_id: paymentId } = reply.data.data as { request_ref: string; payment_id: string };
+    const deadline = Date.now() + 10_000;
+    while ((await statusOf('deposits', ref)) !== 'sent_to_partner') {
+      if (Date.now() > deadline) throw new Error('the deposit was not sent to its partner');
+      await sleep(100);
+    }
+    await withDb((db) =>
+      db.query(`UPDATE deposits SET expires_at = now() - interval '1 second' WHERE request_ref = $1`, [ref]),
+    );
+    const expiry = Date.now() + 20_000;
+    while ((await statusOf('deposits', ref)) !== 'expired') {
+      if (Date.now() > expiry) throw new Error('the deposit did not expire');
+      await sleep(250);
+    }
+    const announced = await withDb(
+      async (db) =>
+        (
+          await db.query<{ channel: string; event: string; payload: any }>(
+            `SELECT channel, event, payload FROM outbox_events WHERE channel IN ($1, $2) ORDER BY channel, seq`,
+            [user.channel, paymentId],
+          )
+        ).rows,
+    );
+    expect(announced.filter((e) => e.channel === user.channel)).toEqual([
+      expect.objectContaining({
+        event: 'deposit_failed',
+        payload: expect.objectContaining({ transaction_ref: ref, status: 'expired', error_message: 'Deposit expired' }),
+      }),
+      expect.objectContaining({
+        event: 'transaction_failed',
+        payload: expect.objectContaining({ error: 'Deposit expired' }),
+      }),
+    ]);
+    expect(announced.filter((e) => e.channel === paymentId).map((e) => e.payload.status)).toEqual([
+      'pending',
+      'sent_to_partner',
+      'expired',
+    ]);
+    expect(await countRows('accounts', `owner_user_id = $1 AND balance <> 0`, [user.userId])).toBe(0);
+    expect((await ask(socket, 'cancel_deposit', { request_ref: ref })).data).toMatchObject({
+      code: 'PAYMENT_NOT_CANCELLABLE',
+    });
   }, 60_000);
 });
 

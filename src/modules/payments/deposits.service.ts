@@ -24,8 +24,9 @@ import { LedgerService } from '../ledger/ledger.service.js';
 import { PartnerAdapters } from '../partners/partner-adapters.js';
 import { PartnersService } from '../partners/partners.service.js';
 import type { DepositRefDto, DepositRequestDto } from './dto/payment-requests.dto.js';
+import { announceCompleted, announceFailed } from './payment-events.js';
+import { insertPayment, selectPayments, transition } from './payment-store.js';
 import {
-  DEPOSIT_COLUMNS,
   OPEN_DEPOSIT,
   depositView,
   jobRetries,
@@ -99,15 +100,12 @@ export class DepositsService {
       }
       const wallet = await this.accounts.walletId(tx, userId, currency.code);
       if (wallet) await this.requireCreditable(tx, wallet);
-      const { rows } = await sql<DepositRow>(
+      const deposit = await insertPayment(
         tx,
-        `WITH d AS (
-           INSERT INTO deposits (request_ref, payment_id, user_id, partner_id, service, payment_method, currency, amount, fee, expires_at)
-           VALUES ('DEP-REQ-' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD') || '-' || lpad(nextval('payment_ref_seq')::text, 3, '0'),
-                   $1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))
-           RETURNING *
-         )
-         SELECT ${DEPOSIT_COLUMNS} FROM d LEFT JOIN journals j ON j.id = d.journal_id`,
+        'deposits',
+        `INSERT INTO deposits (request_ref, payment_id, user_id, partner_id, service, payment_method, currency, amount, fee, expires_at)
+         VALUES ('DEP-REQ-' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD') || '-' || lpad(nextval('payment_ref_seq')::text, 3, '0'),
+                 $1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))`,
         [
           randomUUID(),
           userId,
@@ -120,7 +118,6 @@ export class DepositsService {
           this.config.env.DEPOSIT_TTL_SECONDS,
         ],
       );
-      const deposit = rows[0];
       this.announcePayment(tx, deposit, currency);
       const response: DepositCreated = {
         request_ref: deposit.request_ref,
@@ -144,14 +141,12 @@ export class DepositsService {
 
   /** get_deposit_status: the user's own deposit. */
   async status(userId: string, { request_ref }: DepositRefDto): Promise<DepositView> {
-    const { rows } = await sql<DepositRow>(
-      this.db,
-      `SELECT ${DEPOSIT_COLUMNS} FROM deposits d LEFT JOIN journals j ON j.id = d.journal_id
-        WHERE d.request_ref = $1 AND d.user_id = $2`,
-      [request_ref, userId],
-    );
-    if (!rows[0]) throw notFound();
-    return this.view(rows[0]);
+    const [deposit] = await selectPayments(this.db, 'deposits', 'd.request_ref = $1 AND d.user_id = $2', [
+      request_ref,
+      userId,
+    ]);
+    if (!deposit) throw notFound();
+    return this.view(deposit);
   }
 
   /** cancel_deposit: only while open; racing a completion, exactly one of them wins. */
@@ -184,16 +179,12 @@ export class DepositsService {
       partnerId: deposit.partner_id,
     });
     await this.ledger.transaction(async (tx) => {
-      const { rows } = await sql<DepositRow>(
-        tx,
-        `WITH d AS (
-           UPDATE deposits SET status = 'sent_to_partner', partner_reference = $2, updated_at = now()
-            WHERE id = $1 AND status = 'pending' RETURNING *
-         )
-         SELECT ${DEPOSIT_COLUMNS} FROM d LEFT JOIN journals j ON j.id = d.journal_id`,
-        [depositId, partnerReference],
-      );
-      if (rows[0]) this.announcePayment(tx, rows[0], currency);
+      const sent = await transition(tx, 'deposits', depositId, ['pending'], {
+        status: 'sent_to_partner',
+        final: false,
+        partnerReference,
+      });
+      if (sent) this.announcePayment(tx, sent, currency);
     });
     return 'sent';
   }
@@ -201,10 +192,7 @@ export class DepositsService {
   /** After the job's last attempt: the partner could not be reached, the deposit fails. */
   async giveUp(depositId: string, reason: string): Promise<void> {
     await this.ledger.transaction(async (tx) => {
-      const { rows } = await sql<{ request_ref: string }>(tx, `SELECT request_ref FROM deposits WHERE id = $1`, [
-        depositId,
-      ]);
-      const deposit = rows[0] ? await this.lockByRef(tx, rows[0].request_ref) : undefined;
+      const [deposit] = await selectPayments(tx, 'deposits', 'd.id = $1', [depositId], 'FOR UPDATE OF d');
       if (deposit && OPEN_DEPOSIT.includes(deposit.status)) await this.finish(tx, deposit, 'failed', reason);
     });
   }
@@ -259,11 +247,12 @@ export class DepositsService {
 
   /** get_history's deposits. */
   async listOf(manager: EntityManager | DataSource, userId: string, limit: number, offset: number) {
-    const { rows } = await sql<DepositRow>(
+    const rows = await selectPayments(
       manager,
-      `SELECT ${DEPOSIT_COLUMNS} FROM deposits d LEFT JOIN journals j ON j.id = d.journal_id
-        WHERE d.user_id = $1 ORDER BY d.id DESC LIMIT $2 OFFSET $3`,
+      'deposits',
+      'd.user_id = $1',
       [userId, limit, offset],
+      'ORDER BY d.id DESC LIMIT $2 OFFSET $3',
     );
     return rows.map((row) => this.view(row));
   }
@@ -271,11 +260,12 @@ export class DepositsService {
   /** The owner of a payment channel id, for joining it. */
   /** For admins: every user's, newest first, optionally of one status (failed payments stay visible). */
   async listAll(status: string | undefined, limit = 200) {
-    const { rows } = await sql<DepositRow>(
+    const rows = await selectPayments(
       this.db,
-      `SELECT ${DEPOSIT_COLUMNS} FROM deposits d LEFT JOIN journals j ON j.id = d.journal_id
-        WHERE $1::text IS NULL OR d.status = $1 ORDER BY d.id DESC LIMIT $2`,
+      'deposits',
+      '$1::text IS NULL OR d.status = $1',
       [status ?? null, limit],
+      'ORDER BY d.id DESC LIMIT $2',
     );
     return rows.map((row) => ({ ...this.view(row), user_id: String(row.user_id) }));
   }
@@ -317,17 +307,12 @@ export class DepositsService {
         partner_reference: partnerReference,
       },
     });
-    const { rows } = await sql<DepositRow>(
-      tx,
-      `WITH d AS (
-         UPDATE deposits SET status = 'completed', journal_id = $2, partner_reference = $3, error = NULL,
-                finished_at = now(), updated_at = now()
-          WHERE id = $1 AND status IN ('pending', 'sent_to_partner') RETURNING *
-       )
-       SELECT ${DEPOSIT_COLUMNS} FROM d LEFT JOIN journals j ON j.id = d.journal_id`,
-      [deposit.id, posted.journalId, partnerReference],
-    );
-    const done = rows[0];
+    const done = (await transition(tx, 'deposits', deposit.id, OPEN_DEPOSIT, {
+      status: 'completed',
+      final: true,
+      journalId: posted.journalId,
+      partnerReference,
+    }))!;
     const account = posted.accounts.get(wallet)!;
     const major = (value: bigint) => toMajor(value, currency.decimals);
     const at = unixSeconds(done.finished_at!);
@@ -346,15 +331,14 @@ export class DepositsService {
       completed_at: at,
       timestamp: at,
     });
-    this.publisher.publish(tx, channel, 'transaction_completed', {
-      receipt_code: posted.receiptCode,
-      transaction_id: Number(posted.journalId),
-      transaction_type: 'deposit',
-      amount: major(amount),
-      currency: currency.code,
-      balance_after: major(account.balance),
-      fee: major(fee),
-      timestamp: at,
+    announceCompleted(this.publisher, tx, channel, {
+      type: 'deposit',
+      amount,
+      currency,
+      at,
+      posted,
+      balanceAfter: account.balance,
+      fee,
     });
     this.announcePayment(tx, done, currency);
   }
@@ -367,17 +351,12 @@ export class DepositsService {
     reason: string,
     partnerReference?: string,
   ): Promise<void> {
-    const { rows } = await sql<DepositRow>(
-      tx,
-      `WITH d AS (
-         UPDATE deposits SET status = $2, error = $3, partner_reference = coalesce($4, partner_reference),
-                finished_at = now(), updated_at = now()
-          WHERE id = $1 AND status IN ('pending', 'sent_to_partner') RETURNING *
-       )
-       SELECT ${DEPOSIT_COLUMNS} FROM d LEFT JOIN journals j ON j.id = d.journal_id`,
-      [deposit.id, status, reason, partnerReference ?? null],
-    );
-    const done = rows[0];
+    const done = await transition(tx, 'deposits', deposit.id, OPEN_DEPOSIT, {
+      status,
+      final: true,
+      error: reason,
+      partnerReference,
+    });
     if (!done) return;
     const currency = currencyOf(this.config, done.currency);
     const amount = toMajor(BigInt(done.amount), currency.decimals);
@@ -395,14 +374,12 @@ export class DepositsService {
         failed_at: at,
         timestamp: at,
       });
-      this.publisher.publish(tx, channel, 'transaction_failed', {
-        receipt_code: null,
-        transaction_id: null,
-        transaction_type: 'deposit',
-        amount,
-        currency: currency.code,
+      announceFailed(this.publisher, tx, channel, {
+        type: 'deposit',
+        amount: BigInt(done.amount),
+        currency,
+        at,
         error: reason,
-        timestamp: at,
       });
     }
     this.announcePayment(tx, done, currency);
@@ -417,22 +394,12 @@ export class DepositsService {
   }
 
   private async load(depositId: string): Promise<DepositRow | undefined> {
-    const { rows } = await sql<DepositRow>(
-      this.db,
-      `SELECT ${DEPOSIT_COLUMNS} FROM deposits d LEFT JOIN journals j ON j.id = d.journal_id WHERE d.id = $1`,
-      [depositId],
-    );
-    return rows[0];
+    const [deposit] = await selectPayments(this.db, 'deposits', 'd.id = $1', [depositId]);
+    return deposit;
   }
 
   private async lockByRef(tx: EntityManager, requestRef: string): Promise<DepositRow | undefined> {
-    const { rows } = await sql<DepositRow>(
-      tx,
-      `SELECT ${DEPOSIT_COLUMNS} FROM deposits d LEFT JOIN journals j ON j.id = d.journal_id
-        WHERE d.request_ref = $1 FOR UPDATE OF d`,
-      [requestRef],
-    );
-    const row = rows[0];
+    const [row] = await selectPayments(tx, 'deposits', 'd.request_ref = $1', [requestRef], 'FOR UPDATE OF d');
     return row ? { ...row, id: String(row.id), user_id: String(row.user_id) } : undefined;
   }
 

@@ -29,9 +29,10 @@ import { PartnersService } from '../partners/partners.service.js';
 import { VerificationTokensService } from '../verification/verification-tokens.service.js';
 import { checkAmount } from './deposits.service.js';
 import type { WithdrawRequestDto } from './dto/payment-requests.dto.js';
+import { announceCompleted, announceFailed } from './payment-events.js';
+import { insertPayment, selectPayments, transition } from './payment-store.js';
 import {
   OPEN_WITHDRAWAL,
-  WITHDRAWAL_COLUMNS,
   unixSeconds,
   withdrawalView,
   type PartnerEvent,
@@ -117,16 +118,13 @@ export class WithdrawalsService {
       );
       const wallet = await this.accounts.walletId(tx, userId, currency.code);
       if (!wallet) throw new DomainError('ACCOUNT_NOT_FOUND', 'account not found', { field: 'currency' });
-      const { rows } = await sql<WithdrawalRow>(
+      const withdrawal = await insertPayment(
         tx,
-        `WITH w AS (
-           INSERT INTO withdrawals (request_ref, payment_id, user_id, partner_id, agent_id, service, destination, currency,
-                                    amount, fee, agent_commission)
-           VALUES ('WDL-REQ-' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD') || '-' || lpad(nextval('payment_ref_seq')::text, 3, '0'),
-                   $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-           RETURNING *
-         )
-         SELECT ${WITHDRAWAL_COLUMNS} FROM w LEFT JOIN journals j ON j.id = w.journal_id`,
+        'withdrawals',
+        `INSERT INTO withdrawals (request_ref, payment_id, user_id, partner_id, agent_id, service, destination, currency,
+                                  amount, fee, agent_commission)
+         VALUES ('WDL-REQ-' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD') || '-' || lpad(nextval('payment_ref_seq')::text, 3, '0'),
+                 $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
         [
           randomUUID(),
           userId,
@@ -140,7 +138,6 @@ export class WithdrawalsService {
           commission.toString(),
         ],
       );
-      const withdrawal = rows[0];
       const id = String(withdrawal.id);
       await this.ledger.placeHold(tx, wallet, amount + fee, holdReference(id));
       this.announcePayment(tx, withdrawal, currency);
@@ -176,16 +173,12 @@ export class WithdrawalsService {
       partnerId: withdrawal.partner_id!,
     });
     await this.ledger.transaction(async (tx) => {
-      const { rows } = await sql<WithdrawalRow>(
-        tx,
-        `WITH w AS (
-           UPDATE withdrawals SET status = 'sent_to_partner', partner_reference = $2, updated_at = now()
-            WHERE id = $1 AND status = 'processing' RETURNING *
-         )
-         SELECT ${WITHDRAWAL_COLUMNS} FROM w LEFT JOIN journals j ON j.id = w.journal_id`,
-        [withdrawalId, partnerReference],
-      );
-      if (rows[0]) this.announcePayment(tx, rows[0], currency);
+      const sent = await transition(tx, 'withdrawals', withdrawalId, ['processing'], {
+        status: 'sent_to_partner',
+        final: false,
+        partnerReference,
+      });
+      if (sent) this.announcePayment(tx, sent, currency);
     });
     return 'sent';
   }
@@ -238,22 +231,24 @@ export class WithdrawalsService {
   }
 
   async listOf(manager: EntityManager | DataSource, userId: string, limit: number, offset: number) {
-    const { rows } = await sql<WithdrawalRow>(
+    const rows = await selectPayments(
       manager,
-      `SELECT ${WITHDRAWAL_COLUMNS} FROM withdrawals w LEFT JOIN journals j ON j.id = w.journal_id
-        WHERE w.user_id = $1 ORDER BY w.id DESC LIMIT $2 OFFSET $3`,
+      'withdrawals',
+      'w.user_id = $1',
       [userId, limit, offset],
+      'ORDER BY w.id DESC LIMIT $2 OFFSET $3',
     );
     return rows.map((row) => withdrawalView(row, currencyOf(this.config, row.currency).decimals));
   }
 
   /** For admins: every user's, newest first, optionally of one status (failed payments stay visible). */
   async listAll(status: string | undefined, limit = 200) {
-    const { rows } = await sql<WithdrawalRow>(
+    const rows = await selectPayments(
       this.db,
-      `SELECT ${WITHDRAWAL_COLUMNS} FROM withdrawals w LEFT JOIN journals j ON j.id = w.journal_id
-        WHERE $1::text IS NULL OR w.status = $1 ORDER BY w.id DESC LIMIT $2`,
+      'withdrawals',
+      '$1::text IS NULL OR w.status = $1',
       [status ?? null, limit],
+      'ORDER BY w.id DESC LIMIT $2',
     );
     return rows.map((row) => ({
       ...withdrawalView(row, currencyOf(this.config, row.currency).decimals),
@@ -326,17 +321,12 @@ export class WithdrawalsService {
       metadata: { request_ref: ref, partner_id: withdrawal.partner_id, agent_id: withdrawal.agent_id },
       captures: [{ holdId: hold.id, accountId: hold.accountId, amount: hold.amount }],
     });
-    const { rows } = await sql<WithdrawalRow>(
-      tx,
-      `WITH w AS (
-         UPDATE withdrawals SET status = 'completed', journal_id = $2, partner_reference = coalesce($3, partner_reference),
-                error = NULL, finished_at = now(), updated_at = now()
-          WHERE id = $1 AND status IN ('processing', 'sent_to_partner') RETURNING *
-       )
-       SELECT ${WITHDRAWAL_COLUMNS} FROM w LEFT JOIN journals j ON j.id = w.journal_id`,
-      [id, posted.journalId, partnerReference],
-    );
-    const done = rows[0];
+    const done = (await transition(tx, 'withdrawals', id, OPEN_WITHDRAWAL, {
+      status: 'completed',
+      final: true,
+      journalId: posted.journalId,
+      partnerReference,
+    }))!;
     const account = posted.accounts.get(hold.accountId)!;
     const major = (value: bigint) => toMajor(value, currency.decimals);
     const at = unixSeconds(done.finished_at!);
@@ -362,15 +352,14 @@ export class WithdrawalsService {
         : {}),
       timestamp: at,
     });
-    this.publisher.publish(tx, channel, 'transaction_completed', {
-      receipt_code: posted.receiptCode,
-      transaction_id: Number(posted.journalId),
-      transaction_type: 'withdrawal',
-      amount: major(amount),
-      currency: code,
-      balance_after: major(account.balance),
-      fee: major(fee),
-      timestamp: at,
+    announceCompleted(this.publisher, tx, channel, {
+      type: 'withdrawal',
+      amount,
+      currency,
+      at,
+      posted,
+      balanceAfter: account.balance,
+      fee,
     });
     this.announcePayment(tx, done, currency);
   }
@@ -378,17 +367,12 @@ export class WithdrawalsService {
   private async fail(tx: EntityManager, withdrawal: WithdrawalRow, reason: string, partnerReference?: string) {
     const id = String(withdrawal.id);
     await this.ledger.releaseHold(tx, holdReference(id));
-    const { rows } = await sql<WithdrawalRow>(
-      tx,
-      `WITH w AS (
-         UPDATE withdrawals SET status = 'failed', error = $2, partner_reference = coalesce($3, partner_reference),
-                finished_at = now(), updated_at = now()
-          WHERE id = $1 AND status IN ('processing', 'sent_to_partner') RETURNING *
-       )
-       SELECT ${WITHDRAWAL_COLUMNS} FROM w LEFT JOIN journals j ON j.id = w.journal_id`,
-      [id, reason, partnerReference ?? null],
-    );
-    const done = rows[0];
+    const done = (await transition(tx, 'withdrawals', id, OPEN_WITHDRAWAL, {
+      status: 'failed',
+      final: true,
+      error: reason,
+      partnerReference,
+    }))!;
     const currency = currencyOf(this.config, done.currency);
     const amount = toMajor(BigInt(done.amount), currency.decimals);
     const at = unixSeconds(done.finished_at!);
@@ -401,14 +385,12 @@ export class WithdrawalsService {
       error: reason,
       timestamp: at,
     });
-    this.publisher.publish(tx, channel, 'transaction_failed', {
-      receipt_code: null,
-      transaction_id: null,
-      transaction_type: 'withdrawal',
-      amount,
-      currency: currency.code,
+    announceFailed(this.publisher, tx, channel, {
+      type: 'withdrawal',
+      amount: BigInt(done.amount),
+      currency,
+      at,
       error: reason,
-      timestamp: at,
     });
     this.announcePayment(tx, done, currency);
   }
@@ -450,23 +432,15 @@ export class WithdrawalsService {
     withdrawalId?: string,
     requestRef?: string,
   ): Promise<WithdrawalRow | undefined> {
-    const { rows } = await sql<WithdrawalRow>(
-      manager,
-      `SELECT ${WITHDRAWAL_COLUMNS} FROM withdrawals w LEFT JOIN journals j ON j.id = w.journal_id
-        WHERE ${withdrawalId ? 'w.id = $1' : 'w.request_ref = $1'}`,
-      [withdrawalId ?? requestRef],
-    );
-    return rows[0];
+    const [row] = await selectPayments(manager, 'withdrawals', withdrawalId ? 'w.id = $1' : 'w.request_ref = $1', [
+      withdrawalId ?? requestRef,
+    ]);
+    return row;
   }
 
   private async lock(tx: EntityManager, withdrawalId: string): Promise<WithdrawalRow | undefined> {
-    const { rows } = await sql<WithdrawalRow>(
-      tx,
-      `SELECT ${WITHDRAWAL_COLUMNS} FROM withdrawals w LEFT JOIN journals j ON j.id = w.journal_id
-        WHERE w.id = $1 FOR UPDATE OF w`,
-      [withdrawalId],
-    );
-    return rows[0];
+    const [row] = await selectPayments(tx, 'withdrawals', 'w.id = $1', [withdrawalId], 'FOR UPDATE OF w');
+    return row;
   }
 
   private enqueue(withdrawalId: string): Promise<string> {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { WebSocketsController } from '@nestjs/websockets/web-sockets-controller.js';
 import type { Socket } from 'socket.io';
+import { Subject } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
 import { addRoutes, routeOf, sharePerNamespace } from './socket-handlers.js';
 
@@ -48,5 +49,28 @@ describe('handlers shared per namespace', () => {
     controller.subscribeMessages(handlers, socket, gateway);
     expect(bindGateway).toHaveBeenCalledWith(socket, handlers, gateway, expect.any(Function));
     expect(bindGateway.mock.calls[0][1][0].callback).toBe(handlers[0].callback);
+  });
+
+  it('binds a disconnect callback per socket only for gateways that handle disconnects', () => {
+    sharePerNamespace();
+    const bindClientDisconnect = vi.fn();
+    const bindGateway = vi.fn();
+    const controller = Object.create(WebSocketsController.prototype) as WebSocketsController;
+    Object.assign(controller, { config: { getIoAdapter: () => ({ bindGateway, bindClientDisconnect }) } });
+    const connect = (disconnect: Subject<unknown>) =>
+      controller.getConnectionHandler(controller, {}, [], disconnect as never, new Subject() as never);
+    const socket = socketIn({});
+
+    connect(new Subject())(socket);
+    expect(bindGateway).toHaveBeenCalledTimes(1);
+    expect(bindClientDisconnect).not.toHaveBeenCalled();
+
+    const observed = new Subject<unknown>();
+    const seen: unknown[] = [];
+    observed.subscribe((event) => seen.push(event));
+    connect(observed)(socket);
+    expect(bindClientDisconnect).toHaveBeenCalledTimes(1);
+    (bindClientDisconnect.mock.calls[0][1] as (reason: unknown) => void)('transport close');
+    expect(seen).toEqual([{ client: socket, reason: 'transport close' }]);
   });
 });

@@ -6,10 +6,12 @@
 //
 // Nest offers no hook for this: `sharePerNamespace()` replaces WebSocketsController's
 // `subscribeMessages` (public in its typings, @nestjs/websockets 12) so that it hands the adapter
-// the gateway's handlers once, unbound. It fails loudly rather than fall back to per-socket binding.
+// the gateway's handlers once, unbound, and `getConnectionHandler` so that a gateway without
+// handleDisconnect costs a socket nothing either. It fails loudly rather than fall back to
+// per-socket binding.
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { WebSocketsController } from '@nestjs/websockets/web-sockets-controller.js';
-import { from, mergeAll, type Observable } from 'rxjs';
+import { from, mergeAll, type Observable, type Subject } from 'rxjs';
 import type { Namespace, Socket } from 'socket.io';
 
 /** A gateway method as Nest wraps it (guards, pipes, interceptors, filters): (socket, data, ack). */
@@ -23,6 +25,10 @@ export interface Route {
 }
 
 export type Transform = (result: unknown) => Observable<unknown>;
+
+interface IoAdapterHooks {
+  bindClientDisconnect?(client: unknown, callback: (reason: unknown) => void): void;
+}
 
 /** What the socket.io adapter implements to receive a gateway's handlers. */
 export interface SharedHandlerBinder {
@@ -64,6 +70,15 @@ type Subscribe = (
   gateway: object,
 ) => void;
 
+type ConnectionHandlerFactory = (
+  this: WebSocketsController,
+  context: WebSocketsController,
+  gateway: object,
+  handlers: MessageMappingProperties[],
+  disconnect: Subject<unknown>,
+  connection: Subject<unknown[]>,
+) => (...args: unknown[]) => void;
+
 let shared = false;
 
 /** Makes Nest hand each gateway's handlers to the adapter unbound (see the top of this file). */
@@ -71,11 +86,18 @@ export function sharePerNamespace(): void {
   if (shared) return;
   const proto = WebSocketsController.prototype as unknown as {
     subscribeMessages?: Subscribe;
+    getConnectionHandler?: ConnectionHandlerFactory;
     pickResult?: (result: unknown) => Promise<Observable<unknown>>;
     config?: unknown;
   };
-  if (typeof proto.subscribeMessages !== 'function' || typeof proto.pickResult !== 'function') {
-    throw new Error('@nestjs/websockets changed: WebSocketsController.subscribeMessages/pickResult are gone');
+  if (
+    typeof proto.subscribeMessages !== 'function' ||
+    typeof proto.getConnectionHandler !== 'function' ||
+    typeof proto.pickResult !== 'function'
+  ) {
+    throw new Error(
+      '@nestjs/websockets changed: WebSocketsController.subscribeMessages/getConnectionHandler/pickResult are gone',
+    );
   }
   const transforms = new WeakMap<WebSocketsController, Transform>();
   proto.subscribeMessages = function (this: WebSocketsController, handlers, client, gateway) {
@@ -93,6 +115,27 @@ export function sharePerNamespace(): void {
       transforms.set(this, transform);
     }
     adapter.bindGateway(client as Socket, handlers, gateway, transform);
+  };
+  // Nest's connection handler, except that a gateway without handleDisconnect (nobody observes its
+  // `disconnect` subject) binds no disconnect callback: Nest would keep a closure per socket and
+  // gateway for nothing.
+  proto.getConnectionHandler = function (
+    this: WebSocketsController,
+    context,
+    gateway,
+    handlers,
+    disconnect,
+    connection,
+  ) {
+    const adapter = (this as unknown as { config: { getIoAdapter(): IoAdapterHooks } }).config.getIoAdapter();
+    return (...args: unknown[]) => {
+      const [client] = args;
+      connection.next(args);
+      context.subscribeMessages(handlers, client, gateway);
+      if (disconnect.observed) {
+        adapter.bindClientDisconnect?.(client, (reason: unknown) => disconnect.next({ client, reason }));
+      }
+    };
   };
   shared = true;
 }

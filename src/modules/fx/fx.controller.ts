@@ -1,11 +1,10 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Allow, IsDefined, IsString, Matches } from 'class-validator';
+import { Allow, IsString, Matches } from 'class-validator';
 import { CurrentUser, Roles } from '../../core/auth/auth.decorators.js';
 import type { AuthUser } from '../../core/auth/auth.types.js';
 import { FxService, toFxRateView, type FxRateView } from './fx.service.js';
-
-const required = () => IsDefined({ message: '$property is required' });
+import { required } from '../../core/http/dto-validators.js';
 
 export class SetFxRateRequestDto {
   @ApiProperty({ example: 'USD' })

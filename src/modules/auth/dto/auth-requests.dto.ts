@@ -2,9 +2,9 @@
 // check sits at the bottom: a missing field is reported as "is required".
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsDefined, IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { required } from '../../../core/http/dto-validators.js';
 
-const required = () => IsDefined({ message: '$property is required' });
 /** Emails are compared trimmed and lower-cased. */
 const normalizedEmail = () =>
   Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));

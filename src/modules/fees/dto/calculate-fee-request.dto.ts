@@ -1,7 +1,6 @@
-import { Allow, IsDefined, IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { Allow, IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { TRANSACTION_TYPES, type FeeTransactionType } from '../../../core/config/business-config.js';
-
-const required = () => IsDefined({ message: '$property is required' });
+import { required } from '../../../core/http/dto-validators.js';
 
 export class CalculateFeeRequestDto {
   @IsIn(TRANSACTION_TYPES, { message: `transaction_type must be one of ${TRANSACTION_TYPES.join(', ')}` })

@@ -1,8 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Allow, IsDefined, IsIn, IsString, Length, Matches } from 'class-validator';
+import { Allow, IsIn, IsString, Length, Matches } from 'class-validator';
 import { IsRowId } from '../../../core/http/row-id.validator.js';
-
-const required = () => IsDefined({ message: '$property is required' });
+import { required } from '../../../core/http/dto-validators.js';
 
 export class AdjustmentRequestDto {
   @ApiProperty({ example: '123' })

@@ -1,6 +1,6 @@
-import { IsDefined, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { required } from '../../../core/http/dto-validators.js';
 
-const required = () => IsDefined({ message: '$property is required' });
 const accountNumber = () =>
   Matches(/^ACC-[A-Z]+-[A-Z]{3,5}-\d{1,19}$/, { message: 'account_number must look like ACC-USER-USD-123' });
 const timestamp = () => IsISO8601({ strict: true }, { message: '$property must be an ISO-8601 date-time' });

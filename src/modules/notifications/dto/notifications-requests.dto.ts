@@ -2,7 +2,6 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   IsArray,
-  IsDefined,
   IsInt,
   IsObject,
   IsOptional,
@@ -13,8 +12,7 @@ import {
   Min,
 } from 'class-validator';
 import { IsRowId } from '../../../core/http/row-id.validator.js';
-
-const required = () => IsDefined({ message: '$property is required' });
+import { required } from '../../../core/http/dto-validators.js';
 
 export class GetNotificationsRequestDto {
   @Max(100)

@@ -1,7 +1,6 @@
-import { IsDefined, IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import type { SandboxRequestKind } from './sandbox.adapter.js';
-
-const required = () => IsDefined({ message: '$property is required' });
+import { required } from '../../../core/http/dto-validators.js';
 
 /** What a partner is asked to do, as the sandbox adapter sends it. */
 export class SandboxPartnerRequestDto {

@@ -1,8 +1,7 @@
 // The body of a partner webhook (contract section 6). The amount is read by the service, exactly,
 // with the payment's currency.
-import { Allow, IsDefined, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
-
-const required = () => IsDefined({ message: '$property is required' });
+import { Allow, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { required } from '../../../core/http/dto-validators.js';
 
 export class PartnerWebhookDto {
   @Length(1, 128)

@@ -1,21 +1,8 @@
 // Deposit, withdrawal and history requests. Amounts are read by the services (exactly, with the
 // currency's decimals); here only their presence is declared.
-import {
-  Allow,
-  IsDefined,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { Allow, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { currencyCode, required } from '../../../core/http/dto-validators.js';
 
-const required = () => IsDefined({ message: '$property is required' });
-const currencyCode = () => Matches(/^[A-Z]{3,5}$/, { message: '$property must be a currency code such as USD' });
 const serviceName = () => Matches(/^[a-z][a-z0-9_]{0,31}$/, { message: '$property must be a service such as mpesa' });
 const requestRef = () => Matches(/^(DEP|WDL)-REQ-\d{8}-\d{3,}$/, { message: '$property must be a request reference' });
 

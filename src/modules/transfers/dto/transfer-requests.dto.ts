@@ -1,16 +1,15 @@
 // Money-moving requests. Amounts are read by the service (exactly, with the currency's decimals);
 // here only their presence is declared.
 import { Transform } from 'class-transformer';
-import { Allow, IsDefined, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { Allow, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { IsRowId } from '../../../core/http/row-id.validator.js';
+import { currencyCode, required } from '../../../core/http/dto-validators.js';
 
-const required = () => IsDefined({ message: '$property is required' });
 /** A user id as a decimal string; a JSON integer is accepted too. */
 const userIdString = () =>
   Transform(({ value }: { value: unknown }) =>
     typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? String(value) : value,
   );
-const currencyCode = () => Matches(/^[A-Z]{3,5}$/, { message: '$property must be a currency code such as USD' });
 
 export class TransferRequestDto {
   @userIdString()

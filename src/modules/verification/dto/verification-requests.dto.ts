@@ -1,9 +1,9 @@
 // Requests of the verification flow (socket.io `/user`) and of 2FA setup (HTTP).
 import { ApiProperty } from '@nestjs/swagger';
-import { Allow, IsDefined, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { Allow, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { VERIFICATION_METHODS, VERIFICATION_PURPOSES } from '../verification.types.js';
+import { required } from '../../../core/http/dto-validators.js';
 
-const required = () => IsDefined({ message: '$property is required' });
 const sixDigits = () => Matches(/^\d{6}$/, { message: 'code must be 6 digits' });
 
 export class VerificationRequestDto {

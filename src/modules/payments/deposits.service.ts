@@ -28,12 +28,12 @@ import { announceCompleted, announceFailed } from './payment-events.js';
 import { insertPayment, selectPayments, transition } from './payment-store.js';
 import {
   OPEN_DEPOSIT,
+  checkAmount,
   depositView,
   jobRetries,
   unixSeconds,
   type DepositRow,
   type DepositStatus,
-  type DepositView,
   type PartnerEvent,
   type WebhookOutcome,
 } from './payments.types.js';
@@ -139,16 +139,6 @@ export class DepositsService {
     return created.response;
   }
 
-  /** get_deposit_status: the user's own deposit. */
-  async status(userId: string, { request_ref }: DepositRefDto): Promise<DepositView> {
-    const [deposit] = await selectPayments(this.db, 'deposits', 'd.request_ref = $1 AND d.user_id = $2', [
-      request_ref,
-      userId,
-    ]);
-    if (!deposit) throw notFound();
-    return this.view(deposit);
-  }
-
   /** cancel_deposit: only while open; racing a completion, exactly one of them wins. */
   async cancel(userId: string, { request_ref }: DepositRefDto): Promise<void> {
     await this.ledger.transaction(async (tx) => {
@@ -243,38 +233,6 @@ export class DepositsService {
     );
     for (const { id } of unsent) await this.enqueue(String(id));
     return { expired, resent: unsent.length };
-  }
-
-  /** get_history's deposits. */
-  async listOf(manager: EntityManager | DataSource, userId: string, limit: number, offset: number) {
-    const rows = await selectPayments(
-      manager,
-      'deposits',
-      'd.user_id = $1',
-      [userId, limit, offset],
-      'ORDER BY d.id DESC LIMIT $2 OFFSET $3',
-    );
-    return rows.map((row) => this.view(row));
-  }
-
-  /** The owner of a payment channel id, for joining it. */
-  /** For admins: every user's, newest first, optionally of one status (failed payments stay visible). */
-  async listAll(status: string | undefined, limit = 200) {
-    const rows = await selectPayments(
-      this.db,
-      'deposits',
-      '$1::text IS NULL OR d.status = $1',
-      [status ?? null, limit],
-      'ORDER BY d.id DESC LIMIT $2',
-    );
-    return rows.map((row) => ({ ...this.view(row), user_id: String(row.user_id) }));
-  }
-
-  async ownerOfPayment(paymentId: string): Promise<string | null> {
-    const { rows } = await sql<{ user_id: string }>(this.db, `SELECT user_id FROM deposits WHERE payment_id = $1`, [
-      paymentId,
-    ]);
-    return rows[0] ? String(rows[0].user_id) : null;
   }
 
   private async complete(
@@ -389,10 +347,6 @@ export class DepositsService {
     this.publisher.publish(tx, deposit.payment_id, 'payment', depositView(deposit, currency.decimals));
   }
 
-  private view(row: DepositRow): DepositView {
-    return depositView(row, currencyOf(this.config, row.currency).decimals);
-  }
-
   private async load(depositId: string): Promise<DepositRow | undefined> {
     const [deposit] = await selectPayments(this.db, 'deposits', 'd.id = $1', [depositId]);
     return deposit;
@@ -425,27 +379,5 @@ export class DepositsService {
 
   private enqueueFailed(error: unknown): void {
     this.logger.warn({ err: error }, 'could not enqueue a deposit; the next sweep will');
-  }
-}
-
-/** A webhook's amount and currency must be the payment's, exactly. */
-export function checkAmount(
-  event: PartnerEvent,
-  amountMinor: string,
-  currencyCode: string,
-  currency: CurrencyConfig,
-): void {
-  if (event.currency !== currencyCode) {
-    throw DomainError.validation(
-      'currency',
-      `currency ${String(event.currency)} does not match the payment's ${currencyCode}`,
-    );
-  }
-  const amount = amountOf(event.amount, currency);
-  if (amount !== BigInt(amountMinor)) {
-    throw DomainError.validation(
-      'amount',
-      `amount does not match the payment's ${toMajor(BigInt(amountMinor), currency.decimals)}`,
-    );
   }
 }

@@ -1,7 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RealtimeDirectory } from '../../core/realtime/realtime-directory.js';
-import { DepositsService } from './deposits.service.js';
-import { WithdrawalsService } from './withdrawals.service.js';
+import { PaymentReadsService } from './payment-reads.service.js';
 
 const PAYMENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -10,14 +9,13 @@ const PAYMENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 export class PaymentsRealtimeRegistration implements OnModuleInit {
   constructor(
     private readonly directory: RealtimeDirectory,
-    private readonly deposits: DepositsService,
-    private readonly withdrawals: WithdrawalsService,
+    private readonly reads: PaymentReadsService,
   ) {}
 
   onModuleInit(): void {
     this.directory.addChannelResolver(async (id) => {
       if (!PAYMENT_ID.test(id)) return null;
-      const owner = (await this.deposits.ownerOfPayment(id)) ?? (await this.withdrawals.ownerOfPayment(id));
+      const owner = await this.reads.ownerOfPayment(id);
       return owner ? { ownerId: owner } : null;
     });
   }

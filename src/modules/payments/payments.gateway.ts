@@ -4,16 +4,17 @@ import type { RequestResult } from '../../core/realtime/ws-envelope.js';
 import { UserGateway, WsPrincipal } from '../../core/realtime/ws-requests.js';
 import { DepositsService, type DepositCreated } from './deposits.service.js';
 import { DepositRefDto, DepositRequestDto, HistoryRequestDto, WithdrawRequestDto } from './dto/payment-requests.dto.js';
-import { HistoryService, type History } from './history.service.js';
-import type { DepositView } from './payments.types.js';
-import { WithdrawalsService, type WithdrawalCreated } from './withdrawals.service.js';
+import { PaymentReadsService, type History } from './payment-reads.service.js';
+
+import type { DepositView, WithdrawalCreated } from './payments.types.js';
+import { WithdrawalsService } from './withdrawals.service.js';
 
 @UserGateway()
 export class PaymentsGateway {
   constructor(
     private readonly deposits: DepositsService,
     private readonly withdrawals: WithdrawalsService,
-    private readonly history: HistoryService,
+    private readonly reads: PaymentReadsService,
   ) {}
 
   @SubscribeMessage('deposit_request')
@@ -29,7 +30,7 @@ export class PaymentsGateway {
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: DepositRefDto,
   ): Promise<RequestResult<DepositView>> {
-    return { message: 'deposit status', data: await this.deposits.status(user.userId, body) };
+    return { message: 'deposit status', data: await this.reads.depositStatus(user.userId, body) };
   }
 
   @SubscribeMessage('cancel_deposit')
@@ -57,6 +58,6 @@ export class PaymentsGateway {
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: HistoryRequestDto,
   ): Promise<RequestResult<History>> {
-    return { message: 'transaction history', data: await this.history.of(user.userId, body) };
+    return { message: 'transaction history', data: await this.reads.history(user.userId, body) };
   }
 }

@@ -6,10 +6,10 @@ import { LedgerModule } from '../ledger/ledger.module.js';
 import { PartnersCoreModule } from '../partners/partners-core.module.js';
 import { VerificationCoreModule } from '../verification/verification-core.module.js';
 import { DepositsService } from './deposits.service.js';
-import { HistoryService } from './history.service.js';
 import { PartnerSignatureGuard } from './partner-signature.guard.js';
 import { PartnerWebhooksController } from './partner-webhooks.controller.js';
 import { PartnerWebhooksService } from './partner-webhooks.service.js';
+import { PaymentReadsService } from './payment-reads.service.js';
 import { PaymentsAdminController } from './payments-admin.controller.js';
 import { DepositExpiryProcessor, DepositJobsProcessor, PayoutJobsProcessor } from './payment-jobs.processors.js';
 import { PaymentsRealtimeRegistration } from './payments-realtime.registration.js';
@@ -30,7 +30,7 @@ export class PaymentsCoreModule {}
   imports: [PaymentsCoreModule, PartnersCoreModule, LedgerModule],
   controllers: [PartnerWebhooksController, PaymentsAdminController],
   providers: [
-    HistoryService,
+    PaymentReadsService,
     PaymentsGateway,
     PartnerWebhooksService,
     PartnerSignatureGuard,

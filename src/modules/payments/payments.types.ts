@@ -1,6 +1,9 @@
 // Deposits and withdrawals as stored and as shown: rows, the `payment` channel's serialization,
 // and the events they announce (contract section 4, seed 000).
 import type { AppConfig } from '../../core/config/app-config.js';
+import type { CurrencyConfig } from '../../core/config/business-config.js';
+import { DomainError } from '../../core/errors/domain-error.js';
+import { amountOf } from '../accounts/money-input.js';
 import { toMajor } from '../../shared/money.js';
 
 export type DepositStatus = 'pending' | 'sent_to_partner' | 'completed' | 'failed' | 'expired' | 'cancelled';
@@ -113,6 +116,60 @@ export function withdrawalView(row: WithdrawalRow, decimals: number) {
   };
 }
 
+export interface WithdrawalCreated {
+  request_ref: string;
+  payment_id: string;
+  amount: number;
+  fee: number;
+  currency: string;
+  destination: string;
+  status: WithdrawalStatus;
+  withdrawal_type: 'direct' | 'agent_assisted';
+  partner_id?: string;
+  agent_id?: string;
+  agent_name?: string;
+  agent_account?: string;
+  agent_commission?: number;
+  created_at: number;
+}
+
+/** Where a withdrawal's money goes: a partner, or an agent. */
+export interface WithdrawalRoute {
+  partnerId: string | null;
+  service: string | null;
+  agent: { id: string; name: string } | null;
+}
+
+/** withdraw_request's reply (seed 000, plus payment_id and fee). */
+export function withdrawalCreatedView(
+  row: WithdrawalRow,
+  currency: CurrencyConfig,
+  route: WithdrawalRoute,
+  agentAccount: string | null,
+): WithdrawalCreated {
+  const major = (value: string) => toMajor(BigInt(value), currency.decimals);
+  return {
+    request_ref: row.request_ref,
+    payment_id: row.payment_id,
+    amount: major(row.amount),
+    fee: major(row.fee),
+    currency: currency.code,
+    destination: row.destination,
+    status: row.status,
+    withdrawal_type: route.agent ? 'agent_assisted' : 'direct',
+    ...(route.partnerId ? { partner_id: route.partnerId } : {}),
+    ...(route.agent
+      ? {
+          agent_id: route.agent.id,
+          agent_name: route.agent.name,
+          agent_account: agentAccount ?? undefined,
+          agent_commission: major(row.agent_commission),
+        }
+      : {}),
+    created_at: seconds(row.created_at),
+  };
+}
+
 export type DepositView = ReturnType<typeof depositView>;
 export type WithdrawalView = ReturnType<typeof withdrawalView>;
 
@@ -198,3 +255,25 @@ export const jobRetries = (config: AppConfig) => ({
   attempts: config.env.PAYMENT_JOB_ATTEMPTS,
   backoff: { type: 'exponential', delay: config.env.PAYMENT_JOB_BACKOFF_MS },
 });
+
+/** A webhook's amount and currency must be the payment's, exactly. */
+export function checkAmount(
+  event: PartnerEvent,
+  amountMinor: string,
+  currencyCode: string,
+  currency: CurrencyConfig,
+): void {
+  if (event.currency !== currencyCode) {
+    throw DomainError.validation(
+      'currency',
+      `currency ${String(event.currency)} does not match the payment's ${currencyCode}`,
+    );
+  }
+  const amount = amountOf(event.amount, currency);
+  if (amount !== BigInt(amountMinor)) {
+    throw DomainError.validation(
+      'amount',
+      `amount does not match the payment's ${toMajor(BigInt(amountMinor), currency.decimals)}`,
+    );
+  }
+}

@@ -27,43 +27,21 @@ import type { PostingLine } from '../ledger/ledger.types.js';
 import { PartnerAdapters } from '../partners/partner-adapters.js';
 import { PartnersService } from '../partners/partners.service.js';
 import { VerificationTokensService } from '../verification/verification-tokens.service.js';
-import { checkAmount } from './deposits.service.js';
 import type { WithdrawRequestDto } from './dto/payment-requests.dto.js';
 import { announceCompleted, announceFailed } from './payment-events.js';
 import { insertPayment, selectPayments, transition } from './payment-store.js';
 import {
   OPEN_WITHDRAWAL,
+  checkAmount,
   unixSeconds,
   withdrawalView,
   type PartnerEvent,
   type WebhookOutcome,
   type WithdrawalRow,
-  type WithdrawalStatus,
-  type WithdrawalView,
+  type WithdrawalCreated,
+  type WithdrawalRoute,
+  withdrawalCreatedView,
 } from './payments.types.js';
-
-export interface WithdrawalCreated {
-  request_ref: string;
-  payment_id: string;
-  amount: number;
-  fee: number;
-  currency: string;
-  destination: string;
-  status: WithdrawalStatus;
-  withdrawal_type: 'direct' | 'agent_assisted';
-  partner_id?: string;
-  agent_id?: string;
-  agent_name?: string;
-  agent_account?: string;
-  agent_commission?: number;
-  created_at: number;
-}
-
-interface Route {
-  partnerId: string | null;
-  service: string | null;
-  agent: { id: string; name: string } | null;
-}
 
 export const payoutJobId = (withdrawalId: string) => `payout-${withdrawalId}`;
 const holdReference = (withdrawalId: string) => `withdrawal:${withdrawalId}`;
@@ -141,7 +119,8 @@ export class WithdrawalsService {
       const id = String(withdrawal.id);
       await this.ledger.placeHold(tx, wallet, amount + fee, holdReference(id));
       this.announcePayment(tx, withdrawal, currency);
-      const response = this.createdView(withdrawal, currency, route);
+      const agentAccount = route.agent && this.accounts.systemAccountNumber('agent', currency.code, route.agent.id);
+      const response = withdrawalCreatedView(withdrawal, currency, route, agentAccount);
       if (key) await this.idempotency.complete(tx, userId, key, response);
       return { response, withdrawalId: id };
     });
@@ -230,41 +209,8 @@ export class WithdrawalsService {
     return rows.length;
   }
 
-  async listOf(manager: EntityManager | DataSource, userId: string, limit: number, offset: number) {
-    const rows = await selectPayments(
-      manager,
-      'withdrawals',
-      'w.user_id = $1',
-      [userId, limit, offset],
-      'ORDER BY w.id DESC LIMIT $2 OFFSET $3',
-    );
-    return rows.map((row) => withdrawalView(row, currencyOf(this.config, row.currency).decimals));
-  }
-
-  /** For admins: every user's, newest first, optionally of one status (failed payments stay visible). */
-  async listAll(status: string | undefined, limit = 200) {
-    const rows = await selectPayments(
-      this.db,
-      'withdrawals',
-      '$1::text IS NULL OR w.status = $1',
-      [status ?? null, limit],
-      'ORDER BY w.id DESC LIMIT $2',
-    );
-    return rows.map((row) => ({
-      ...withdrawalView(row, currencyOf(this.config, row.currency).decimals),
-      user_id: String(row.user_id),
-    }));
-  }
-
-  async ownerOfPayment(paymentId: string): Promise<string | null> {
-    const { rows } = await sql<{ user_id: string }>(this.db, `SELECT user_id FROM withdrawals WHERE payment_id = $1`, [
-      paymentId,
-    ]);
-    return rows[0] ? String(rows[0].user_id) : null;
-  }
-
   /** Where the money goes: an agent (agent_id), or a partner of the service serving the currency. */
-  private route(request: WithdrawRequestDto, currency: string): Route {
+  private route(request: WithdrawRequestDto, currency: string): WithdrawalRoute {
     if (request.agent_id !== undefined) {
       const agent = this.config.business.agents.find((a) => a.id === request.agent_id);
       if (!agent) throw DomainError.validation('agent_id', `unknown agent ${request.agent_id}`);
@@ -395,34 +341,6 @@ export class WithdrawalsService {
     this.announcePayment(tx, done, currency);
   }
 
-  private createdView(row: WithdrawalRow, currency: CurrencyConfig, route: Route): WithdrawalCreated {
-    const major = (value: string) => toMajor(BigInt(value), currency.decimals);
-    return {
-      request_ref: row.request_ref,
-      payment_id: row.payment_id,
-      amount: major(row.amount),
-      fee: major(row.fee),
-      currency: currency.code,
-      destination: row.destination,
-      status: row.status,
-      withdrawal_type: route.agent ? 'agent_assisted' : 'direct',
-      ...(route.partnerId ? { partner_id: route.partnerId } : {}),
-      ...(route.agent
-        ? {
-            agent_id: route.agent.id,
-            agent_name: route.agent.name,
-            agent_account: this.agentAccountNumber(route.agent.id, currency.code),
-            agent_commission: major(row.agent_commission),
-          }
-        : {}),
-      created_at: unixSeconds(row.created_at),
-    };
-  }
-
-  private agentAccountNumber(agentId: string, currency: string): string {
-    return this.accounts.systemAccountNumber('agent', currency, agentId);
-  }
-
   private announcePayment(tx: EntityManager, withdrawal: WithdrawalRow, currency: CurrencyConfig): void {
     this.publisher.publish(tx, withdrawal.payment_id, 'payment', withdrawalView(withdrawal, currency.decimals));
   }
@@ -451,5 +369,3 @@ export class WithdrawalsService {
     );
   }
 }
-
-export type { WithdrawalView };

@@ -21,7 +21,7 @@ import pg from 'pg';
 import { createUser, getJson, logIn, postJson, startCashier } from '../support/cashier.mjs';
 import { cpuSnapshot } from '../support/cpu.mjs';
 import { createRawLedger } from '../support/ledger-sql.mjs';
-import { elapsedSeconds, log, onCleanup, prepareRun, runMain } from '../support/lifecycle.mjs';
+import { log, onCleanup, prepareRun, runInfo, runMain } from '../support/lifecycle.mjs';
 import { contextRow, judgedRow, markdownTable, writeResults } from '../support/report.mjs';
 import { closeAll, openMany } from '../support/sockets.mjs';
 import { msSince, summarize } from '../support/stats.mjs';
@@ -404,14 +404,7 @@ async function main(abort) {
   const rows = tableRows(measurements);
   const omit = ({ latencies: _latencies, ...rest }) => rest;
   const results = {
-    run: {
-      started_at: startedAt,
-      seconds: elapsedSeconds(),
-      dist: run.dist,
-      node: process.version,
-      cpus: cpus().length,
-      load_average_1m: load,
-    },
+    run: runInfo(startedAt, run.dist, load),
     params: { ...PARAMS, amount: Number(PARAMS.amount), fee: Number(PARAMS.fee), funding: Number(PARAMS.funding) },
     targets: TARGETS,
     cashier_log_warnings: cashier.warnings,

@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBareEmitter, startBareServer } from '../support/bare.mjs';
 import { createPublisher, createUser, startCashier } from '../support/cashier.mjs';
-import { elapsedSeconds, log, onCleanup, prepareRun, runMain } from '../support/lifecycle.mjs';
+import { log, onCleanup, prepareRun, runInfo, runMain } from '../support/lifecycle.mjs';
 import { measureRawOutboxWrite } from '../support/outbox-sql.mjs';
 import { contextRow, markdownTable, targetRow, writeResults } from '../support/report.mjs';
 import { closeAll, openMany, openSocket, request } from '../support/sockets.mjs';
@@ -337,14 +337,7 @@ async function main(abort) {
   const rows = tableRows(measurements);
   const load = { start: loadAtStart, end: loadavg()[0] };
   const results = {
-    run: {
-      started_at: startedAt,
-      seconds: elapsedSeconds(),
-      dist: run.dist,
-      node: process.version,
-      cpus: cpus().length,
-      load_average_1m: load,
-    },
+    run: runInfo(startedAt, run.dist, load),
     params: PARAMS,
     cashier_log_warnings: cashier.warnings,
     measurements,

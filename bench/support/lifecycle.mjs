@@ -2,6 +2,7 @@
 // own database, Redis prefix, secret and configuration, and one way to end (success, a failure
 // anywhere, or Ctrl-C) that always cleans up.
 import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { benchConfigDir, createDatabase, deleteRedisKeys, dropDatabase } from './infra.mjs';
@@ -13,6 +14,16 @@ export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const started = process.hrtime.bigint();
 
 export const elapsedSeconds = () => msSince(started) / 1000;
+
+/** What every results file says about its run: when, how long, on what, under what load. */
+export const runInfo = (startedAt, dist, load) => ({
+  started_at: startedAt,
+  seconds: elapsedSeconds(),
+  dist,
+  node: process.version,
+  cpus: cpus().length,
+  load_average_1m: load,
+});
 
 export const log = (line) => process.stderr.write(`[bench +${elapsedSeconds().toFixed(1)}s] ${line}\n`);
 

@@ -67,16 +67,12 @@ export const WITHDRAWAL_COLUMNS = `w.id, w.request_ref, w.payment_id, w.user_id,
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
-/** A deposit as get_deposit_status, get_history and the `payment` channel show it. */
-export function depositView(row: DepositRow, decimals: number) {
+/** What a deposit and a withdrawal show alike. */
+function paymentView(row: DepositRow | WithdrawalRow, decimals: number) {
   return {
     id: Number(row.id),
-    kind: 'deposit' as const,
     request_ref: row.request_ref,
     payment_id: row.payment_id,
-    partner_id: row.partner_id,
-    service: row.service,
-    payment_method: row.payment_method,
     status: row.status,
     amount: toMajor(BigInt(row.amount), decimals),
     fee: toMajor(BigInt(row.fee), decimals),
@@ -85,34 +81,35 @@ export function depositView(row: DepositRow, decimals: number) {
     journal_id: row.journal_id === null ? null : Number(row.journal_id),
     error: row.error,
     created_at: iso(row.created_at),
-    expires_at: iso(row.expires_at),
     completed_at: row.status === 'completed' ? iso(row.finished_at) : null,
     finished_at: iso(row.finished_at),
+  };
+}
+
+/** A deposit as get_deposit_status, get_history and the `payment` channel show it. */
+export function depositView(row: DepositRow, decimals: number) {
+  return {
+    ...paymentView(row, decimals),
+    kind: 'deposit' as const,
+    status: row.status,
+    partner_id: row.partner_id,
+    service: row.service,
+    payment_method: row.payment_method,
+    expires_at: iso(row.expires_at),
   };
 }
 
 export function withdrawalView(row: WithdrawalRow, decimals: number) {
   return {
-    id: Number(row.id),
+    ...paymentView(row, decimals),
     kind: 'withdrawal' as const,
-    request_ref: row.request_ref,
-    payment_id: row.payment_id,
+    status: row.status,
     withdrawal_type: row.agent_id ? ('agent_assisted' as const) : ('direct' as const),
     partner_id: row.partner_id,
     agent_id: row.agent_id,
     service: row.service,
     destination: row.destination,
-    status: row.status,
-    amount: toMajor(BigInt(row.amount), decimals),
-    fee: toMajor(BigInt(row.fee), decimals),
     agent_commission: toMajor(BigInt(row.agent_commission), decimals),
-    currency: row.currency,
-    receipt_code: row.receipt_code,
-    journal_id: row.journal_id === null ? null : Number(row.journal_id),
-    error: row.error,
-    created_at: iso(row.created_at),
-    completed_at: row.status === 'completed' ? iso(row.finished_at) : null,
-    finished_at: iso(row.finished_at),
   };
 }
 

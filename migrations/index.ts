@@ -6,6 +6,7 @@ import { Ledger1732425600000 } from './1732425600000-ledger.js';
 import { Verification1732512000000 } from './1732512000000-verification.js';
 import { Partners1732598400000 } from './1732598400000-partners.js';
 import { Payments1732684800000 } from './1732684800000-payments.js';
+import { LedgerChecks1732771200000 } from './1732771200000-ledger-checks.js';
 
 export const MIGRATIONS = [
   Identity1732252800000,
@@ -14,4 +15,5 @@ export const MIGRATIONS = [
   Verification1732512000000,
   Partners1732598400000,
   Payments1732684800000,
+  LedgerChecks1732771200000,
 ];

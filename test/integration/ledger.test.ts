@@ -101,7 +101,7 @@ describe('what the database refuses by itself', () => {
       }
     });
 
-  it('refuses an unbalanced journal at commit, ledger rows changing, and negative wallets', async () => {
+  it('refuses an unbalanced journal (new or committed), ledger rows changing, and negative wallets', async () => {
     const alice = await fundedUser(app, { USD: '10.00' });
     const fee = app.get(AccountsService).systemAccount('fee_revenue', 'USD');
     const journal = `INSERT INTO journals (id, receipt_code, type, description) VALUES (999999001, 'RCP-0000-999999001', 'TRANSACTION_TYPE_ADJUSTMENT', 'x')`;
@@ -113,6 +113,17 @@ describe('what the database refuses by itself', () => {
       ]),
     ).toMatch(/does not balance in USD/);
     expect(await attempt([journal])).toMatch(/has no entries/);
+    // A committed journal takes no entry that would unbalance it later.
+    const [{ journal_id: committed }] = await withDb(
+      async (db) =>
+        (await db.query(`SELECT journal_id FROM entries WHERE account_id = $1 LIMIT 1`, [alice.wallets.USD])).rows,
+    );
+    expect(
+      await attempt([
+        `INSERT INTO entries (journal_id, account_id, currency, direction, amount, balance_after, account_version, description)
+         VALUES (${committed}, ${alice.wallets.USD}, 'USD', 'CR', 5, 0, 1000, 'x')`,
+      ]),
+    ).toMatch(new RegExp(`journal ${committed} does not balance in USD`));
     expect(
       await attempt([
         journal,

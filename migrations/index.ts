@@ -7,6 +7,7 @@ import { Verification1732512000000 } from './1732512000000-verification.js';
 import { Partners1732598400000 } from './1732598400000-partners.js';
 import { Payments1732684800000 } from './1732684800000-payments.js';
 import { LedgerChecks1732771200000 } from './1732771200000-ledger-checks.js';
+import { OutboxUnsent1732857600000 } from './1732857600000-outbox-unsent.js';
 
 export const MIGRATIONS = [
   Identity1732252800000,
@@ -16,4 +17,5 @@ export const MIGRATIONS = [
   Partners1732598400000,
   Payments1732684800000,
   LedgerChecks1732771200000,
+  OutboxUnsent1732857600000,
 ];

@@ -6,7 +6,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RealtimePublisher } from '../../src/core/realtime/realtime.publisher.js';
 import { isolatedRedisPrefix, spawnApp, testEnv, type AppProcess } from '../helpers/app-process.js';
-import { withDb } from '../helpers/db.js';
+import { unsentOf, withDb } from '../helpers/db.js';
 import { signUpAndLogIn, type SignedIn } from '../helpers/factories.js';
 import { client, type Client } from '../helpers/http.js';
 import { createTestContext, testConfig } from '../helpers/nest.js';
@@ -185,15 +185,7 @@ describe('relay', () => {
     await socket.waitFor('stream', (f) => f.event === 'after');
     expect(seqs(socket, user.channel)).toEqual([1, 2, 3]);
     // Emitted rows are marked in batches a moment later.
-    const pending = () =>
-      withDb(async (db) => {
-        const result = await db.query(
-          `SELECT count(*)::int AS n FROM outbox_events WHERE channel = $1 AND emitted_at IS NULL`,
-          [user.channel],
-        );
-        return result.rows[0].n as number;
-      });
-    await expect.poll(pending, { timeout: 3000 }).toBe(0);
+    await expect.poll(() => unsentOf(user.channel), { timeout: 3000 }).toBe(0);
   });
 });
 

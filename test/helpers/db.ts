@@ -18,3 +18,12 @@ export async function countRows(table: string, where = 'true', params: unknown[]
     return Number(result.rows[0].n);
   });
 }
+
+/** Events of `channel` not yet marked emitted (still listed in an outbox_unsent row). */
+export async function unsentOf(channel: string): Promise<number> {
+  return countRows(
+    'outbox_events o',
+    `o.channel = $1 AND EXISTS (SELECT 1 FROM outbox_unsent u WHERE o.id = ANY(u.event_ids))`,
+    [channel],
+  );
+}

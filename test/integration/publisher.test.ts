@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxStore } from '../../src/core/realtime/outbox.store.js';
 import { RealtimeBus, type BusMessage } from '../../src/core/realtime/realtime-bus.js';
 import { RealtimePublisher } from '../../src/core/realtime/realtime.publisher.js';
-import { withDb } from '../helpers/db.js';
+import { unsentOf, withDb } from '../helpers/db.js';
 import { createTestContext } from '../helpers/nest.js';
 
 let app: INestApplicationContext;
@@ -126,28 +126,23 @@ describe('RealtimePublisher', () => {
     const store = app.get(OutboxStore);
     const channel = channelName();
     for (let i = 0; i < 3; i += 1) await publisher.publishNow(channel, 'kept-or-not', { i });
-    const unmarked = () =>
-      withDb(async (client) => {
-        const { rows } = await client.query(
-          `SELECT count(*)::int AS n FROM outbox_events WHERE channel = $1 AND emitted_at IS NULL`,
-          [channel],
-        );
-        return rows[0].n as number;
-      });
-    await expect.poll(unmarked, { timeout: 2000 }).toBe(0);
+    await expect.poll(() => unsentOf(channel), { timeout: 2000 }).toBe(0);
     await withDb(async (client) => {
       await client.query(
         `UPDATE outbox_events SET created_at = now() - interval '8 days' WHERE channel = $1 AND seq <= 2`,
         [channel],
       );
-      await client.query(`UPDATE outbox_events SET emitted_at = NULL WHERE channel = $1 AND seq = 3`, [channel]);
+      // Seq 3 as if its process had died after commit: its marker is back, and 10 seconds old.
       await client.query(
-        `UPDATE outbox_events SET created_at = now() - interval '10 seconds' WHERE channel = $1 AND seq = 3`,
+        `INSERT INTO outbox_unsent (first_event_id, event_ids, created_at)
+         SELECT id, ARRAY[id], now() - interval '10 seconds' FROM outbox_events WHERE channel = $1 AND seq = 3`,
         [channel],
       );
     });
     const pending = await store.unemitted(3000, 1000);
-    expect(pending.filter((f) => f.channel === channel).map((f) => f.seq)).toEqual([3]);
+    expect(pending.frames.filter((f) => f.channel === channel).map((f) => f.seq)).toEqual([3]);
+    await store.markEmitted(pending.markers);
+    expect(await unsentOf(channel)).toBe(0);
     expect(await store.purgeOlderThan(7)).toBeGreaterThanOrEqual(2);
     expect(await storedSeqs(channel)).toEqual([3]);
     // The sequence goes on after a purge; a since older than what is left asks for a reset.

@@ -12,7 +12,8 @@ import { RealtimeMetrics } from './realtime.metrics.js';
 
 const RELAY_EVERY_MS = 2000;
 const PURGE_EVERY_MS = 3600_000;
-const RELAY_BATCH = 1000;
+/** Writes (each a transaction's events) relayed per run. */
+const RELAY_BATCH = 100;
 
 @Processor(QUEUES.outbox)
 export class OutboxProcessor extends WorkerHost {
@@ -30,9 +31,9 @@ export class OutboxProcessor extends WorkerHost {
   async process(job: Job<JobPayloads['outbox']>): Promise<{ relayed?: number; purged?: number }> {
     switch (job.data.task) {
       case 'relay': {
-        const frames = await this.store.unemitted(this.config.env.OUTBOX_RELAY_AFTER_MS, RELAY_BATCH);
-        if (frames.length === 0) return { relayed: 0 };
-        await this.publisher.emit(frames);
+        const { frames, markers } = await this.store.unemitted(this.config.env.OUTBOX_RELAY_AFTER_MS, RELAY_BATCH);
+        if (markers.length === 0) return { relayed: 0 };
+        await this.publisher.emit(frames, markers);
         this.metrics.relayed.inc(frames.length);
         this.logger.warn({ events: frames.length }, 'relayed events that were committed but not emitted');
         return { relayed: frames.length };

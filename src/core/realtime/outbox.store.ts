@@ -12,8 +12,12 @@ export interface PendingEvent {
   payload: unknown;
 }
 
+/** The unsent marker of frames written by one statement: their smallest id. */
+export const markerOf = (frames: StoredFrame[]): string =>
+  frames.reduce((min, f) => (BigInt(f.id) < BigInt(min) ? f.id : min), frames[0].id);
+
 export interface StoredFrame extends StreamFrame {
-  /** Outbox row id (for marking it emitted). */
+  /** Outbox row id; the smallest of a write is its unsent marker. */
   id: string;
 }
 
@@ -47,7 +51,8 @@ export class OutboxStore {
    */
   async write(tx: EntityManager, events: PendingEvent[]): Promise<StoredFrame[]> {
     if (events.length === 0) return [];
-    const { rows } = await sql<OutboxRow>(
+    // The payloads stay here: PostgreSQL gives back only what it made (ids, seqs, times).
+    const { rows } = await sql<{ id: string; channel: string; seq: string; created_at: Date }>(
       tx,
       `WITH input AS (
          SELECT channel, event, payload, ord
@@ -63,10 +68,34 @@ export class OutboxStore {
        INSERT INTO outbox_events (channel, seq, event, payload)
        SELECT i.channel, t.seq - c.n + row_number() OVER (PARTITION BY i.channel ORDER BY i.ord), i.event, i.payload
          FROM input i JOIN taken t USING (channel) JOIN counts c USING (channel)
-       RETURNING id, channel, seq, event, payload, created_at`,
+       RETURNING id, channel, seq, created_at`,
       [events.map((e) => e.channel), events.map((e) => e.event), events.map((e) => JSON.stringify(e.payload))],
     );
-    return rows.map(toFrame).sort((a, b) => (a.channel === b.channel ? a.seq - b.seq : a.channel < b.channel ? -1 : 1));
+    // Within a channel, seqs were given out in the order of the events: the k-th seq of a channel
+    // belongs to its k-th event.
+    const byChannel = new Map<string, PendingEvent[]>();
+    for (const event of events) {
+      const list = byChannel.get(event.channel);
+      if (list) list.push(event);
+      else byChannel.set(event.channel, [event]);
+    }
+    const taken = new Map<string, number>();
+    return rows
+      .map((row) => ({ ...row, seq: Number(row.seq) }))
+      .sort((a, b) => (a.channel === b.channel ? a.seq - b.seq : a.channel < b.channel ? -1 : 1))
+      .map((row) => {
+        const k = taken.get(row.channel) ?? 0;
+        taken.set(row.channel, k + 1);
+        const event = byChannel.get(row.channel)![k];
+        return {
+          id: String(row.id),
+          event: event.event,
+          channel: row.channel,
+          seq: row.seq,
+          timestamp: row.created_at.toISOString(),
+          payload: event.payload,
+        };
+      });
   }
 
   /** Events of a channel with seq in (after, upTo], in order, at most `limit`. */
@@ -100,25 +129,39 @@ export class OutboxStore {
     };
   }
 
-  async markEmitted(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await sql(
-      this.db,
-      `UPDATE outbox_events SET emitted_at = now() WHERE id = ANY($1::bigint[]) AND emitted_at IS NULL`,
-      [ids],
-    );
+  /**
+   * Records that the events of these unsent markers reached the bus. A marker is the first
+   * (smallest) event id of one writing statement (see `markerOf`); the database keeps one row per
+   * statement until it is marked.
+   */
+  async markEmitted(markers: string[]): Promise<void> {
+    if (markers.length === 0) return;
+    await sql(this.db, `DELETE FROM outbox_unsent WHERE first_event_id = ANY($1::bigint[])`, [markers]);
   }
 
-  /** Rows committed at least `olderThanMs` ago and never marked emitted. */
-  async unemitted(olderThanMs: number, limit: number): Promise<StoredFrame[]> {
-    const { rows } = await sql<OutboxRow>(
+  /**
+   * Events written at least `olderThanMs` ago and never marked emitted (their process died between
+   * commit and emit, or lost Redis): the events of up to `limit` writing statements, with their
+   * markers.
+   */
+  async unemitted(olderThanMs: number, limit: number): Promise<{ frames: StoredFrame[]; markers: string[] }> {
+    const { rows } = await sql<OutboxRow & { marker: string }>(
       this.db,
-      `SELECT id, channel, seq, event, payload, created_at FROM outbox_events
-        WHERE emitted_at IS NULL AND created_at < now() - make_interval(secs => $1::double precision / 1000)
-        ORDER BY id LIMIT $2`,
+      `WITH unsent AS (
+         SELECT first_event_id, event_ids FROM outbox_unsent
+          WHERE created_at < now() - make_interval(secs => $1::double precision / 1000)
+          ORDER BY first_event_id LIMIT $2
+       )
+       SELECT u.first_event_id AS marker, o.id, o.channel, o.seq, o.event, o.payload, o.created_at
+         FROM unsent u LEFT JOIN outbox_events o ON o.id = ANY(u.event_ids)
+        ORDER BY o.id`,
       [olderThanMs, limit],
     );
-    return rows.map(toFrame);
+    return {
+      // A marker whose events were purged meanwhile has nothing left to send.
+      frames: rows.filter((row) => row.id !== null).map(toFrame),
+      markers: [...new Set(rows.map((row) => String(row.marker)))],
+    };
   }
 
   /** Deletes events older than the retention, in batches; returns how many. */
@@ -132,7 +175,9 @@ export class OutboxStore {
         [days, batch],
       );
       total += count;
-      if (count < batch) return total;
+      if (count < batch) break;
     }
+    await sql(this.db, `DELETE FROM outbox_unsent WHERE created_at < now() - make_interval(days => $1)`, [days]);
+    return total;
   }
 }

@@ -15,7 +15,7 @@ import type {
 } from 'typeorm';
 import { sql } from '../database/sql.js';
 import { RedisService } from '../redis/redis.service.js';
-import { OutboxStore, type PendingEvent, type StoredFrame } from './outbox.store.js';
+import { markerOf, OutboxStore, type PendingEvent, type StoredFrame } from './outbox.store.js';
 import { RealtimeBus } from './realtime-bus.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 import type { RealtimeEvent, RealtimeEventMap, StreamFrame } from './realtime.types.js';
@@ -32,6 +32,7 @@ const BUS_TIMEOUT_MS = 1000;
 @Injectable()
 export class RealtimePublisher implements EntitySubscriberInterface, OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(RealtimePublisher.name);
+  /** Unsent markers of emitted frames, deleted every EMITTED_FLUSH_MS. */
   private emitted: string[] = [];
   private flushTimer?: NodeJS.Timeout;
 
@@ -130,8 +131,15 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
     data[WRITTEN] = undefined;
   }
 
-  /** Puts committed frames on the bus; a failure is left to the relay, never to the caller. */
-  async emit(frames: StoredFrame[]): Promise<void> {
+  /**
+   * Puts committed frames on the bus and, in a moment, deletes their unsent `markers` (by default
+   * the one of frames written together); a failure is left to the relay, never to the caller.
+   */
+  async emit(frames: StoredFrame[], markers: string[] = frames.length > 0 ? [markerOf(frames)] : []): Promise<void> {
+    if (frames.length === 0) {
+      this.emitted.push(...markers);
+      return;
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -141,7 +149,7 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
     });
     try {
       await Promise.race([this.bus.publish({ frames: frames.map(({ id: _id, ...frame }) => frame) }), timeout]);
-      this.emitted.push(...frames.map((f) => f.id));
+      this.emitted.push(...markers);
       this.metrics.published.inc(frames.length);
     } catch (error) {
       this.logger.warn(
@@ -180,7 +188,7 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
       await this.store.markEmitted(ids);
     } catch (error) {
       // Not fatal: the relay will emit these again and clients drop repeats by seq.
-      this.logger.warn({ err: error, events: ids.length }, 'could not mark events emitted');
+      this.logger.warn({ err: error, writes: ids.length }, 'could not mark events emitted');
     }
   }
 }

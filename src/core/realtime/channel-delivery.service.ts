@@ -10,6 +10,7 @@ import { OutboxStore, type StoredFrame } from './outbox.store.js';
 import { RealtimeBus, type BusMessage } from './realtime-bus.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 import type { StreamFrame } from './realtime.types.js';
+import { WriteCoalescer } from './write-coalescer.js';
 
 export interface JoinResult {
   /** The channel's latest seq when the socket joined. */
@@ -28,6 +29,7 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
   private userNsp?: Namespace;
   private publicNsp?: Namespace;
   private readonly queues = new Map<string, Promise<void>>();
+  private readonly coalescer = new WriteCoalescer();
   /** Set on shutdown, when failures of work cut short by the closing pools are expected. */
   private closing = false;
 
@@ -124,6 +126,7 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
       }
     }
     if (inSync.length > 0) {
+      for (const socket of inSync) this.coalescer.hold(socket);
       // One encoded frame for every socket that is in step (the common case: all of them).
       const target = excluded.length ? nsp.local.to(frame.channel).except(excluded) : nsp.local.to(frame.channel);
       target.emit('stream', frame);
@@ -153,6 +156,7 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private send(socket: Socket, frame: StreamFrame): void {
+    this.coalescer.hold(socket);
     socket.emit('stream', frame);
     setCursor(socket, frame.channel, frame.seq);
     this.metrics.emitted.inc({ namespace: 'user' });

@@ -1,0 +1,94 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server, type Socket } from 'socket.io';
+import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WriteCoalescer } from './write-coalescer.js';
+
+interface RawSocket {
+  _writev?: (...args: unknown[]) => unknown;
+  _write: (...args: unknown[]) => unknown;
+}
+
+/** Counts the writes (TCP send calls) a server socket makes from now on. */
+function countWrites(socket: Socket): () => number {
+  const raw = (socket.conn as unknown as { transport: { socket: { _socket: RawSocket } } }).transport.socket._socket;
+  let writes = 0;
+  const { _write, _writev } = raw;
+  raw._write = (...args) => {
+    writes += 1;
+    return _write.apply(raw, args);
+  };
+  if (_writev) {
+    raw._writev = (...args) => {
+      writes += 1;
+      return _writev.apply(raw, args);
+    };
+  }
+  return () => writes;
+}
+
+describe('WriteCoalescer', () => {
+  let http: HttpServer;
+  let server: Server;
+  let client: ClientSocket;
+  let socket: Socket;
+  let received: number[];
+
+  beforeEach(async () => {
+    http = createServer();
+    server = new Server(http);
+    const connected = new Promise<Socket>((resolve) => server.on('connection', resolve));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    client = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ['websocket'] });
+    received = [];
+    client.on('stream', (n: number) => received.push(n));
+    socket = await connected;
+  });
+
+  afterEach(async () => {
+    client.close();
+    await server.close();
+  });
+
+  const sendThree = (coalescer?: WriteCoalescer) => {
+    for (const n of [1, 2, 3]) {
+      coalescer?.hold(socket);
+      socket.emit('stream', n);
+    }
+  };
+
+  it('sends what a socket gets in one turn of the event loop in one write, in order', async () => {
+    const writes = countWrites(socket);
+    sendThree(new WriteCoalescer());
+    expect(writes()).toBe(0); // held until the end of the turn
+    await expect.poll(() => received).toEqual([1, 2, 3]);
+    expect(writes()).toBe(1);
+
+    // Released: the next turn writes at once again.
+    socket.emit('stream', 4);
+    expect(writes()).toBe(2);
+    await expect.poll(() => received).toEqual([1, 2, 3, 4]);
+  });
+
+  it('without it, each frame is a write of its own', async () => {
+    const writes = countWrites(socket);
+    sendThree();
+    await expect.poll(() => received).toEqual([1, 2, 3]);
+    expect(writes()).toBeGreaterThanOrEqual(2);
+  });
+
+  it('leaves a socket alone when a write is already under way, and one that closed meanwhile', async () => {
+    const coalescer = new WriteCoalescer();
+    socket.emit('stream', 1); // engine.io now waits for this write to finish
+    sendThree(coalescer);
+    await expect.poll(() => received).toEqual([1, 1, 2, 3]);
+
+    coalescer.hold(socket);
+    socket.emit('stream', 9);
+    client.close();
+    socket.disconnect(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(received).toEqual([1, 1, 2, 3]);
+  });
+});

@@ -1,0 +1,70 @@
+// Frames a socket receives in one turn of the event loop leave in one TCP write. A bus message
+// of a posting batch carries several events for the same user (a transfer: `balance`,
+// `transfer_completed` and `transaction_completed`); engine.io would write each frame on its own,
+// and on this kind of machine a write to a local socket (and the wake-up of its reader) costs more
+// than building the frame. While held, a websocket transport reports itself busy, so engine.io
+// queues the packets as it does during any write in progress; at the end of the turn
+// (setImmediate) they are flushed together under one cork.
+//
+// This reaches into engine.io and ws: `transport.writable` (public in engine.io's Transport),
+// `Socket.flush()` and ws's `_socket`. Anything unexpected there, and the socket is left alone.
+import type { Socket } from 'socket.io';
+
+interface RawSocket {
+  cork(): void;
+  uncork(): void;
+}
+
+interface EngineTransport {
+  name: string;
+  writable: boolean;
+  socket?: { _socket?: RawSocket };
+}
+
+interface EngineSocket {
+  transport: EngineTransport;
+  flush(): void;
+}
+
+export class WriteCoalescer {
+  private held = new Map<EngineSocket, EngineTransport>();
+  private scheduled = false;
+
+  /** Queues what `socket` is sent from now until the end of this turn of the event loop. */
+  hold(socket: Socket): void {
+    const conn = socket.conn as unknown as EngineSocket;
+    const transport = conn.transport;
+    if (
+      this.held.has(conn) ||
+      transport.name !== 'websocket' ||
+      transport.writable !== true ||
+      typeof conn.flush !== 'function'
+    ) {
+      return;
+    }
+    transport.writable = false;
+    this.held.set(conn, transport);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.release);
+    }
+  }
+
+  private readonly release = (): void => {
+    this.scheduled = false;
+    const held = this.held;
+    this.held = new Map();
+    for (const [conn, transport] of held) {
+      // Nothing could write meanwhile (the transport said busy); an upgrade or a close replaced it.
+      if (conn.transport !== transport) continue;
+      transport.writable = true;
+      const raw = transport.socket?._socket;
+      raw?.cork();
+      try {
+        conn.flush();
+      } finally {
+        raw?.uncork();
+      }
+    }
+  };
+}

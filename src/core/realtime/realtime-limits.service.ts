@@ -1,5 +1,6 @@
 // Limits that hold across instances, kept in Redis: requests per minute per user and messages per
-// second per plan (fixed windows, one round trip per message), and live connections per user (a
+// second per plan (fixed windows; the messages that arrive in one turn of the event loop are
+// counted in one pipelined round trip), and live connections per user (a
 // sorted set of socket ids whose scores are expiry times refreshed by each instance's heartbeat,
 // so the sockets of a crashed instance stop counting on their own).
 import { Injectable } from '@nestjs/common';
@@ -28,12 +29,26 @@ export const HEARTBEAT_MS = 30_000;
 
 export type MessageVerdict = { allowed: true } | { allowed: false; retryAfter: number; window: 'minute' | 'second' };
 
+/** One message waiting to be counted: the script's keys and limits, and who waits for the answer. */
+interface PendingCount {
+  args: [string, string, number, number];
+  resolve: (result: [number, number]) => void;
+  reject: (error: unknown) => void;
+}
+
+type MessageCounter = { countMessage(...args: PendingCount['args']): unknown };
+
 @Injectable()
 export class RealtimeLimits {
+  private pending: PendingCount[] = [];
+
   constructor(
     private readonly redis: RedisService,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    // EVALSHA, loaded on first use (ioredis retries with the script when Redis lost it).
+    redis.client.defineCommand('countMessage', { numberOfKeys: 2, lua: MESSAGE_SCRIPT });
+  }
 
   planLimits(plan: string) {
     const limits =
@@ -46,14 +61,12 @@ export class RealtimeLimits {
     const now = Date.now();
     const minute = Math.floor(now / 60_000);
     const second = Math.floor(now / 1000);
-    const [blocked, ttl] = (await this.redis.client.eval(
-      MESSAGE_SCRIPT,
-      2,
+    const [blocked, ttl] = await this.count([
       this.redis.key('rate', 'min', subject, minute),
       this.redis.key('rate', 'sec', subject, second),
       this.config.business.requestsPerMinute,
       this.planLimits(plan).messagesPerSecond,
-    )) as [number, number];
+    ]);
     if (blocked === 0) return { allowed: true };
     return {
       allowed: false,
@@ -61,6 +74,30 @@ export class RealtimeLimits {
       window: blocked === 1 ? 'minute' : 'second',
     };
   }
+
+  /** Counts a message with the others of this turn of the event loop, in one pipeline. */
+  private count(args: PendingCount['args']): Promise<[number, number]> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ args, resolve, reject });
+      if (this.pending.length === 1) setImmediate(this.flush);
+    });
+  }
+
+  private readonly flush = (): void => {
+    const batch = this.pending;
+    this.pending = [];
+    const pipeline = this.redis.client.pipeline();
+    for (const { args } of batch) (pipeline as unknown as MessageCounter).countMessage(...args);
+    pipeline.exec().then(
+      (results) =>
+        batch.forEach(({ resolve, reject }, i) => {
+          const [error, value] = results?.[i] ?? [new Error('redis pipeline returned no result'), null];
+          if (error) reject(error);
+          else resolve(value as [number, number]);
+        }),
+      (error: unknown) => batch.forEach(({ reject }) => reject(error)),
+    );
+  };
 
   /** Registers a connection unless the user already has as many as the plan allows. */
   async admitConnection(userId: string, socketId: string, plan: string): Promise<boolean> {

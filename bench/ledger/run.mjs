@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createUser, getJson, logIn, postJson, startCashier } from '../support/cashier.mjs';
-import { cpuSnapshot } from '../support/cpu.mjs';
+import { cpuDelta, cpuSnapshot } from '../support/cpu.mjs';
 import { createRawLedger } from '../support/ledger-sql.mjs';
 import { log, onCleanup, prepareRun, runInfo, runMain } from '../support/lifecycle.mjs';
 import { contextRow, judgedRow, markdownTable, writeResults } from '../support/report.mjs';
@@ -30,13 +30,18 @@ import { mapLimit } from '../support/wait.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PARAMS = {
   users: Number(process.env.BENCH_USERS ?? 1000),
-  /** Transfers in flight at once, on both sides. */
-  inFlight: Number(process.env.BENCH_IN_FLIGHT ?? 64),
+  /**
+   * Transfers in flight at once, on both sides: enough to keep both CPUs busy. The service batches
+   * what queues while a transaction runs, so with 64 its throughput was bound by latency (~860/s
+   * with a third of the CPU idle); from 256 on it is bound by CPU (512 measured the same).
+   */
+  inFlight: Number(process.env.BENCH_IN_FLIGHT ?? 256),
   /** Service processes (ROLE=api) sharing the database and Redis; users' sockets spread over them. */
   instances: Number(process.env.BENCH_INSTANCES ?? 1),
   /** Connections of each service's pool (DATABASE_POOL_SIZE) and of the raw SQL pool. */
   poolSize: Number(process.env.BENCH_POOL_SIZE ?? 10),
-  warmupSeconds: 2,
+  /** Per side before each scenario; the first measured block ran ~10 % slow after 2. */
+  warmupSeconds: 4,
   /** Measured seconds per block; each side runs 2 blocks per scenario (cashier, raw, raw, cashier). */
   blockSeconds: Number(process.env.BENCH_BLOCK_SECONDS ?? 5),
   currency: 'USD',
@@ -246,7 +251,7 @@ async function scenario(name, env, pick) {
     const cpuBefore = cpuOf(env);
     const block = await drive(side, pick, PARAMS.blockSeconds);
     const cpuAfter = cpuOf(env);
-    block.cpuMs = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, cpuAfter[k] - cpuBefore[k]]));
+    block.cpuMs = cpuDelta(cpuBefore, cpuAfter);
     if (before) {
       const after = await batchCounters(env.cashiers);
       block.batches = { sum: after.sum - before.sum, count: after.count - before.count };

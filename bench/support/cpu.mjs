@@ -33,9 +33,8 @@ function pidsNamed(command) {
 }
 
 /**
- * CPU ms so far of: the given processes by name, every `postgres` process (backends come and go,
- * so the sum over live ones is read at both ends; a backend that ended between the two readings
- * is missed) and `redis-server`.
+ * CPU ms so far of: the given processes by name, and of every `postgres` and `redis-server`
+ * process, per pid (backends come and go: see cpuDelta).
  */
 export function cpuSnapshot(processes) {
   const snapshot = {};
@@ -44,7 +43,7 @@ export function cpuSnapshot(processes) {
     ['postgres', 'postgres'],
     ['redis', 'redis-server'],
   ]) {
-    snapshot[name] = pidsNamed(command).reduce((sum, pid) => sum + cpuMsOf(pid), 0);
+    snapshot[name] = new Map(pidsNamed(command).map((pid) => [pid, cpuMsOf(pid)]));
   }
   return snapshot;
 }
@@ -54,7 +53,18 @@ const selfMs = () => {
   return (user + system) / 1000;
 };
 
-/** CPU ms per unit of work between two snapshots, by process group. */
-export function cpuPer(before, after, units) {
-  return Object.fromEntries(Object.keys(after).map((name) => [name, (after[name] - before[name]) / units]));
+/**
+ * CPU ms spent between two snapshots, by name. For a group, the processes alive at the second
+ * reading count (one started in between counts all its time); one that ended in between is
+ * missed, rather than subtracted.
+ */
+export function cpuDelta(before, after) {
+  return Object.fromEntries(
+    Object.entries(after).map(([name, value]) => {
+      if (!(value instanceof Map)) return [name, value - before[name]];
+      let ms = 0;
+      for (const [pid, now] of value) ms += now - (before[name]?.get(pid) ?? 0);
+      return [name, ms];
+    }),
+  );
 }

@@ -8,6 +8,7 @@ import { Partners1732598400000 } from './1732598400000-partners.js';
 import { Payments1732684800000 } from './1732684800000-payments.js';
 import { LedgerChecks1732771200000 } from './1732771200000-ledger-checks.js';
 import { OutboxUnsent1732857600000 } from './1732857600000-outbox-unsent.js';
+import { OutboxJson1732944000000 } from './1732944000000-outbox-json.js';
 
 export const MIGRATIONS = [
   Identity1732252800000,
@@ -18,4 +19,5 @@ export const MIGRATIONS = [
   Payments1732684800000,
   LedgerChecks1732771200000,
   OutboxUnsent1732857600000,
+  OutboxJson1732944000000,
 ];

@@ -122,6 +122,17 @@ describe('RealtimePublisher', () => {
     expect(await storedSeqs(channel)).toEqual([]);
   });
 
+  it('replays a payload exactly as it was sent live, key order included', async () => {
+    const channel = channelName();
+    const payload = { zeta: 1, alpha: { second: 2, first: 1 }, mid: [3, 1.5, 'x'] };
+    await publisher.publishNow(channel, 'ordered', payload);
+    await expect.poll(() => onBus.flatMap((m) => m.frames).find((f) => f.channel === channel)).toBeDefined();
+    const live = onBus.flatMap((m) => m.frames).find((f) => f.channel === channel)!;
+    const [replayed] = await app.get(OutboxStore).range(channel, 0);
+    expect(JSON.stringify(replayed.payload)).toBe(JSON.stringify(payload));
+    expect(JSON.stringify(live.payload)).toBe(JSON.stringify(payload));
+  });
+
   it('purges events past the retention and finds those never emitted', async () => {
     const store = app.get(OutboxStore);
     const channel = channelName();

@@ -56,7 +56,7 @@ export class OutboxStore {
       tx,
       `WITH input AS (
          SELECT channel, event, payload, ord
-           FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS t(channel, event, payload, ord)
+           FROM unnest($1::text[], $2::text[], $3::json[]) WITH ORDINALITY AS t(channel, event, payload, ord)
        ), counts AS (
          SELECT channel, count(*) AS n FROM input GROUP BY channel
        ), taken AS (

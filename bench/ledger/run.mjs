@@ -32,8 +32,8 @@ const PARAMS = {
   users: Number(process.env.BENCH_USERS ?? 1000),
   /**
    * Transfers in flight at once, on both sides: enough to keep both CPUs busy. The service batches
-   * what queues while a transaction runs, so with 64 its throughput was bound by latency (~860/s
-   * with a third of the CPU idle); from 256 on it is bound by CPU (512 measured the same).
+   * what queues while a transaction runs, so with 64 its throughput was bound by latency (~860/s,
+   * batches of ~17); from 256 on it is bound by CPU (~1,300-1,450/s; 512 measured the same).
    */
   inFlight: Number(process.env.BENCH_IN_FLIGHT ?? 256),
   /** Service processes (ROLE=api) sharing the database and Redis; users' sockets spread over them. */

@@ -12,6 +12,11 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - the deferred constraint trigger on journals stays and checks at commit, in one query, that
  *   the journal has entries and balances: a journal inserted without entries never commits.
  */
+/** The same in both directions; only the function it runs changes. */
+const JOURNALS_BALANCED = `
+  CREATE CONSTRAINT TRIGGER journals_balanced AFTER INSERT ON journals
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_journal()`;
+
 export class LedgerChecks1732771200000 implements MigrationInterface {
   name = 'LedgerChecks1732771200000';
 
@@ -40,9 +45,7 @@ export class LedgerChecks1732771200000 implements MigrationInterface {
         END IF;
         RETURN NULL;
       END $$`);
-    await db.query(`
-      CREATE CONSTRAINT TRIGGER journals_balanced AFTER INSERT ON journals
-        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_journal()`);
+    await db.query(JOURNALS_BALANCED);
 
     await db.query(`
       CREATE FUNCTION ledger_check_entries() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -88,9 +91,7 @@ export class LedgerChecks1732771200000 implements MigrationInterface {
         END IF;
         RETURN NULL;
       END $$`);
-    await db.query(`
-      CREATE CONSTRAINT TRIGGER journals_balanced AFTER INSERT ON journals
-        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_journal()`);
+    await db.query(JOURNALS_BALANCED);
     await db.query(`
       CREATE CONSTRAINT TRIGGER entries_balanced AFTER INSERT ON entries
         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_journal()`);

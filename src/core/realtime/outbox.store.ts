@@ -71,31 +71,22 @@ export class OutboxStore {
        RETURNING id, channel, seq, created_at`,
       [events.map((e) => e.channel), events.map((e) => e.event), events.map((e) => JSON.stringify(e.payload))],
     );
-    // Within a channel, seqs were given out in the order of the events: the k-th seq of a channel
-    // belongs to its k-th event.
-    const byChannel = new Map<string, PendingEvent[]>();
-    for (const event of events) {
-      const list = byChannel.get(event.channel);
-      if (list) list.push(event);
-      else byChannel.set(event.channel, [event]);
-    }
-    const taken = new Map<string, number>();
+    // Within a channel, seqs were given out in the order of the events: sorted the same way (the
+    // sort is stable), rows and events pair up one to one.
+    const byChannel = (a: { channel: string }, b: { channel: string }) =>
+      a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0;
+    const ordered = [...events].sort(byChannel);
     return rows
       .map((row) => ({ ...row, seq: Number(row.seq) }))
-      .sort((a, b) => (a.channel === b.channel ? a.seq - b.seq : a.channel < b.channel ? -1 : 1))
-      .map((row) => {
-        const k = taken.get(row.channel) ?? 0;
-        taken.set(row.channel, k + 1);
-        const event = byChannel.get(row.channel)![k];
-        return {
-          id: String(row.id),
-          event: event.event,
-          channel: row.channel,
-          seq: row.seq,
-          timestamp: row.created_at.toISOString(),
-          payload: event.payload,
-        };
-      });
+      .sort((a, b) => byChannel(a, b) || a.seq - b.seq)
+      .map((row, i) => ({
+        id: String(row.id),
+        event: ordered[i].event,
+        channel: row.channel,
+        seq: row.seq,
+        timestamp: row.created_at.toISOString(),
+        payload: ordered[i].payload,
+      }));
   }
 
   /** Events of a channel with seq in (after, upTo], in order, at most `limit`. */

@@ -20,4 +20,5 @@ COPY package.json ./
 USER node
 EXPOSE 3000
 # ROLE=api | worker | all; DATABASE_URL, REDIS_URL and JWT_SECRET are required in production.
-CMD ["node", "dist/src/main.js"]
+# The V8 flags are those of `npm start` (package.json; why: README, "Processes").
+CMD ["node", "--max-semi-space-size=64", "--single-threaded-gc", "dist/src/main.js"]

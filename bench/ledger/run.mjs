@@ -410,7 +410,13 @@ async function main(abort) {
   const omit = ({ latencies: _latencies, ...rest }) => rest;
   const results = {
     run: runInfo(startedAt, run.dist, load),
-    params: { ...PARAMS, amount: Number(PARAMS.amount), fee: Number(PARAMS.fee), funding: Number(PARAMS.funding) },
+    params: {
+      ...PARAMS,
+      amount: Number(PARAMS.amount),
+      fee: Number(PARAMS.fee),
+      funding: Number(PARAMS.funding),
+      cashierNodeArgs: cashier.nodeArgs,
+    },
     targets: TARGETS,
     cashier_log_warnings: cashier.warnings,
     measurements: {
@@ -436,7 +442,8 @@ async function main(abort) {
   }
   process.stdout.write(
     `${cpus().length} CPUs, ${PARAMS.inFlight} transfers in flight, pool of ${PARAMS.poolSize} connections on both sides; ` +
-      `1-minute load average ${load.start.toFixed(2)} at the start of the measurements, ${load.end.toFixed(2)} at the end\n`,
+      `1-minute load average ${load.start.toFixed(2)} at the start of the measurements, ${load.end.toFixed(2)} at the end; ` +
+      `service started as \`node ${[...cashier.nodeArgs, '<dist>/src/main.js'].join(' ')}\`\n`,
   );
   const path = await writeResults(join(ROOT, 'bench/results'), 'ledger', results);
   log(`results: ${path}`);

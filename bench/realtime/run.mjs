@@ -338,7 +338,7 @@ async function main(abort) {
   const load = { start: loadAtStart, end: loadavg()[0] };
   const results = {
     run: runInfo(startedAt, run.dist, load),
-    params: PARAMS,
+    params: { ...PARAMS, cashierNodeArgs: cashier.nodeArgs },
     cashier_log_warnings: cashier.warnings,
     measurements,
     rows,

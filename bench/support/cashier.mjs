@@ -1,6 +1,7 @@
 // The service under measurement: the API process (ROLE=api, started from the compiled tree like in
 // production), a publisher inside the bench process (the compiled CoreModule, so publishNow() runs
 // the real outbox transaction and bus publish), and the REST calls that make users.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { startNodeProcess } from './children.mjs';
@@ -40,8 +41,10 @@ export async function startCashier(run, { log, env = {} }) {
     if (warnings.last.length < 20) warnings.last.push(line);
     log(`[cashier] ${line}`);
   };
-  // For profiling the service alone, e.g. BENCH_CASHIER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
-  const nodeArgs = process.env.BENCH_CASHIER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  // The V8 flags of `npm start`, unless BENCH_CASHIER_NODE_FLAGS replaces them ('' for none); then
+  // extra arguments, e.g. BENCH_CASHIER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+  const flags = splitArgs(process.env.BENCH_CASHIER_NODE_FLAGS ?? startFlags(run.root));
+  const nodeArgs = [...flags, ...splitArgs(process.env.BENCH_CASHIER_NODE_ARGS ?? '')];
   const proc = startNodeProcess('cashier', [...nodeArgs, join(run.dist, 'src/main.js')], {
     cwd: run.root,
     env: { ...process.env, ...serviceEnv(run), ...env },
@@ -52,7 +55,17 @@ export async function startCashier(run, { log, env = {} }) {
     START_TIMEOUT_MS,
     'starting',
   );
-  return { proc, url: `http://127.0.0.1:${port}`, warnings };
+  return { proc, url: `http://127.0.0.1:${port}`, warnings, nodeArgs };
+}
+
+const splitArgs = (text) => text.split(' ').filter(Boolean);
+
+/** The node flags of the `start` script (`node <flags> dist/src/main.js`): the service runs as deployed. */
+function startFlags(root) {
+  const start = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start;
+  const flags = /^node((?: --\S+)*) dist\/src\/main\.js$/.exec(start)?.[1];
+  if (flags === undefined) throw new Error(`start script is not "node [flags] dist/src/main.js": ${start}`);
+  return flags;
 }
 
 /**

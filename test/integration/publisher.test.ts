@@ -59,6 +59,29 @@ describe('RealtimePublisher', () => {
     expect(onBus.flatMap((m) => m.frames).filter((f) => f.channel === channel)).toEqual([]);
   });
 
+  it('hands its own subscriber a message within the publishing call, and other processes get it once through Redis', async () => {
+    const other = await createTestContext();
+    try {
+      const elsewhere: BusMessage[] = [];
+      await other.get(RealtimeBus).subscribe(
+        (message) => elsewhere.push(message),
+        () => undefined,
+      );
+      const channel = channelName();
+      const frame = { event: 'hello', channel, seq: 1, timestamp: new Date().toISOString(), payload: { a: 1 } };
+      const mine = () => onBus.filter((m) => m.frames[0]?.channel === channel);
+      const publishing = app.get(RealtimeBus).publish({ frames: [frame] });
+      expect(mine()).toHaveLength(1); // before Redis answered
+      await publishing;
+      await expect.poll(() => elsewhere.filter((m) => m.frames[0]?.channel === channel)).toHaveLength(1);
+      expect(elsewhere.find((m) => m.frames[0]?.channel === channel)).toEqual({ frames: [frame] });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(mine()).toHaveLength(1); // not again when Redis hands it back
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses to publish outside a transaction', () => {
     expect(() => publisher.publishUnchecked(db.manager, channelName(), 'x', {})).toThrow(/inside a transaction/);
   });

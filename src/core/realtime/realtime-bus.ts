@@ -1,6 +1,13 @@
 // The bus that carries committed events from whichever process published them (API or worker) to
 // every API instance: one Redis pub/sub channel under REDIS_PREFIX. Delivery to sockets happens on
 // each instance (see channel-delivery.service.ts), where per-socket order is enforced.
+//
+// A process's own subscriber gets what the process publishes at once, in the publishing call,
+// rather than back from Redis: the events of a posting reach this instance's sockets in the same
+// turn as the request's acknowledgement, so both leave in one write (write-coalescer.ts), and the
+// process never parses its own messages. Each message on Redis starts with its publisher's origin
+// tag, by which a subscriber recognizes (and skips) what it has delivered already.
+import { randomBytes } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RedisService } from '../redis/redis.service.js';
@@ -12,10 +19,15 @@ export interface BusMessage {
   public?: boolean;
 }
 
+type OnMessage = (message: BusMessage) => void;
+
 @Injectable()
 export class RealtimeBus implements OnApplicationShutdown {
   private readonly logger = new Logger(RealtimeBus.name);
   private subscriber?: Redis;
+  private onMessage?: OnMessage;
+  /** This process's tag on its messages, followed by the space that ends it. */
+  private readonly origin = `${randomBytes(8).toString('hex')} `;
 
   constructor(private readonly redis: RedisService) {}
 
@@ -23,34 +35,53 @@ export class RealtimeBus implements OnApplicationShutdown {
     return this.redis.key('realtime', 'events');
   }
 
+  /**
+   * Hands `message` to this process's subscriber, if any, before returning; resolves once Redis
+   * took it for the other processes.
+   */
   async publish(message: BusMessage): Promise<void> {
     if (message.frames.length === 0) return;
-    await this.redis.client.publish(this.channel, JSON.stringify(message));
+    const sent = this.redis.client.publish(this.channel, this.origin + JSON.stringify(message));
+    this.handle(message);
+    await sent;
   }
 
   /**
-   * Calls `onMessage` for every message; `onReconnect` after the subscription was lost and
-   * re-established (messages may have been missed meanwhile).
+   * Calls `onMessage` for every message, this process's own included; `onReconnect` after the
+   * subscription was lost and re-established (messages of other processes may have been missed).
    */
-  async subscribe(onMessage: (message: BusMessage) => void, onReconnect: () => void): Promise<void> {
+  async subscribe(onMessage: OnMessage, onReconnect: () => void): Promise<void> {
     const subscriber = this.redis.duplicate('realtime-bus');
     this.subscriber = subscriber;
+    this.onMessage = onMessage;
     let ready = false;
     subscriber.on('ready', () => {
       if (ready) onReconnect();
       ready = true;
     });
     subscriber.on('message', (_channel: string, raw: string) => {
+      if (raw.startsWith(this.origin)) return; // handled when it was published
+      let message: BusMessage;
       try {
-        onMessage(JSON.parse(raw) as BusMessage);
+        message = JSON.parse(raw.slice(raw.indexOf(' ') + 1)) as BusMessage;
       } catch (error) {
         this.logger.error({ err: error }, 'undeliverable realtime bus message');
+        return;
       }
+      this.handle(message);
     });
     await subscriber.subscribe(this.channel);
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.subscriber?.unsubscribe().catch(() => undefined);
+  }
+
+  private handle(message: BusMessage): void {
+    try {
+      this.onMessage?.(message);
+    } catch (error) {
+      this.logger.error({ err: error }, 'realtime bus message handler failed');
+    }
   }
 }

@@ -35,6 +35,8 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
   /** Unsent markers of emitted frames, deleted every EMITTED_FLUSH_MS. */
   private emitted: string[] = [];
   private flushTimer?: NodeJS.Timeout;
+  /** emit() calls of committed transactions still waiting for Redis. */
+  private readonly emitting = new Set<Promise<void>>();
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -54,6 +56,7 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
   /** Before the database pools close (they do on module destroy). */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.flushTimer);
+    await Promise.all(this.emitting);
     await this.flushEmitted();
   }
 
@@ -116,12 +119,17 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
     data[WRITTEN] = await this.store.write(event.queryRunner.manager, pending);
   }
 
-  async afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+  afterTransactionCommit(event: TransactionCommitEvent): void {
     const data = this.dataOf(event.queryRunner);
     const written = data[WRITTEN];
     if (!written?.length) return;
     data[WRITTEN] = undefined;
-    await this.emit(written);
+    // Not awaited: this instance's sockets have the events when emit() returns (the bus hands its
+    // own subscriber each message in the publishing call), and the caller's reply need not wait
+    // for Redis. A failure there is logged and left to the relay.
+    const emitting = this.emit(written);
+    this.emitting.add(emitting);
+    void emitting.finally(() => this.emitting.delete(emitting));
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {

@@ -3,6 +3,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { pgArray } from '../database/pg-array.js';
 import { sql } from '../database/sql.js';
 import type { StreamFrame } from './realtime.types.js';
 
@@ -69,7 +70,11 @@ export class OutboxStore {
        SELECT i.channel, t.seq - c.n + row_number() OVER (PARTITION BY i.channel ORDER BY i.ord), i.event, i.payload
          FROM input i JOIN taken t USING (channel) JOIN counts c USING (channel)
        RETURNING id, channel, seq, created_at`,
-      [events.map((e) => e.channel), events.map((e) => e.event), events.map((e) => JSON.stringify(e.payload))],
+      [
+        pgArray(events.map((e) => e.channel)),
+        pgArray(events.map((e) => e.event)),
+        pgArray(events.map((e) => JSON.stringify(e.payload))),
+      ],
     );
     // Within a channel, seqs were given out in the order of the events: sorted the same way (the
     // sort is stable), rows and events pair up one to one.

@@ -6,6 +6,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { QueryFailedError, type DataSource, type EntityManager } from 'typeorm';
+import { pgArray } from '../../core/database/pg-array.js';
 import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { AppConfig } from '../../core/config/app-config.js';
@@ -97,7 +98,7 @@ export class LedgerService {
         WHERE a.id = ANY($1::bigint[])
         ORDER BY a.id
         FOR UPDATE OF a`,
-      [ids],
+      [pgArray(ids)],
     );
     if (rows.length !== ids.length) throw new DomainError('ACCOUNT_NOT_FOUND', 'account not found');
     return new Map(rows.map((row) => [String(row.id), toLocked(row)]));
@@ -193,29 +194,29 @@ export class LedgerService {
        SELECT input.ord, journal.id, journal.receipt_code, journal.created_at
          FROM journal JOIN input USING (id) ORDER BY input.ord`,
       [
-        journals.map((j) => j.type),
-        journals.map((j) => j.description),
-        journals.map((j) => j.initiatedBy ?? null),
-        journals.map((j) => JSON.stringify(j.metadata ?? {})),
-        entries.map((e) => e.journal),
-        entries.map((e) => e.entry.accountId),
-        entries.map((e) => e.entry.currency),
-        entries.map((e) => e.entry.direction),
-        entries.map((e) => e.entry.amount.toString()),
-        entries.map((e) => e.entry.balanceAfter.toString()),
-        entries.map((e) => e.entry.version.toString()),
-        entries.map((e) => e.line.description),
-        fees.map((f) => f.journal),
-        fees.map((f) => f.fee.feeType),
-        fees.map((f) => f.fee.amount.toString()),
-        fees.map((f) => f.fee.currency),
-        fees.map((f) => f.fee.accountId),
-        captures.map((c) => c.journal),
-        captures.map((c) => c.holdId),
-        balances.map((a) => a.id),
-        balances.map((a) => a.balance.toString()),
-        balances.map((a) => a.version.toString()),
-        balances.map((a) => a.pendingDebit.toString()),
+        pgArray(journals.map((j) => j.type)),
+        pgArray(journals.map((j) => j.description)),
+        pgArray(journals.map((j) => j.initiatedBy ?? null)),
+        pgArray(journals.map((j) => JSON.stringify(j.metadata ?? {}))),
+        pgArray(entries.map((e) => e.journal)),
+        pgArray(entries.map((e) => e.entry.accountId)),
+        pgArray(entries.map((e) => e.entry.currency)),
+        pgArray(entries.map((e) => e.entry.direction)),
+        pgArray(entries.map((e) => e.entry.amount)),
+        pgArray(entries.map((e) => e.entry.balanceAfter)),
+        pgArray(entries.map((e) => e.entry.version)),
+        pgArray(entries.map((e) => e.line.description)),
+        pgArray(fees.map((f) => f.journal)),
+        pgArray(fees.map((f) => f.fee.feeType)),
+        pgArray(fees.map((f) => f.fee.amount)),
+        pgArray(fees.map((f) => f.fee.currency)),
+        pgArray(fees.map((f) => f.fee.accountId)),
+        pgArray(captures.map((c) => c.journal)),
+        pgArray(captures.map((c) => c.holdId)),
+        pgArray(balances.map((a) => a.id)),
+        pgArray(balances.map((a) => a.balance)),
+        pgArray(balances.map((a) => a.version)),
+        pgArray(balances.map((a) => a.pendingDebit)),
       ],
     );
     return postings.map((posting, i) => {

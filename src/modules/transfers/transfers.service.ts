@@ -71,12 +71,6 @@ export class TransfersService {
     if (recipient === userId) throw DomainError.validation('to_user_id', 'cannot transfer to yourself');
     const { fee } = this.fees.quote('transfer', amount, currency.code);
     const description = request.description ?? 'Transfer';
-    const hash = requestHash({
-      to_user_id: recipient,
-      amount: amount.toString(),
-      currency: currency.code,
-      description,
-    });
 
     const [knownFrom, knownTo] = await this.accounts.committedWalletIds([userId, recipient], currency.code);
     let fromId = knownFrom ?? '';
@@ -88,7 +82,9 @@ export class TransfersService {
         ({ fromId, toId } = await this.transferAccounts(tx, userId, recipient, currency.code));
         return [fromId, toId, feeAccount(spread)];
       },
-      idempotency: this.claimOf(userId, request.idempotency_key, 'transfer', hash),
+      idempotency: this.claimOf(userId, request.idempotency_key, 'transfer', () =>
+        requestHash({ to_user_id: recipient, amount: amount.toString(), currency: currency.code, description }),
+      ),
       plan: (accounts, spread) => {
         if (accounts.get(toId)?.ownerState !== 'active') throw recipientNotFound();
         const lines: PostingLine[] = [
@@ -140,13 +136,6 @@ export class TransfersService {
     const recipient = request.to_user_id ?? userId;
     const { fee } = this.fees.quote('conversion', amount, source.code);
     const description = request.description ?? `Convert ${source.code} to ${dest.code}`;
-    const hash = requestHash({
-      from_currency: source.code,
-      to_currency: dest.code,
-      amount: amount.toString(),
-      to_user_id: recipient,
-      description,
-    });
 
     // Rate, wallets and a first-credit wallet are found inside the transaction: it runs alone.
     let rate: FxRate;
@@ -168,7 +157,15 @@ export class TransfersService {
         toId = await this.accounts.ensureWallet(tx, recipient, dest.code);
         return [fromId, toId, fxSource(spread), fxDest(spread), feeAccount(spread)];
       },
-      idempotency: this.claimOf(userId, request.idempotency_key, 'convert_and_transfer', hash),
+      idempotency: this.claimOf(userId, request.idempotency_key, 'convert_and_transfer', () =>
+        requestHash({
+          from_currency: source.code,
+          to_currency: dest.code,
+          amount: amount.toString(),
+          to_user_id: recipient,
+          description,
+        }),
+      ),
       plan: (_accounts, spread) => {
         const lines: PostingLine[] = [
           { accountId: fromId, direction: 'DR', amount: amount + fee, description: `Conversion to ${dest.code}` },
@@ -222,8 +219,14 @@ export class TransfersService {
     });
   }
 
-  private claimOf(userId: string, key: string | undefined, requestType: string, hash: Buffer): KeyClaim | undefined {
-    return key ? { userId, key, requestType, hash } : undefined;
+  /** The key's claim, if the request has a key; the request is hashed only then. */
+  private claimOf(
+    userId: string,
+    key: string | undefined,
+    requestType: string,
+    hash: () => Buffer,
+  ): KeyClaim | undefined {
+    return key ? { userId, key, requestType, hash: hash() } : undefined;
   }
 
   /** Both wallets in one round trip; the recipient's is opened on first credit. */

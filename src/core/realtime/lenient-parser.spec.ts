@@ -1,6 +1,8 @@
-import type { Packet } from 'socket.io-parser';
+import { Encoder, PacketType, type Packet } from 'socket.io-parser';
 import { describe, expect, it } from 'vitest';
+import { frameJson, rememberedJson, shareJson } from './frame-json.js';
 import { lenientParser, MALFORMED_EVENT } from './lenient-parser.js';
+import type { StreamFrame } from './realtime.types.js';
 
 function decode(frame: string): Packet[] {
   const decoder = new lenientParser.Decoder();
@@ -37,5 +39,53 @@ describe('lenient socket.io parser', () => {
   it('still refuses malformed packets of other types (the connection closes, as socket.io does)', () => {
     expect(() => decode('0/user,[broken')).toThrow();
     expect(() => decode('9')).toThrow(/unknown packet type/);
+  });
+});
+
+describe('its encoder', () => {
+  const base = new Encoder();
+  const ours = new lenientParser.Encoder();
+  const frame = (): StreamFrame => ({
+    event: 'balance',
+    channel: 'ch-"quoted"\\',
+    seq: 7,
+    timestamp: '2026-12-02T05:00:00.000Z',
+    payload: { balance: 1000.5, note: 'a "b" \\ c ✓', list: [1, null] },
+  });
+
+  it('writes a frame with a remembered text exactly as socket.io would write the frame', () => {
+    const remembered = frame();
+    frameJson(remembered, JSON.stringify(remembered.payload));
+    for (const packet of [
+      { type: PacketType.EVENT, nsp: '/user', data: ['stream', remembered] },
+      { type: PacketType.EVENT, nsp: '/', data: ['stream', remembered] },
+      { type: PacketType.EVENT, nsp: '/user', id: 12, data: ['stream', remembered] },
+    ]) {
+      expect(ours.encode(packet)).toEqual(base.encode({ ...packet, data: ['stream', frame()] }));
+    }
+  });
+
+  it('leaves every other packet to socket.io', () => {
+    const packets = [
+      { type: PacketType.EVENT, nsp: '/user', data: ['stream', frame()] },
+      { type: PacketType.ACK, nsp: '/user', id: 3, data: [{ type: 'success' }] },
+      { type: PacketType.EVENT, nsp: '/user', data: ['x', Buffer.from('binary')] },
+    ];
+    for (const packet of packets) expect(ours.encode(packet)).toEqual(base.encode(packet));
+  });
+});
+
+describe('frameJson', () => {
+  it('is JSON.stringify of the frame, remembered for it and shared with a copy', () => {
+    const frame: StreamFrame = { event: 'e"', channel: 'c', seq: 1, timestamp: 't', payload: { a: [1, 'x'] } };
+    expect(frameJson(frame)).toBe(JSON.stringify(frame));
+    expect(rememberedJson(frame)).toBe(JSON.stringify(frame));
+    const stored = { id: '9', ...frame };
+    frameJson(stored, '{"a":[1,"x"]}');
+    expect(rememberedJson(stored)).toBe(JSON.stringify(frame)); // the outbox id is not in it
+    const copy = { ...frame };
+    shareJson(stored, copy);
+    expect(rememberedJson(copy)).toBe(JSON.stringify(frame));
+    expect(rememberedJson({ ...frame })).toBeUndefined();
   });
 });

@@ -1,7 +1,12 @@
 // socket.io's parser closes the connection on a packet it cannot decode. For an EVENT packet whose
 // JSON is broken, this one instead hands the server a `__malformed__` event (same namespace, same
 // ack id), which is answered with INVALID_REQUEST; the connection stays up.
-import { Decoder as BaseDecoder, Encoder, PacketType, type Packet } from 'socket.io-parser';
+//
+// Its encoder writes an event whose argument is a stream frame with a remembered JSON text
+// (frame-json.ts) with that text, rather than serializing the frame again (and walking it for
+// binary parts, which frames never have).
+import { Decoder as BaseDecoder, Encoder as BaseEncoder, PacketType, type Packet } from 'socket.io-parser';
+import { rememberedJson } from './frame-json.js';
 
 export const MALFORMED_EVENT = '__malformed__';
 
@@ -28,6 +33,20 @@ class Decoder extends BaseDecoder {
       const packet: Packet = { type: PacketType.EVENT, nsp, id, data: [MALFORMED_EVENT, (error as Error).message] };
       this.emitReserved('decoded', packet);
     }
+  }
+}
+
+class Encoder extends BaseEncoder {
+  override encode(packet: Packet): ReturnType<BaseEncoder['encode']> {
+    const data: unknown = packet.data;
+    if (packet.type === PacketType.EVENT && Array.isArray(data) && data.length === 2 && typeof data[0] === 'string') {
+      const text = rememberedJson(data[1]);
+      if (text !== undefined) {
+        const nsp = packet.nsp && packet.nsp !== '/' ? `${packet.nsp},` : '';
+        return [`${PacketType.EVENT}${nsp}${packet.id ?? ''}[${JSON.stringify(data[0])},${text}]`];
+      }
+    }
+    return super.encode(packet);
   }
 }
 

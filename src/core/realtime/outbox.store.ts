@@ -5,6 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { pgArray } from '../database/pg-array.js';
 import { sql } from '../database/sql.js';
+import { frameJson } from './frame-json.js';
 import type { StreamFrame } from './realtime.types.js';
 
 export interface PendingEvent {
@@ -52,12 +53,16 @@ export class OutboxStore {
    */
   async write(tx: EntityManager, events: PendingEvent[]): Promise<StoredFrame[]> {
     if (events.length === 0) return [];
-    // The payloads stay here: PostgreSQL gives back only what it made (ids, seqs, times).
+    // The payloads stay here: PostgreSQL gives back only what it made (ids, seqs, times). They go
+    // as one JSON array: no array-literal escaping of JSON text, and each one's text is reused for
+    // its frame (frame-json.ts).
+    const payloads = events.map((e) => JSON.stringify(e.payload));
     const { rows } = await sql<{ id: string; channel: string; seq: string; created_at: Date }>(
       tx,
       `WITH input AS (
-         SELECT channel, event, payload, ord
-           FROM unnest($1::text[], $2::text[], $3::json[]) WITH ORDINALITY AS t(channel, event, payload, ord)
+         SELECT t.channel, t.event, p.payload, t.ord
+           FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(channel, event, ord)
+           JOIN json_array_elements($3::json) WITH ORDINALITY AS p(payload, ord) USING (ord)
        ), counts AS (
          SELECT channel, count(*) AS n FROM input GROUP BY channel
        ), taken AS (
@@ -70,28 +75,28 @@ export class OutboxStore {
        SELECT i.channel, t.seq - c.n + row_number() OVER (PARTITION BY i.channel ORDER BY i.ord), i.event, i.payload
          FROM input i JOIN taken t USING (channel) JOIN counts c USING (channel)
        RETURNING id, channel, seq, created_at`,
-      [
-        pgArray(events.map((e) => e.channel)),
-        pgArray(events.map((e) => e.event)),
-        pgArray(events.map((e) => JSON.stringify(e.payload))),
-      ],
+      [pgArray(events.map((e) => e.channel)), pgArray(events.map((e) => e.event)), `[${payloads.join(',')}]`],
     );
     // Within a channel, seqs were given out in the order of the events: sorted the same way (the
     // sort is stable), rows and events pair up one to one.
     const byChannel = (a: { channel: string }, b: { channel: string }) =>
       a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0;
-    const ordered = [...events].sort(byChannel);
+    const ordered = events.map((event, i) => ({ ...event, json: payloads[i] })).sort(byChannel);
     return rows
       .map((row) => ({ ...row, seq: Number(row.seq) }))
       .sort((a, b) => byChannel(a, b) || a.seq - b.seq)
-      .map((row, i) => ({
-        id: String(row.id),
-        event: ordered[i].event,
-        channel: row.channel,
-        seq: row.seq,
-        timestamp: row.created_at.toISOString(),
-        payload: ordered[i].payload,
-      }));
+      .map((row, i) => {
+        const frame: StoredFrame = {
+          id: String(row.id),
+          event: ordered[i].event,
+          channel: row.channel,
+          seq: row.seq,
+          timestamp: row.created_at.toISOString(),
+          payload: ordered[i].payload,
+        };
+        frameJson(frame, ordered[i].json);
+        return frame;
+      });
   }
 
   /** Events of a channel with seq in (after, upTo], in order, at most `limit`. */

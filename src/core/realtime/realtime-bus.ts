@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RedisService } from '../redis/redis.service.js';
+import { frameJson } from './frame-json.js';
 import type { StreamFrame } from './realtime.types.js';
 
 export interface BusMessage {
@@ -20,6 +21,10 @@ export interface BusMessage {
 }
 
 type OnMessage = (message: BusMessage) => void;
+
+/** JSON.stringify(message), from the frames' texts (frame-json.ts). */
+const messageJson = (message: BusMessage): string =>
+  `{"frames":[${message.frames.map((frame) => frameJson(frame)).join(',')}]${message.public ? ',"public":true' : ''}}`;
 
 @Injectable()
 export class RealtimeBus implements OnApplicationShutdown {
@@ -41,7 +46,7 @@ export class RealtimeBus implements OnApplicationShutdown {
    */
   async publish(message: BusMessage): Promise<void> {
     if (message.frames.length === 0) return;
-    const sent = this.redis.client.publish(this.channel, this.origin + JSON.stringify(message));
+    const sent = this.redis.client.publish(this.channel, this.origin + messageJson(message));
     this.handle(message);
     await sent;
   }

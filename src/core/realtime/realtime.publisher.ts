@@ -15,6 +15,7 @@ import type {
 } from 'typeorm';
 import { sql } from '../database/sql.js';
 import { RedisService } from '../redis/redis.service.js';
+import { shareJson } from './frame-json.js';
 import { markerOf, OutboxStore, type PendingEvent, type StoredFrame } from './outbox.store.js';
 import { RealtimeBus } from './realtime-bus.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
@@ -24,6 +25,13 @@ const PENDING = Symbol('realtime:pending');
 const WRITTEN = Symbol('realtime:written');
 
 type RunnerData = { [PENDING]?: PendingEvent[]; [WRITTEN]?: StoredFrame[] };
+
+/** The frame as clients see it, with the JSON text built for the stored one. */
+function withoutId(stored: StoredFrame): StreamFrame {
+  const { id: _id, ...frame } = stored;
+  shareJson(stored, frame);
+  return frame;
+}
 
 const EMITTED_FLUSH_MS = 250;
 /** Past this, a slow or absent Redis is left to the relay instead of holding up the caller. */
@@ -156,7 +164,7 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
       );
     });
     try {
-      await Promise.race([this.bus.publish({ frames: frames.map(({ id: _id, ...frame }) => frame) }), timeout]);
+      await Promise.race([this.bus.publish({ frames: frames.map(withoutId) }), timeout]);
       this.emitted.push(...markers);
       this.metrics.published.inc(frames.length);
     } catch (error) {

@@ -32,21 +32,6 @@ export async function checkLedger(query: RunQuery): Promise<LedgerCheckReport> {
        HAVING sum(CASE direction WHEN 'CR' THEN amount ELSE -amount END) <> 0 LIMIT ${LIMIT}`,
     ),
   );
-  // Entries and fees refer to a journal and to an account in their currency (checked per
-  // statement when written: migrations/1733030400000-ledger-reference-checks.ts).
-  for (const table of ['entries', 'fees']) {
-    note(
-      await query<{ problem: string }>(
-        `SELECT '${table} row ' || x.id || ' refers to ' || CASE WHEN j.id IS NULL
-                  THEN 'journal ' || x.journal_id ELSE 'account ' || x.account_id || ' in ' || x.currency END
-                || ', which does not exist' AS problem
-           FROM ${table} x
-           LEFT JOIN journals j ON j.id = x.journal_id
-           LEFT JOIN accounts a ON a.id = x.account_id AND a.currency = x.currency
-          WHERE j.id IS NULL OR a.id IS NULL LIMIT ${LIMIT}`,
-      ),
-    );
-  }
   // Per currency, all entries sum to zero.
   const totals = await query<{ currency: string; debits: string; credits: string }>(
     `SELECT currency, coalesce(sum(amount) FILTER (WHERE direction = 'DR'), 0)::text AS debits,

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxStore } from '../../src/core/realtime/outbox.store.js';
 import { RealtimeBus, type BusMessage } from '../../src/core/realtime/realtime-bus.js';
 import { RealtimePublisher } from '../../src/core/realtime/realtime.publisher.js';
+import { RedisService } from '../../src/core/redis/redis.service.js';
 import { unsentOf, withDb } from '../helpers/db.js';
 import { createTestContext } from '../helpers/nest.js';
 
@@ -77,6 +78,13 @@ describe('RealtimePublisher', () => {
       expect(elsewhere.find((m) => m.frames[0]?.channel === channel)).toEqual({ frames: [frame] });
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(mine()).toHaveLength(1); // not again when Redis hands it back
+      // An untagged message (a process of the previous version) is still understood.
+      const untagged = { frames: [{ ...frame, seq: 2, payload: { note: 'spaces in it' } }] };
+      await app
+        .get(RedisService)
+        .client.publish(app.get(RedisService).key('realtime', 'events'), JSON.stringify(untagged));
+      await expect.poll(() => elsewhere.filter((m) => m.frames[0]?.channel === channel)).toHaveLength(2);
+      expect(elsewhere.filter((m) => m.frames[0]?.channel === channel)[1]).toEqual(untagged);
     } finally {
       await other.close();
     }

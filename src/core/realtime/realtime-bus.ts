@@ -66,9 +66,11 @@ export class RealtimeBus implements OnApplicationShutdown {
     });
     subscriber.on('message', (_channel: string, raw: string) => {
       if (raw.startsWith(this.origin)) return; // handled when it was published
+      // A message without a tag (a process of the previous version) is JSON from its first byte.
+      const json = raw.startsWith('{') ? raw : raw.slice(raw.indexOf(' ') + 1);
       let message: BusMessage;
       try {
-        message = JSON.parse(raw.slice(raw.indexOf(' ') + 1)) as BusMessage;
+        message = JSON.parse(json) as BusMessage;
       } catch (error) {
         this.logger.error({ err: error }, 'undeliverable realtime bus message');
         return;

@@ -9,6 +9,14 @@ import { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../redis/redis.service.js';
 import { lenientParser } from './lenient-parser.js';
 import { RequestGate } from './request-gate.js';
+import {
+  errorEnvelope,
+  isRequestResult,
+  successEnvelope,
+  type ErrorEnvelope,
+  type SuccessEnvelope,
+} from './ws-envelope.js';
+import { answer } from './ws-requests.js';
 import { SOCKET_PATH } from './realtime.types.js';
 import {
   addRoutes,
@@ -91,22 +99,52 @@ export class RealtimeIoAdapter extends IoAdapter implements SharedHandlerBinder 
       if (route) void adapter.dispatch(this, name, route, args);
     })(this);
 
-  /** Gate, then handler; emits `{event, data}` results, answers the ack with anything else. */
+  /**
+   * Gate, then handler. An @Enveloped() handler's `{message, data}` is answered with the success
+   * envelope (its failures were answered by the gateway's exception filter already); any other
+   * handler's result goes out as `{event, data}`, or on the ack.
+   */
   private async dispatch(socket: Socket, event: string, route: Route, args: unknown[]): Promise<void> {
     if (!this.transform) return;
     this.gate ??= this.app.get(RequestGate, { strict: false });
     if (!(await this.gate.admit(socket, event, args))) return;
     const mapped: { data: unknown; ack?: unknown } = this.mapPayload(args.length === 1 ? args[0] : args);
     const ack = typeof mapped.ack === 'function' ? (mapped.ack as (response: unknown) => void) : undefined;
+    if (route.enveloped) return this.answerEnveloped(socket, event, route, mapped.data, ack);
     this.transform(route.handler.call(route.gateway, socket, mapped.data, ack)).subscribe({
-      next: (response) => {
-        if (response === undefined || response === null) return;
-        const { event: name, data } = response as { event?: string; data?: unknown };
-        if (name) socket.emit(name, data);
-        else if (!route.manualAck && ack) ack(response);
-      },
+      next: (response) => this.answerPlain(socket, route, ack, response),
       error: (error: unknown) => this.logger.error(error),
     });
+  }
+
+  /**
+   * Calls an @Enveloped() handler with a reply function in place of the client's ack, so that an
+   * answer from the exception filter is seen here; answers with the envelope of what it returned.
+   */
+  private async answerEnveloped(
+    socket: Socket,
+    event: string,
+    route: Route,
+    data: unknown,
+    ack: ((response: unknown) => void) | undefined,
+  ): Promise<void> {
+    let answered = false;
+    const reply = (envelope: unknown) => {
+      answered = true;
+      answer(socket, ack, event, envelope as SuccessEnvelope | ErrorEnvelope);
+    };
+    const result: unknown = await route.handler.call(route.gateway, socket, data, reply);
+    if (answered) return;
+    if (isRequestResult(result)) return reply(successEnvelope(result));
+    this.logger.error({ request_type: event }, 'request handler did not return {message, data}');
+    reply(errorEnvelope('INTERNAL', 'internal error'));
+  }
+
+  private answerPlain(socket: Socket, route: Route, ack: ((response: unknown) => void) | undefined, response: unknown) {
+    if (response === undefined || response === null) return;
+    const { event: name, data } = response as { event?: string; data?: unknown };
+    if (name) socket.emit(name, data);
+    else if (!route.manualAck && ack) ack(response);
   }
 }
 

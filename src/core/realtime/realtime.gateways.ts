@@ -1,7 +1,7 @@
 // The realtime core's own gateways: connection life on /user and /public, joining and leaving
 // channels (contract section 3, seed 004), and `refresh` of a socket's token. Every gateway costs
 // memory on every socket, so the core keeps to one per namespace.
-import { Logger, UseFilters, UseInterceptors, UsePipes } from '@nestjs/common';
+import { Logger, UseFilters, UsePipes } from '@nestjs/common';
 import {
   Ack,
   ConnectedSocket,
@@ -27,7 +27,7 @@ import {
   USER_NAMESPACE,
 } from './realtime.types.js';
 import type { RequestResult } from './ws-envelope.js';
-import { WsEnvelopeInterceptor, WsExceptionFilter } from './ws-requests.js';
+import { Enveloped, WsExceptionFilter } from './ws-requests.js';
 import { createValidationPipe } from '../errors/validation.js';
 
 type FailureCode = 'SUBSCRIPTION_FAILED' | 'VALIDATION_FAILED' | 'INTERNAL';
@@ -132,7 +132,7 @@ export class UserChannelsGateway implements OnGatewayInit, OnGatewayConnection, 
   /** `refresh {access_token}`: swap the token of a live socket before it expires. */
   @SubscribeMessage('refresh')
   @UseFilters(WsExceptionFilter)
-  @UseInterceptors(WsEnvelopeInterceptor)
+  @Enveloped()
   @UsePipes(createValidationPipe())
   async refresh(
     @ConnectedSocket() socket: UserSocket,

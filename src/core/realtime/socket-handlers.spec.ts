@@ -5,6 +5,7 @@ import type { Socket } from 'socket.io';
 import { Subject } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
 import { addRoutes, routeOf, sharePerNamespace } from './socket-handlers.js';
+import { Enveloped } from './ws-requests.js';
 
 const socketIn = (nsp: object) => ({ nsp }) as unknown as Socket;
 const handler = (message: string, isAckHandledManually = false): MessageMappingProperties => ({
@@ -24,10 +25,28 @@ describe('handlers shared per namespace', () => {
     expect(addRoutes(socketIn(user), [handler('transfer')], gateway)).toEqual([]); // same gateway: ignored
 
     const route = routeOf(socketIn(user), 'transfer');
-    expect(route).toEqual({ gateway, handler: handlers[0].callback, manualAck: false });
+    expect(route).toEqual({ gateway, handler: handlers[0].callback, manualAck: false, enveloped: false });
     expect(routeOf(socketIn(user), 'refresh')?.manualAck).toBe(true);
     expect(routeOf(socketIn(other), 'transfer')).toBeUndefined();
     expect(routeOf(socketIn(user), 'unknown')).toBeUndefined();
+  });
+
+  it('marks the handlers of an @Enveloped() gateway, or a single @Enveloped() handler', () => {
+    @Enveloped()
+    class Whole {
+      transfer(): void {}
+    }
+    class One {
+      @Enveloped()
+      refresh(): void {}
+      channel(): void {}
+    }
+    const nsp = {};
+    addRoutes(socketIn(nsp), [handler('transfer')], new Whole());
+    addRoutes(socketIn(nsp), [handler('refresh'), handler('channel')], new One());
+    expect(routeOf(socketIn(nsp), 'transfer')?.enveloped).toBe(true);
+    expect(routeOf(socketIn(nsp), 'refresh')?.enveloped).toBe(true);
+    expect(routeOf(socketIn(nsp), 'channel')?.enveloped).toBe(false);
   });
 
   it('reports an event a second gateway also handles, and keeps the first', () => {

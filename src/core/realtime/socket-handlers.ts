@@ -22,7 +22,20 @@ export interface Route {
   handler: GatewayHandler;
   /** The handler answers through the ack itself (@Ack()). */
   manualAck: boolean;
+  /** The handler returns `{message, data}`, answered with the success envelope (@Enveloped()). */
+  enveloped: boolean;
 }
+
+/** Metadata key of @Enveloped() (ws-requests.ts), on a gateway class or a handler method. */
+export const ENVELOPED = 'cashier:ws-enveloped';
+
+const isEnveloped = (gateway: object, methodName: string): boolean => {
+  const method = (gateway as Record<string, unknown>)[methodName];
+  return (
+    (typeof method === 'function' && Reflect.getMetadata(ENVELOPED, method) === true) ||
+    Reflect.getMetadata(ENVELOPED, gateway.constructor) === true
+  );
+};
 
 export type Transform = (result: unknown) => Observable<unknown>;
 
@@ -51,10 +64,17 @@ export function addRoutes(socket: Socket, handlers: MessageMappingProperties[], 
   const table = routes.get(nsp) ?? new Map<string, Route>();
   routes.set(nsp, table);
   const doubled: string[] = [];
-  for (const { message, callback, isAckHandledManually } of handlers) {
+  for (const { message, methodName, callback, isAckHandledManually } of handlers) {
     const event = String(message);
     if (table.has(event)) doubled.push(event);
-    else table.set(event, { gateway, handler: callback as GatewayHandler, manualAck: isAckHandledManually });
+    else {
+      table.set(event, {
+        gateway,
+        handler: callback as GatewayHandler,
+        manualAck: isAckHandledManually,
+        enveloped: isEnveloped(gateway, methodName),
+      });
+    }
   }
   return doubled;
 }

@@ -1,5 +1,5 @@
-// How socket.io requests are answered, in one place: the success envelope (interceptor), the
-// error envelope (filter), the validation of request DTOs, and the @UserGateway() decorator that
+// How socket.io requests are answered, in one place: the success envelope (@Enveloped(), answered
+// by the socket.io adapter), the error envelope (filter), the validation of request DTOs, and the @UserGateway() decorator that
 // feature gateways use so they stay thin:
 //
 //   @UserGateway()
@@ -11,30 +11,21 @@ import {
   applyDecorators,
   Catch,
   createParamDecorator,
-  Injectable,
   Logger,
+  SetMetadata,
   UseFilters,
-  UseInterceptors,
   UsePipes,
   type ArgumentsHost,
-  type CallHandler,
   type ExceptionFilter,
   type ExecutionContext,
-  type NestInterceptor,
 } from '@nestjs/common';
 import { WebSocketGateway } from '@nestjs/websockets';
-import { map, type Observable } from 'rxjs';
 import type { Socket } from 'socket.io';
 import { DomainError } from '../errors/domain-error.js';
 import { createValidationPipe } from '../errors/validation.js';
 import { isAuthenticated, USER_NAMESPACE, type AuthenticatedPrincipal, type SocketData } from './realtime.types.js';
-import {
-  isRequestResult,
-  successEnvelope,
-  toErrorEnvelope,
-  type ErrorEnvelope,
-  type SuccessEnvelope,
-} from './ws-envelope.js';
+import { ENVELOPED } from './socket-handlers.js';
+import { toErrorEnvelope, type ErrorEnvelope, type SuccessEnvelope } from './ws-envelope.js';
 
 type Ack = (response: unknown) => void;
 
@@ -49,24 +40,14 @@ export function answer(
   else socket.emit('response', { ...envelope, request_type: requestType });
 }
 
-@Injectable()
-export class WsEnvelopeInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const ws = context.switchToWs();
-    const socket = ws.getClient<Socket>();
-    const ack = context.getArgByIndex<unknown>(2);
-    const requestType = ws.getPattern();
-    return next.handle().pipe(
-      map((result: unknown) => {
-        if (!isRequestResult(result)) throw new Error(`handler of ${requestType} must return {message, data}`);
-        const envelope = successEnvelope(result);
-        if (typeof ack === 'function') return envelope; // Nest calls the ack with it
-        socket.emit('response', { ...envelope, request_type: requestType });
-        return undefined;
-      }),
-    );
-  }
-}
+/**
+ * Marks a gateway (or one handler) whose handlers return `{message, data}`: the socket.io adapter
+ * answers with the success envelope, on the ack or as a `response` event (realtime-io.adapter.ts).
+ * It is not a Nest interceptor on purpose: an interceptor wraps every request in an rxjs pipeline
+ * (about ten objects, each alive until the request is answered), and a transfer waits ~100 ms for
+ * its posting batch. A handler that returns anything else is answered with INTERNAL and logged.
+ */
+export const Enveloped = () => SetMetadata(ENVELOPED, true);
 
 @Catch()
 export class WsExceptionFilter implements ExceptionFilter {
@@ -89,7 +70,7 @@ export const UserGateway = () =>
   applyDecorators(
     WebSocketGateway({ namespace: USER_NAMESPACE }),
     UseFilters(WsExceptionFilter),
-    UseInterceptors(WsEnvelopeInterceptor),
+    Enveloped(),
     UsePipes(createValidationPipe()),
   );
 

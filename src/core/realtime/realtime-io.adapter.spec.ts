@@ -1,0 +1,152 @@
+import 'reflect-metadata';
+import type { INestApplicationContext } from '@nestjs/common';
+import { WsProxy } from '@nestjs/websockets/context/ws-proxy.js';
+import { WsExceptionsHandler } from '@nestjs/websockets/exceptions/ws-exceptions-handler.js';
+import type { MessageMappingProperties } from '@nestjs/websockets';
+import type { Socket } from 'socket.io';
+import { from, isObservable, mergeMap, of } from 'rxjs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DomainError } from '../errors/domain-error.js';
+import { RealtimeIoAdapter } from './realtime-io.adapter.js';
+import { RequestGate } from './request-gate.js';
+import { Enveloped, WsExceptionFilter } from './ws-requests.js';
+
+/** A gateway as Nest wraps its handlers: WsProxy, with the gateway's exception filter. */
+function wrapped(gateway: object, methodName: string, message: string): MessageMappingProperties {
+  const exceptions = new WsExceptionsHandler();
+  const filter = new WsExceptionFilter();
+  exceptions.setCustomFilters([
+    { exceptionMetatypes: [], func: (error: unknown, host: never) => filter.catch(error, host) },
+  ] as never);
+  const method = (gateway as Record<string, (...args: unknown[]) => unknown>)[methodName];
+  const callback = new WsProxy().create(
+    (socket: unknown, data: unknown) => Promise.resolve(method.call(gateway, socket, data)),
+    exceptions,
+    message,
+  );
+  return { message, methodName, callback, isAckHandledManually: false };
+}
+
+@Enveloped()
+class TestGateway {
+  ok(_socket: unknown, data: unknown) {
+    return Promise.resolve({ message: 'done', data });
+  }
+  refused() {
+    return Promise.reject(new DomainError('INSUFFICIENT_BALANCE', 'insufficient balance'));
+  }
+  broken() {
+    return Promise.resolve(42);
+  }
+}
+
+class PlainGateway {
+  events() {
+    return of({ event: 'pong', data: { at: 1 } });
+  }
+}
+
+const gateway = new TestGateway();
+const plain = new PlainGateway();
+const handlers = [
+  wrapped(gateway, 'ok', 'ok'),
+  wrapped(gateway, 'refused', 'refused'),
+  wrapped(gateway, 'broken', 'broken'),
+];
+
+/** A socket of a namespace with the gateways bound; `send` plays a message arriving from the client. */
+function fixture() {
+  const app = { get: (token: unknown) => (token === RequestGate ? { admit: () => Promise.resolve(true) } : undefined) };
+  const adapter = new RealtimeIoAdapter(app as unknown as INestApplicationContext);
+  const errors = vi.spyOn((adapter as unknown as { logger: { error: () => void } }).logger, 'error');
+  errors.mockImplementation(() => undefined);
+  let route: ((this: Socket, event: string, ...args: unknown[]) => void) | undefined;
+  const socket = {
+    id: 's1',
+    nsp: {},
+    data: {},
+    emit: vi.fn(),
+    listenersAny: () => (route ? [route] : []),
+    onAny: (listener: typeof route) => {
+      route = listener;
+    },
+  } as unknown as Socket;
+  // As Nest's: the handler's promise, of a value or of an observable, as an observable.
+  const transform = (result: unknown) =>
+    from(Promise.resolve(result)).pipe(mergeMap((value) => (isObservable(value) ? value : of(value))));
+  adapter.bindGateway(socket, handlers, gateway, transform);
+  adapter.bindGateway(socket, [wrapped(plain, 'events', 'events')], plain, transform);
+  const send = (event: string, ...args: unknown[]) => route!.call(socket, event, ...args);
+  return { socket, send, errors };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('socket.io adapter: answers of @Enveloped() handlers', () => {
+  it('answers {message, data} with the success envelope on the ack', async () => {
+    const { send, socket } = fixture();
+    const ack = vi.fn();
+    send('ok', { amount: 1 }, ack);
+    await settle();
+    expect(ack).toHaveBeenCalledTimes(1);
+    expect(ack.mock.calls[0][0]).toEqual({
+      type: 'success',
+      data: { message: 'done', data: { amount: 1 } },
+      timestamp: expect.any(Number),
+    });
+    expect(socket.emit).not.toHaveBeenCalled();
+  });
+
+  it('answers as a `response` event naming the request when the client gave no ack', async () => {
+    const { send, socket } = fixture();
+    send('ok', { amount: 2 });
+    await settle();
+    expect(socket.emit).toHaveBeenCalledTimes(1);
+    expect(socket.emit).toHaveBeenCalledWith('response', {
+      type: 'success',
+      data: { message: 'done', data: { amount: 2 } },
+      timestamp: expect.any(Number),
+      request_type: 'ok',
+    });
+  });
+
+  it('answers a failure once, with the error envelope of the exception filter', async () => {
+    const { send, socket } = fixture();
+    const ack = vi.fn();
+    send('refused', {}, ack);
+    send('refused', {});
+    await settle();
+    expect(ack).toHaveBeenCalledTimes(1);
+    expect(ack.mock.calls[0][0]).toMatchObject({
+      type: 'error',
+      data: { code: 'INSUFFICIENT_BALANCE', message: 'insufficient balance' },
+    });
+    expect(socket.emit).toHaveBeenCalledTimes(1);
+    expect(socket.emit).toHaveBeenCalledWith(
+      'response',
+      expect.objectContaining({ type: 'error', request_type: 'refused' }),
+    );
+  });
+
+  it('answers INTERNAL, and logs, when a handler returns something other than {message, data}', async () => {
+    const { send, errors } = fixture();
+    const ack = vi.fn();
+    send('broken', {}, ack);
+    await settle();
+    expect(ack).toHaveBeenCalledTimes(1);
+    expect(ack.mock.calls[0][0]).toMatchObject({
+      type: 'error',
+      data: { code: 'INTERNAL', message: 'internal error' },
+    });
+    expect(errors).toHaveBeenCalledWith({ request_type: 'broken' }, 'request handler did not return {message, data}');
+  });
+
+  it('still emits the `{event, data}` results of a handler that is not enveloped', async () => {
+    const { send, socket } = fixture();
+    send('events', {});
+    await settle();
+    expect(socket.emit).toHaveBeenCalledWith('pong', { at: 1 });
+  });
+});

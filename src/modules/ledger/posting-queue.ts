@@ -4,6 +4,13 @@
 // instead of once per posting. At low load every posting runs alone and at once: nothing waits
 // for a batch to fill; batches form only from what queued while the previous ones ran.
 //
+// Transactions in flight at once never share an account a batch already knows it will lock: a
+// posting whose accounts a running batch holds waits for the next batch. Two lanes that shared
+// accounts would run one after the other (the second waits on the first's row locks until it
+// commits), and uniform traffic over a thousand users makes such a share near certain: 64
+// transfers lock about 130 accounts. (A posting held back may be overtaken by a later one on
+// another of its accounts; both were in flight at once, so neither was promised to go first.)
+//
 // Each posting still stands or falls alone. A refused one (insufficient balance, locked account)
 // writes nothing, gives its idempotency key back, and the others go ahead. An unexpected failure
 // re-runs every posting of the batch on its own, so only the culprit fails.
@@ -79,6 +86,8 @@ export class PostingQueue implements BeforeApplicationShutdown {
   private readonly logger = new Logger(PostingQueue.name);
   private queue: Queued[] = [];
   private running = 0;
+  /** Accounts of the batches running now (how many of them hold each). */
+  private readonly busy = new Map<string, number>();
   private readonly maxRunning: number;
   /** Lanes free to run a transaction; a lane's spread is `spreadBase + lane`. */
   private readonly freeLanes: number[];
@@ -113,10 +122,22 @@ export class PostingQueue implements BeforeApplicationShutdown {
 
   private pump(): void {
     while (this.freeLanes.length > 0 && this.queue.length > 0) {
-      const batch = this.take();
-      const lane = this.freeLanes.pop()!;
+      const lane = this.freeLanes[this.freeLanes.length - 1];
+      const spread = this.spreadBase + lane;
+      // When every queued posting needs an account a running batch holds (all into one receiver),
+      // the batch is taken anyway: it waits on the row locks and starts the moment they go.
+      let batch = this.take(spread, true);
+      if (batch.length === 0) batch = this.take(spread, false);
+      this.freeLanes.pop();
       this.running += 1;
-      void this.run(batch, this.spreadBase + lane).finally(() => {
+      const accounts = batch.flatMap((queued) => queued.job.accountIds?.(spread) ?? []);
+      for (const id of accounts) this.busy.set(id, (this.busy.get(id) ?? 0) + 1);
+      void this.run(batch, spread).finally(() => {
+        for (const id of accounts) {
+          const holders = this.busy.get(id)! - 1;
+          if (holders === 0) this.busy.delete(id);
+          else this.busy.set(id, holders);
+        }
         this.freeLanes.push(lane);
         this.running -= 1;
         this.pump();
@@ -128,23 +149,25 @@ export class PostingQueue implements BeforeApplicationShutdown {
   /**
    * The next batch: the head of the queue alone if it must run alone; otherwise every shareable
    * posting up to MAX_BATCH, in order, but never two with the same idempotency key (the second
-   * must see the first committed, to replay it).
+   * must see the first committed, to replay it). With `avoidBusy`, not those touching an account
+   * a running batch holds either. Takes nothing off the queue when the batch is empty.
    */
-  private take(): Queued[] {
+  private take(spread: number, avoidBusy: boolean): Queued[] {
     if (this.queue[0].alone) return [this.queue.shift()!];
     const batch: Queued[] = [];
     const rest: Queued[] = [];
     const keys = new Set<string>();
     for (const queued of this.queue) {
       const key = queued.job.idempotency && claimKey(queued.job.idempotency);
-      if (batch.length < MAX_BATCH && !queued.alone && !(key && keys.has(key))) {
+      const free = !avoidBusy || !queued.job.accountIds?.(spread).some((id) => this.busy.has(id));
+      if (batch.length < MAX_BATCH && !queued.alone && free && !(key && keys.has(key))) {
         batch.push(queued);
         if (key) keys.add(key);
       } else {
         rest.push(queued);
       }
     }
-    this.queue = rest;
+    if (batch.length > 0) this.queue = rest;
     return batch;
   }
 

@@ -1,0 +1,88 @@
+// Which postings the queue puts together, and when: with a ledger whose transactions end when the
+// test says so. (test/integration/posting-queue.test.ts runs the queue on PostgreSQL.)
+import { describe, expect, it } from 'vitest';
+import type { AppConfig } from '../../core/config/app-config.js';
+import type { IdempotencyService } from '../idempotency/idempotency.service.js';
+import type { LedgerService } from './ledger.service.js';
+import type { AppliedPosting, PostedJournal, PostingRequest } from './ledger.types.js';
+import { PostingQueue, type PostingJob } from './posting-queue.js';
+
+/** A ledger whose transactions each wait in their write until `end(n)` lets the n-th go. */
+function heldLedger() {
+  const transactions: { names: string[]; release: () => void }[] = [];
+  const ledger = {
+    transaction: <T>(work: (tx: unknown) => Promise<T>) => work({}),
+    lock: () => Promise.resolve(new Map()),
+    apply: (_accounts: unknown, request: PostingRequest): AppliedPosting => ({
+      request,
+      entries: [],
+      accounts: new Map(),
+    }),
+    write: (_tx: unknown, postings: AppliedPosting[]): Promise<PostedJournal[]> =>
+      new Promise((resolve) => {
+        transactions.push({
+          names: postings.map((p) => p.request.description),
+          release: () => resolve(postings.map(() => ({}) as PostedJournal)),
+        });
+      }),
+  };
+  const idempotency = { claimNew: () => Promise.resolve(new Set()), settle: () => Promise.resolve() };
+  const config = { env: { DATABASE_POOL_SIZE: 10 } } as AppConfig; // two transactions at once
+  const queue = new PostingQueue(
+    ledger as unknown as LedgerService,
+    idempotency as unknown as IdempotencyService,
+    config,
+  );
+  return { queue, transactions };
+}
+
+/** A posting on `accounts` that answers its own name. */
+const job = (name: string, accounts: string[]): PostingJob<string> => ({
+  accountIds: () => accounts,
+  plan: () => ({ type: 'TRANSACTION_TYPE_TRANSFER', description: name, lines: [] }) as unknown as PostingRequest,
+  finish: () => name,
+});
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('posting queue: transactions at once', () => {
+  it('holds a posting back while a running transaction has one of its accounts, and takes the others', async () => {
+    const { queue, transactions } = heldLedger();
+    const done: string[] = [];
+    const submit = (name: string, accounts: string[]) =>
+      queue.submit(job(name, accounts)).then((answer) => done.push(answer));
+
+    void submit('first', ['a', 'b']);
+    void submit('other', ['x', 'y']);
+    await turn();
+    expect(transactions.map((t) => t.names)).toEqual([['first'], ['other']]);
+
+    void submit('again on a', ['a', 'c']);
+    void submit('free', ['d', 'e']);
+    transactions[1].release(); // `other` ends while `first` still holds a and b
+    await turn();
+    expect(transactions[2].names).toEqual(['free']);
+
+    transactions[0].release();
+    await turn();
+    expect(transactions[3].names).toEqual(['again on a']);
+    transactions[2].release();
+    transactions[3].release();
+    await turn();
+    expect(done).toEqual(['other', 'first', 'free', 'again on a']);
+  });
+
+  it('still runs a batch when every queued posting waits for a running one (all into one receiver)', async () => {
+    const { queue, transactions } = heldLedger();
+    void queue.submit(job('one', ['a', 'hot']));
+    void queue.submit(job('two', ['b', 'hot']));
+    void queue.submit(job('three', ['c', 'hot']));
+    await turn();
+    // `two` waits on the row lock of `hot` in PostgreSQL, and starts the moment `one` commits.
+    expect(transactions.map((t) => t.names)).toEqual([['one'], ['two']]);
+    transactions[0].release();
+    await turn();
+    expect(transactions[2].names).toEqual(['three']);
+    for (const t of transactions) t.release();
+  });
+});

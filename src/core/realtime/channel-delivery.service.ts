@@ -102,16 +102,29 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
       }
       return;
     }
+    // One task per channel for its frames of the message (a posting batch: three per user).
+    const byChannel = new Map<string, StreamFrame[]>();
     for (const frame of message.frames) {
       if (!this.userNsp?.adapter.rooms.has(frame.channel)) continue;
-      void this.serialize(frame.channel, () => this.deliver(frame));
+      const frames = byChannel.get(frame.channel);
+      if (frames) frames.push(frame);
+      else byChannel.set(frame.channel, [frame]);
+    }
+    for (const [channel, frames] of byChannel) void this.serialize(channel, () => this.deliverAll(frames));
+  }
+
+  private async deliverAll(frames: StreamFrame[]): Promise<void> {
+    for (const frame of frames) {
+      const catchingUp = this.deliver(frame);
+      if (catchingUp) await catchingUp;
     }
   }
 
-  private async deliver(frame: StreamFrame): Promise<void> {
+  /** Sends `frame` to the sockets in step; returns the work of catching up those behind, if any. */
+  private deliver(frame: StreamFrame): Promise<void> | undefined {
     const nsp = this.userNsp!;
     const room = nsp.adapter.rooms.get(frame.channel);
-    if (!room) return;
+    if (!room) return undefined;
     const inSync: Socket[] = [];
     const behind: Socket[] = [];
     const excluded: string[] = [];
@@ -133,6 +146,10 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
       for (const socket of inSync) setCursor(socket, frame.channel, frame.seq);
       this.metrics.emitted.inc({ namespace: 'user' }, inSync.length);
     }
+    return behind.length > 0 ? this.catchUpAll(behind, frame) : undefined;
+  }
+
+  private async catchUpAll(behind: Socket[], frame: StreamFrame): Promise<void> {
     for (const socket of behind) {
       await this.catchUp(socket, frame.channel, frame.seq - 1);
       if (getCursor(socket, frame.channel) === frame.seq - 1) this.send(socket, frame);

@@ -27,6 +27,22 @@ function wrapped(gateway: object, methodName: string, message: string): MessageM
   return { message, methodName, callback, isAckHandledManually: false };
 }
 
+/** As wrapped(), with an exception filter that throws. */
+function failingFilter(gateway: object, message: string): MessageMappingProperties {
+  const exceptions = new WsExceptionsHandler();
+  exceptions.setCustomFilters([
+    {
+      exceptionMetatypes: [],
+      func: () => {
+        throw new Error('the filter failed');
+      },
+    },
+  ] as never);
+  const method = (gateway as Record<string, () => unknown>)[message];
+  const callback = new WsProxy().create(() => Promise.resolve(method.call(gateway)), exceptions, message);
+  return { message, methodName: message, callback, isAckHandledManually: false };
+}
+
 @Enveloped()
 class TestGateway {
   ok(_socket: unknown, data: unknown) {
@@ -37,6 +53,14 @@ class TestGateway {
   }
   broken() {
     return Promise.resolve(42);
+  }
+}
+
+/** A gateway whose exception filter fails too. */
+@Enveloped()
+class FilterlessGateway {
+  fails() {
+    return Promise.reject(new Error('boom'));
   }
 }
 
@@ -76,6 +100,8 @@ function fixture() {
     from(Promise.resolve(result)).pipe(mergeMap((value) => (isObservable(value) ? value : of(value))));
   adapter.bindGateway(socket, handlers, gateway, transform);
   adapter.bindGateway(socket, [wrapped(plain, 'events', 'events')], plain, transform);
+  const failing = new FilterlessGateway();
+  adapter.bindGateway(socket, [failingFilter(failing, 'fails')], failing, transform);
   const send = (event: string, ...args: unknown[]) => route!.call(socket, event, ...args);
   return { socket, send, errors };
 }
@@ -141,6 +167,19 @@ describe('socket.io adapter: answers of @Enveloped() handlers', () => {
       data: { code: 'INTERNAL', message: 'internal error' },
     });
     expect(errors).toHaveBeenCalledWith({ request_type: 'broken' }, 'request handler did not return {message, data}');
+  });
+
+  it('answers INTERNAL when the exception filter itself fails, and nothing escapes', async () => {
+    const { send, errors } = fixture();
+    const ack = vi.fn();
+    send('fails', {}, ack);
+    await settle();
+    expect(ack).toHaveBeenCalledTimes(1);
+    expect(ack.mock.calls[0][0]).toMatchObject({ type: 'error', data: { code: 'INTERNAL' } });
+    expect(errors).toHaveBeenCalledWith(
+      expect.objectContaining({ request_type: 'fails' }),
+      'request failed outside its exception filter',
+    );
   });
 
   it('still emits the `{event, data}` results of a handler that is not enveloped', async () => {

@@ -133,11 +133,16 @@ export class RealtimeIoAdapter extends IoAdapter implements SharedHandlerBinder 
       answered = true;
       answer(socket, ack, event, envelope as SuccessEnvelope | ErrorEnvelope);
     };
-    const result: unknown = await route.handler.call(route.gateway, socket, data, reply);
-    if (answered) return;
-    if (isRequestResult(result)) return reply(successEnvelope(result));
-    this.logger.error({ request_type: event }, 'request handler did not return {message, data}');
-    reply(errorEnvelope('INTERNAL', 'internal error'));
+    try {
+      const result: unknown = await route.handler.call(route.gateway, socket, data, reply);
+      if (answered) return;
+      if (isRequestResult(result)) return reply(successEnvelope(result));
+      this.logger.error({ request_type: event }, 'request handler did not return {message, data}');
+    } catch (error) {
+      // Only when the exception filter itself failed: Nest's proxy hands it every other error.
+      this.logger.error({ err: error, request_type: event }, 'request failed outside its exception filter');
+    }
+    if (!answered) reply(errorEnvelope('INTERNAL', 'internal error'));
   }
 
   private answerPlain(socket: Socket, route: Route, ack: ((response: unknown) => void) | undefined, response: unknown) {

@@ -1,6 +1,6 @@
 // How socket.io requests are answered, in one place: the success envelope (@Enveloped(), answered
-// by the socket.io adapter), the error envelope (filter), the validation of request DTOs, and the @UserGateway() decorator that
-// feature gateways use so they stay thin:
+// by the socket.io adapter), the error envelope (filter), the validation of request DTOs, and the
+// @UserGateway() decorator that feature gateways use so they stay thin:
 //
 //   @UserGateway()
 //   export class AccountsGateway {

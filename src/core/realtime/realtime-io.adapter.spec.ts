@@ -11,13 +11,18 @@ import { RealtimeIoAdapter } from './realtime-io.adapter.js';
 import { RequestGate } from './request-gate.js';
 import { Enveloped, WsExceptionFilter } from './ws-requests.js';
 
-/** A gateway as Nest wraps its handlers: WsProxy, with the gateway's exception filter. */
-function wrapped(gateway: object, methodName: string, message: string): MessageMappingProperties {
+type Catch = (error: unknown, host: never) => void;
+
+const filter = new WsExceptionFilter();
+const filtered: Catch = (error, host) => filter.catch(error, host);
+const failingFilter: Catch = () => {
+  throw new Error('the filter failed');
+};
+
+/** A gateway handler as Nest wraps it: WsProxy, with the gateway's exception filter (`onError`). */
+function wrapped(gateway: object, methodName: string, message: string, onError = filtered): MessageMappingProperties {
   const exceptions = new WsExceptionsHandler();
-  const filter = new WsExceptionFilter();
-  exceptions.setCustomFilters([
-    { exceptionMetatypes: [], func: (error: unknown, host: never) => filter.catch(error, host) },
-  ] as never);
+  exceptions.setCustomFilters([{ exceptionMetatypes: [], func: onError }] as never);
   const method = (gateway as Record<string, (...args: unknown[]) => unknown>)[methodName];
   const callback = new WsProxy().create(
     (socket: unknown, data: unknown) => Promise.resolve(method.call(gateway, socket, data)),
@@ -25,22 +30,6 @@ function wrapped(gateway: object, methodName: string, message: string): MessageM
     message,
   );
   return { message, methodName, callback, isAckHandledManually: false };
-}
-
-/** As wrapped(), with an exception filter that throws. */
-function failingFilter(gateway: object, message: string): MessageMappingProperties {
-  const exceptions = new WsExceptionsHandler();
-  exceptions.setCustomFilters([
-    {
-      exceptionMetatypes: [],
-      func: () => {
-        throw new Error('the filter failed');
-      },
-    },
-  ] as never);
-  const method = (gateway as Record<string, () => unknown>)[message];
-  const callback = new WsProxy().create(() => Promise.resolve(method.call(gateway)), exceptions, message);
-  return { message, methodName: message, callback, isAckHandledManually: false };
 }
 
 @Enveloped()
@@ -101,7 +90,7 @@ function fixture() {
   adapter.bindGateway(socket, handlers, gateway, transform);
   adapter.bindGateway(socket, [wrapped(plain, 'events', 'events')], plain, transform);
   const failing = new FilterlessGateway();
-  adapter.bindGateway(socket, [failingFilter(failing, 'fails')], failing, transform);
+  adapter.bindGateway(socket, [wrapped(failing, 'fails', 'fails', failingFilter)], failing, transform);
   const send = (event: string, ...args: unknown[]) => route!.call(socket, event, ...args);
   return { socket, send, errors };
 }

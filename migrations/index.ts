@@ -9,6 +9,7 @@ import { Payments1732684800000 } from './1732684800000-payments.js';
 import { LedgerChecks1732771200000 } from './1732771200000-ledger-checks.js';
 import { OutboxUnsent1732857600000 } from './1732857600000-outbox-unsent.js';
 import { OutboxJson1732944000000 } from './1732944000000-outbox-json.js';
+import { OutboxWrites1733030400000 } from './1733030400000-outbox-writes.js';
 
 export const MIGRATIONS = [
   Identity1732252800000,
@@ -20,4 +21,5 @@ export const MIGRATIONS = [
   LedgerChecks1732771200000,
   OutboxUnsent1732857600000,
   OutboxJson1732944000000,
+  OutboxWrites1733030400000,
 ];

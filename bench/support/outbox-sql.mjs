@@ -8,9 +8,9 @@ const NEXT_SEQ = `INSERT INTO channel_seq (channel, seq)
        SELECT c, n FROM unnest($1::text[], $2::bigint[]) AS t(c, n) ORDER BY c
        ON CONFLICT (channel) DO UPDATE SET seq = channel_seq.seq + EXCLUDED.seq
        RETURNING channel, seq`;
-const INSERT_EVENT = `INSERT INTO outbox_events (channel, seq, event, payload)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::jsonb[])
-       RETURNING id, channel, seq, event, payload, created_at`;
+const INSERT_EVENT = `INSERT INTO outbox_writes (channel, first_seq, last_seq, events)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $2::bigint[], $3::json[])
+       RETURNING id, channel, first_seq, created_at`;
 
 /** Times `warmup + rounds` single-event outbox transactions on `channel`; summary of the measured ones. */
 export async function measureRawOutboxWrite(databaseUrl, channel, makePayload, { rounds, warmup }) {
@@ -34,7 +34,7 @@ async function writeOne(pool, channel, payload) {
   try {
     await client.query('BEGIN');
     const { rows } = await client.query(NEXT_SEQ, [[channel], [1]]);
-    await client.query(INSERT_EVENT, [[channel], [rows[0].seq], ['bench'], [JSON.stringify(payload)]]);
+    await client.query(INSERT_EVENT, [[channel], [rows[0].seq], [JSON.stringify([{ event: 'bench', payload }])]]);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

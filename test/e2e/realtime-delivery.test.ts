@@ -138,7 +138,7 @@ describe('replay', () => {
   it('says reset when since is older than what is retained', async () => {
     const fresh = await signUpAndLogIn(apiA);
     for (let i = 1; i <= 4; i += 1) await push(fresh.userId, 'tick', { i });
-    await withDb((db) => db.query(`DELETE FROM outbox_events WHERE channel = $1 AND seq <= 2`, [fresh.channel]));
+    await withDb((db) => db.query(`DELETE FROM outbox_writes WHERE channel = $1 AND last_seq <= 2`, [fresh.channel]));
 
     const listener = track(await connectUser(b.url));
     expect(await listener.socket.emitWithAck('channel', { channel: fresh.channel, since: 1 })).toEqual({
@@ -172,7 +172,8 @@ describe('relay', () => {
         [user.channel],
       );
       await db.query(
-        `INSERT INTO outbox_events (channel, seq, event, payload) VALUES ($1, $2, 'orphan', '{"ok":true}')`,
+        `INSERT INTO outbox_writes (channel, first_seq, last_seq, events)
+         VALUES ($1, $2, $2, '[{"event":"orphan","payload":{"ok":true}}]')`,
         [user.channel, rows[0].seq],
       );
       await db.query('COMMIT');

@@ -23,7 +23,7 @@ export async function countRows(table: string, where = 'true', params: unknown[]
 export async function unsentOf(channel: string): Promise<number> {
   return countRows(
     'outbox_events o',
-    `o.channel = $1 AND EXISTS (SELECT 1 FROM outbox_unsent u WHERE o.id = ANY(u.event_ids))`,
+    `o.channel = $1 AND EXISTS (SELECT 1 FROM outbox_unsent u WHERE o.write_id = ANY(u.write_ids))`,
     [channel],
   );
 }

@@ -55,7 +55,7 @@ describe('a transfer', () => {
     const events = await withDb((db) =>
       db.query<{ event: string; payload: Record<string, unknown> }>(
         `SELECT event, payload FROM outbox_events o JOIN journals j ON true
-          WHERE j.id = $1 AND o.created_at >= j.created_at AND o.payload::text LIKE '%' || j.receipt_code || '%' ORDER BY o.id`,
+          WHERE j.id = $1 AND o.created_at >= j.created_at AND o.payload::text LIKE '%' || j.receipt_code || '%' ORDER BY o.write_id, o.seq`,
         [result.journal_id],
       ),
     );
@@ -65,7 +65,7 @@ describe('a transfer', () => {
     const balances = await withDb((db) =>
       db.query<{ payload: { account_number: string; balance: number; version: number } }>(
         `SELECT payload FROM outbox_events WHERE event = 'balance' AND payload->>'account_number' IN
-           (SELECT account_number FROM accounts WHERE id = ANY($1::bigint[])) ORDER BY id`,
+           (SELECT account_number FROM accounts WHERE id = ANY($1::bigint[])) ORDER BY write_id, seq`,
         [[alice.wallets.USD, bob.wallets.USD]],
       ),
     );

@@ -164,6 +164,75 @@ describe('RealtimePublisher', () => {
     expect(JSON.stringify(live.payload)).toBe(JSON.stringify(payload));
   });
 
+  it('stores a transaction’s events of a channel as one run, and replays any slice of it', async () => {
+    const store = app.get(OutboxStore);
+    const [busy, quiet] = [channelName(), channelName()];
+    await publisher.publishNow(busy, 'before', { n: 0 });
+    await db.transaction((tx) => {
+      for (let n = 1; n <= 5; n += 1) publisher.publishUnchecked(tx, busy, 'run', { n });
+      publisher.publishUnchecked(tx, quiet, 'alone', { n: 1 });
+      return Promise.resolve();
+    });
+    const writes = await withDb(async (client) =>
+      (
+        await client.query<{ channel: string; first_seq: string; last_seq: string }>(
+          `SELECT channel, first_seq, last_seq FROM outbox_writes WHERE channel IN ($1, $2) ORDER BY channel, last_seq`,
+          [busy, quiet],
+        )
+      ).rows.map((r) => [r.channel, Number(r.first_seq), Number(r.last_seq)]),
+    );
+    expect(writes).toEqual(
+      [
+        [busy, 1, 1],
+        [busy, 2, 6],
+        [quiet, 1, 1],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0])) || Number(a[2]) - Number(b[2])),
+    );
+    const slice = async (after: number, upTo?: number, limit?: number) =>
+      (await store.range(busy, after, upTo, limit)).map((f) => [f.seq, f.event, (f.payload as { n: number }).n]);
+    expect(await slice(0)).toEqual([
+      [1, 'before', 0],
+      [2, 'run', 1],
+      [3, 'run', 2],
+      [4, 'run', 3],
+      [5, 'run', 4],
+      [6, 'run', 5],
+    ]);
+    // Cut inside the run at either end, and by the limit.
+    expect(await slice(3, 5)).toEqual([
+      [4, 'run', 3],
+      [5, 'run', 4],
+    ]);
+    expect(await slice(0, undefined, 3)).toEqual([
+      [1, 'before', 0],
+      [2, 'run', 1],
+      [3, 'run', 2],
+    ]);
+    expect(await slice(6)).toEqual([]);
+    expect(await store.bounds(busy)).toEqual({ latest: 6, oldest: 1 });
+    await withDb((client) => client.query(`DELETE FROM outbox_writes WHERE channel = $1 AND last_seq = 1`, [busy]));
+    expect(await store.bounds(busy)).toEqual({ latest: 6, oldest: 2 });
+  });
+
+  it('refuses a run whose events do not fill its seqs', async () => {
+    const channel = channelName();
+    const insert = (first: number, last: number, events: string) =>
+      withDb((client) =>
+        client.query(`INSERT INTO outbox_writes (channel, first_seq, last_seq, events) VALUES ($1, $2, $3, $4)`, [
+          channel,
+          first,
+          last,
+          events,
+        ]),
+      );
+    const one = '[{"event":"x","payload":{}}]';
+    await expect(insert(1, 2, one)).rejects.toThrow(/outbox_writes_seq_run/);
+    await expect(insert(2, 1, one)).rejects.toThrow(/outbox_writes_seq_run/);
+    await expect(insert(0, 0, one)).rejects.toThrow(/outbox_writes_seq_run/);
+    await insert(1, 1, one);
+    await expect(insert(1, 1, one)).rejects.toThrow(/outbox_writes_channel_last_seq_key/);
+  });
+
   it('purges events past the retention and finds those never emitted', async () => {
     const store = app.get(OutboxStore);
     const channel = channelName();
@@ -171,13 +240,13 @@ describe('RealtimePublisher', () => {
     await expect.poll(() => unsentOf(channel), { timeout: 2000 }).toBe(0);
     await withDb(async (client) => {
       await client.query(
-        `UPDATE outbox_events SET created_at = now() - interval '8 days' WHERE channel = $1 AND seq <= 2`,
+        `UPDATE outbox_writes SET created_at = now() - interval '8 days' WHERE channel = $1 AND last_seq <= 2`,
         [channel],
       );
       // Seq 3 as if its process had died after commit: its marker is back, and 10 seconds old.
       await client.query(
-        `INSERT INTO outbox_unsent (first_event_id, event_ids, created_at)
-         SELECT id, ARRAY[id], now() - interval '10 seconds' FROM outbox_events WHERE channel = $1 AND seq = 3`,
+        `INSERT INTO outbox_unsent (first_write_id, write_ids, created_at)
+         SELECT id, ARRAY[id], now() - interval '10 seconds' FROM outbox_writes WHERE channel = $1 AND last_seq = 3`,
         [channel],
       );
     });

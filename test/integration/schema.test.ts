@@ -54,6 +54,65 @@ describe('migrations', () => {
     expect(await runMigrations(settings)).toHaveLength(MIGRATIONS.length);
   });
 
+  it('move outbox events into per-channel runs and back without losing one', async () => {
+    const fresh = `cashier_outbox_${randomBytes(4).toString('hex')}`;
+    const freshUrl = await createDatabase(inject('databaseServerUrl'), fresh);
+    const options = dataSourceOptions({ url: freshUrl, poolSize: 1, connectTimeoutMs: 10_000 });
+    const before = new DataSource({ ...options, entities: [], migrations: MIGRATIONS.slice(0, -1) });
+    const events = async (source: DataSource) =>
+      (
+        await source.query(
+          `SELECT channel, seq::int, event, payload::text FROM outbox_events ORDER BY channel, seq`,
+        )
+      ).map((r: { channel: string; seq: number; event: string; payload: string }) => Object.values(r));
+    try {
+      await before.initialize();
+      await before.runMigrations();
+      // Three events of one statement (one of them never emitted) and one of another.
+      await before.query(`INSERT INTO channel_seq (channel, seq) VALUES ('a', 3), ('b', 1)`);
+      await before.query(`
+        INSERT INTO outbox_events (channel, seq, event, payload)
+        VALUES ('a', 1, 'one', '{"z":1,"a":2}'), ('a', 2, 'two', '{}'), ('b', 1, 'three', '[1]')`);
+      await before.query(`INSERT INTO outbox_events (channel, seq, event, payload) VALUES ('a', 3, 'four', '{"x":null}')`);
+      await before.query(`DELETE FROM outbox_unsent WHERE cardinality(event_ids) = 1`);
+      const original = await events(before);
+      expect(original).toHaveLength(4);
+      await before.destroy();
+
+      const after = new DataSource({ ...options, entities: [] });
+      await after.initialize();
+      try {
+        expect(await after.runMigrations()).toHaveLength(1);
+        expect(await events(after)).toEqual(original);
+        const unsent = await after.query(
+          `SELECT count(*)::int AS n FROM outbox_events o JOIN outbox_unsent u ON o.write_id = ANY(u.write_ids)`,
+        );
+        expect(unsent[0].n).toBe(3);
+        // Written after the move: one run of two events.
+        await after.query(`UPDATE channel_seq SET seq = 5 WHERE channel = 'a'`);
+        await after.query(`
+          INSERT INTO outbox_writes (channel, first_seq, last_seq, events)
+          VALUES ('a', 4, 5, '[{"event":"five","payload":{"k":5}},{"event":"six","payload":6}]')`);
+        const moved = await events(after);
+        expect(moved).toHaveLength(6);
+
+        await after.undoLastMigration();
+        expect(await events(after)).toEqual(moved);
+        const rows = await after.query(`SELECT count(*)::int AS n FROM outbox_events`);
+        expect(rows[0].n).toBe(6);
+        const stillUnsent = await after.query(
+          `SELECT count(*)::int AS n FROM outbox_events o JOIN outbox_unsent u ON o.id = ANY(u.event_ids)`,
+        );
+        expect(stillUnsent[0].n).toBe(5);
+      } finally {
+        await after.destroy();
+      }
+    } finally {
+      if (before.isInitialized) await before.destroy();
+      await dropDatabase(inject('databaseServerUrl'), fresh);
+    }
+  });
+
   it('run once when several instances start at the same time', async () => {
     const fresh = `cashier_race_${randomBytes(4).toString('hex')}`;
     const freshUrl = await createDatabase(inject('databaseServerUrl'), fresh);

@@ -19,84 +19,102 @@ export const markerOf = (frames: StoredFrame[]): string =>
   frames.reduce((min, f) => (BigInt(f.id) < BigInt(min) ? f.id : min), frames[0].id);
 
 export interface StoredFrame extends StreamFrame {
-  /** Outbox row id; the smallest of a write is its unsent marker. */
+  /** Its outbox_writes row (shared by the events of a run); the smallest of a statement is its unsent marker. */
   id: string;
 }
 
-interface OutboxRow {
+/** A row of outbox_writes: the events one statement wrote to one channel, seqs first..last. */
+interface WriteRow {
   id: string;
   channel: string;
-  seq: string;
-  event: string;
-  payload: unknown;
+  first_seq: string;
+  events: { event: string; payload: unknown }[];
   created_at: Date;
 }
 
-const toFrame = (row: OutboxRow): StoredFrame => ({
-  id: String(row.id),
-  event: row.event,
-  channel: row.channel,
-  seq: Number(row.seq),
-  timestamp: row.created_at.toISOString(),
-  payload: row.payload,
-});
+/** The frames of a write row, in seq order. */
+const framesOf = (row: WriteRow): StoredFrame[] => {
+  const id = String(row.id);
+  const first = Number(row.first_seq);
+  const timestamp = row.created_at.toISOString();
+  return row.events.map(({ event, payload }, i) => ({
+    id,
+    event,
+    channel: row.channel,
+    seq: first + i,
+    timestamp,
+    payload,
+  }));
+};
 
 @Injectable()
 export class OutboxStore {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * Writes events in the given transaction, in one round trip. Sequence numbers are taken per
-   * channel, channels in sorted order (so two transactions touching the same channels never
-   * deadlock on them), and the channel_seq row stays locked until commit: seq order is commit
-   * order on every channel. A transaction's events keep their order within each channel.
+   * Writes events in the given transaction, in one round trip: one row per channel, holding that
+   * channel's events as a run of sequence numbers. Runs are taken per channel, channels in sorted
+   * order (so two transactions touching the same channels never deadlock on them), and the
+   * channel_seq row stays locked until commit: seq order is commit order on every channel. A
+   * transaction's events keep their order within each channel.
    */
   async write(tx: EntityManager, events: PendingEvent[]): Promise<StoredFrame[]> {
     if (events.length === 0) return [];
-    // The payloads stay here: PostgreSQL gives back only what it made (ids, seqs, times). They go
-    // as one JSON array: no array-literal escaping of JSON text, and each one's text is reused for
-    // its frame (frame-json.ts).
+    // The payloads stay here: PostgreSQL gives back only what it made (ids, seqs, times). Each
+    // channel's events go as one JSON array inside one JSON array: no array-literal escaping of
+    // JSON text, and each payload's text is reused for its frame (frame-json.ts).
+    const byChannel = new Map<string, number[]>();
+    events.forEach((event, i) => {
+      const run = byChannel.get(event.channel);
+      if (run) run.push(i);
+      else byChannel.set(event.channel, [i]);
+    });
+    const channels = [...byChannel.keys()].sort();
     const payloads = events.map((e) => JSON.stringify(e.payload));
-    const { rows } = await sql<{ id: string; channel: string; seq: string; created_at: Date }>(
+    const runs = channels.map(
+      (channel) =>
+        `[${byChannel
+          .get(channel)!
+          .map((i) => `{"event":${JSON.stringify(events[i].event)},"payload":${payloads[i]}}`)
+          .join(',')}]`,
+    );
+    const { rows } = await sql<{ id: string; channel: string; first_seq: string; created_at: Date }>(
       tx,
       `WITH input AS (
-         SELECT t.channel, t.event, p.payload, t.ord
-           FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(channel, event, ord)
-           JOIN json_array_elements($3::json) WITH ORDINALITY AS p(payload, ord) USING (ord)
-       ), counts AS (
-         SELECT channel, count(*) AS n FROM input GROUP BY channel
+         SELECT t.channel, t.n, r.events
+           FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS t(channel, n, ord)
+           JOIN json_array_elements($3::json) WITH ORDINALITY AS r(events, ord) USING (ord)
        ), taken AS (
          INSERT INTO channel_seq (channel, seq)
-         SELECT channel, n FROM counts ORDER BY channel
+         SELECT channel, n FROM input ORDER BY channel
          ON CONFLICT (channel) DO UPDATE SET seq = channel_seq.seq + EXCLUDED.seq
          RETURNING channel, seq
        )
-       INSERT INTO outbox_events (channel, seq, event, payload)
-       SELECT i.channel, t.seq - c.n + row_number() OVER (PARTITION BY i.channel ORDER BY i.ord), i.event, i.payload
-         FROM input i JOIN taken t USING (channel) JOIN counts c USING (channel)
-       RETURNING id, channel, seq, created_at`,
-      [pgArray(events.map((e) => e.channel)), pgArray(events.map((e) => e.event)), `[${payloads.join(',')}]`],
+       INSERT INTO outbox_writes (channel, first_seq, last_seq, events)
+       SELECT i.channel, t.seq - i.n + 1, t.seq, i.events
+         FROM input i JOIN taken t USING (channel)
+       RETURNING id, channel, first_seq, created_at`,
+      [pgArray(channels), pgArray(channels.map((c) => byChannel.get(c)!.length)), `[${runs.join(',')}]`],
     );
-    // Within a channel, seqs were given out in the order of the events: sorted the same way (the
-    // sort is stable), rows and events pair up one to one.
-    const byChannel = (a: { channel: string }, b: { channel: string }) =>
-      a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0;
-    const ordered = events.map((event, i) => ({ ...event, json: payloads[i] })).sort(byChannel);
-    return rows
-      .map((row) => ({ ...row, seq: Number(row.seq) }))
-      .sort((a, b) => byChannel(a, b) || a.seq - b.seq)
-      .map((row, i) => {
+    const frames: StoredFrame[] = [];
+    for (const row of rows) {
+      const id = String(row.id);
+      const first = Number(row.first_seq);
+      const timestamp = row.created_at.toISOString();
+      byChannel.get(row.channel)!.forEach((i, k) => {
         const frame: StoredFrame = {
-          id: String(row.id),
-          event: ordered[i].event,
+          id,
+          event: events[i].event,
           channel: row.channel,
-          seq: row.seq,
-          timestamp: row.created_at.toISOString(),
-          payload: ordered[i].payload,
+          seq: first + k,
+          timestamp,
+          payload: events[i].payload,
         };
-        frameJson(frame, ordered[i].json);
-        return frame;
+        frameJson(frame, payloads[i]);
+        frames.push(frame);
       });
+    }
+    return frames;
   }
 
   /** Events of a channel with seq in (after, upTo], in order, at most `limit`. */
@@ -106,13 +124,17 @@ export class OutboxStore {
     upTo: number = Number.MAX_SAFE_INTEGER,
     limit = 500,
   ): Promise<StoredFrame[]> {
-    const { rows } = await sql<OutboxRow>(
+    // Every row holds at least one event: `limit` rows hold at least `limit` events.
+    const { rows } = await sql<WriteRow>(
       this.db,
-      `SELECT id, channel, seq, event, payload, created_at FROM outbox_events
-        WHERE channel = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`,
+      `SELECT id, channel, first_seq, events, created_at FROM outbox_writes
+        WHERE channel = $1 AND last_seq > $2 AND first_seq <= $3 ORDER BY last_seq LIMIT $4`,
       [channel, after, upTo, limit],
     );
-    return rows.map(toFrame);
+    return rows
+      .flatMap(framesOf)
+      .filter((frame) => frame.seq > after && frame.seq <= upTo)
+      .slice(0, limit);
   }
 
   /** The last seq given out on a channel (0 when none) and the oldest one still retained. */
@@ -120,7 +142,7 @@ export class OutboxStore {
     const { rows } = await sql<{ latest: string | null; oldest: string | null }>(
       this.db,
       `SELECT (SELECT seq FROM channel_seq WHERE channel = $1) AS latest,
-              (SELECT min(seq) FROM outbox_events WHERE channel = $1) AS oldest`,
+              (SELECT first_seq FROM outbox_writes WHERE channel = $1 ORDER BY last_seq LIMIT 1) AS oldest`,
       [channel],
     );
     const oldest = rows[0]?.oldest;
@@ -132,12 +154,12 @@ export class OutboxStore {
 
   /**
    * Records that the events of these unsent markers reached the bus. A marker is the first
-   * (smallest) event id of one writing statement (see `markerOf`); the database keeps one row per
+   * (smallest) write id of one writing statement (see `markerOf`); the database keeps one row per
    * statement until it is marked.
    */
   async markEmitted(markers: string[]): Promise<void> {
     if (markers.length === 0) return;
-    await sql(this.db, `DELETE FROM outbox_unsent WHERE first_event_id = ANY($1::bigint[])`, [markers]);
+    await sql(this.db, `DELETE FROM outbox_unsent WHERE first_write_id = ANY($1::bigint[])`, [markers]);
   }
 
   /**
@@ -146,37 +168,41 @@ export class OutboxStore {
    * markers.
    */
   async unemitted(olderThanMs: number, limit: number): Promise<{ frames: StoredFrame[]; markers: string[] }> {
-    const { rows } = await sql<OutboxRow & { marker: string }>(
+    const { rows } = await sql<WriteRow & { marker: string }>(
       this.db,
       `WITH unsent AS (
-         SELECT first_event_id, event_ids FROM outbox_unsent
+         SELECT first_write_id, write_ids FROM outbox_unsent
           WHERE created_at < now() - make_interval(secs => $1::double precision / 1000)
-          ORDER BY first_event_id LIMIT $2
+          ORDER BY first_write_id LIMIT $2
        )
-       SELECT u.first_event_id AS marker, o.id, o.channel, o.seq, o.event, o.payload, o.created_at
-         FROM unsent u LEFT JOIN outbox_events o ON o.id = ANY(u.event_ids)
+       SELECT u.first_write_id AS marker, o.id, o.channel, o.first_seq, o.events, o.created_at
+         FROM unsent u LEFT JOIN outbox_writes o ON o.id = ANY(u.write_ids)
         ORDER BY o.id`,
       [olderThanMs, limit],
     );
     return {
       // A marker whose events were purged meanwhile has nothing left to send.
-      frames: rows.filter((row) => row.id !== null).map(toFrame),
+      frames: rows.filter((row) => row.id !== null).flatMap(framesOf),
       markers: [...new Set(rows.map((row) => String(row.marker)))],
     };
   }
 
-  /** Deletes events older than the retention, in batches; returns how many. */
+  /** Deletes events older than the retention, in batches of writes; returns how many events. */
   async purgeOlderThan(days: number, batch = 10000): Promise<number> {
     let total = 0;
     for (;;) {
-      const { count } = await sql(
+      const { rows } = await sql<{ writes: string; events: string }>(
         this.db,
-        `DELETE FROM outbox_events WHERE id IN (
-           SELECT id FROM outbox_events WHERE created_at < now() - make_interval(days => $1) LIMIT $2)`,
+        `WITH gone AS (
+           DELETE FROM outbox_writes WHERE id IN (
+             SELECT id FROM outbox_writes WHERE created_at < now() - make_interval(days => $1) LIMIT $2)
+           RETURNING last_seq - first_seq + 1 AS events
+         )
+         SELECT count(*) AS writes, coalesce(sum(events), 0) AS events FROM gone`,
         [days, batch],
       );
-      total += count;
-      if (count < batch) break;
+      total += Number(rows[0].events);
+      if (Number(rows[0].writes) < batch) break;
     }
     await sql(this.db, `DELETE FROM outbox_unsent WHERE created_at < now() - make_interval(days => $1)`, [days]);
     return total;

@@ -61,9 +61,7 @@ describe('migrations', () => {
     const before = new DataSource({ ...options, entities: [], migrations: MIGRATIONS.slice(0, -1) });
     const events = async (source: DataSource) =>
       (
-        await source.query(
-          `SELECT channel, seq::int, event, payload::text FROM outbox_events ORDER BY channel, seq`,
-        )
+        await source.query(`SELECT channel, seq::int, event, payload::text FROM outbox_events ORDER BY channel, seq`)
       ).map((r: { channel: string; seq: number; event: string; payload: string }) => Object.values(r));
     try {
       await before.initialize();
@@ -73,7 +71,9 @@ describe('migrations', () => {
       await before.query(`
         INSERT INTO outbox_events (channel, seq, event, payload)
         VALUES ('a', 1, 'one', '{"z":1,"a":2}'), ('a', 2, 'two', '{}'), ('b', 1, 'three', '[1]')`);
-      await before.query(`INSERT INTO outbox_events (channel, seq, event, payload) VALUES ('a', 3, 'four', '{"x":null}')`);
+      await before.query(
+        `INSERT INTO outbox_events (channel, seq, event, payload) VALUES ('a', 3, 'four', '{"x":null}')`,
+      );
       await before.query(`DELETE FROM outbox_unsent WHERE cardinality(event_ids) = 1`);
       const original = await events(before);
       expect(original).toHaveLength(4);

@@ -158,26 +158,30 @@ describe('replay', () => {
   });
 });
 
+/** What a publisher leaves behind when killed after COMMIT and before putting its event on the bus. */
+async function commitUnemitted(channel: string, event: string): Promise<void> {
+  await withDb(async (db) => {
+    await db.query('BEGIN');
+    const { rows } = await db.query(
+      `INSERT INTO channel_seq (channel, seq) VALUES ($1, 1) ON CONFLICT (channel) DO UPDATE SET seq = channel_seq.seq + 1 RETURNING seq`,
+      [channel],
+    );
+    await db.query(
+      `INSERT INTO outbox_writes (channel, first_seq, last_seq, events)
+         VALUES ($1, $2, $2, json_build_array(json_build_object('event', $3::text, 'payload', '{"ok":true}'::json)))`,
+      [channel, rows[0].seq, event],
+    );
+    await db.query('COMMIT');
+  });
+}
+
 describe('relay', () => {
   it('emits an event that was committed but never emitted (a process died in between) within 10 s', async () => {
     const user = await signUpAndLogIn(apiA);
     const socket = track(await connectUser(b.url, { token: user.accessToken }));
     await push(user.userId, 'before');
     await socket.waitFor('stream', (f) => f.seq === 1);
-    // What a publisher leaves behind when killed after COMMIT and before putting the event on the bus.
-    await withDb(async (db) => {
-      await db.query('BEGIN');
-      const { rows } = await db.query(
-        `INSERT INTO channel_seq (channel, seq) VALUES ($1, 1) ON CONFLICT (channel) DO UPDATE SET seq = channel_seq.seq + 1 RETURNING seq`,
-        [user.channel],
-      );
-      await db.query(
-        `INSERT INTO outbox_writes (channel, first_seq, last_seq, events)
-         VALUES ($1, $2, $2, '[{"event":"orphan","payload":{"ok":true}}]')`,
-        [user.channel, rows[0].seq],
-      );
-      await db.query('COMMIT');
-    });
+    await commitUnemitted(user.channel, 'orphan');
     const started = Date.now();
     const frame = await socket.waitFor('stream', (f) => f.event === 'orphan', 10_000);
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -187,6 +191,34 @@ describe('relay', () => {
     expect(seqs(socket, user.channel)).toEqual([1, 2, 3]);
     // Emitted rows are marked in batches a moment later.
     await expect.poll(() => unsentOf(user.channel), { timeout: 3000 }).toBe(0);
+  });
+});
+
+describe('gaps', () => {
+  it('fills a gap from the outbox at once when a later event arrives first, then goes on in order', async () => {
+    const user = await signUpAndLogIn(apiA);
+    const socket = track(await connectUser(b.url, { token: user.accessToken }));
+    await push(user.userId, 'before');
+    await socket.waitFor('stream', (f) => f.seq === 1);
+    await commitUnemitted(user.channel, 'missing');
+    const started = Date.now();
+    await push(user.userId, 'after');
+    await socket.waitFor('stream', (f) => f.event === 'after');
+    // Long before the relay would have sent it (after 1 s): taken from the outbox by the delivery.
+    expect(Date.now() - started).toBeLessThan(900);
+    await push(user.userId, 'later');
+    await socket.waitFor('stream', (f) => f.event === 'later');
+    expect(seqs(socket, user.channel)).toEqual([1, 2, 3, 4]);
+    expect(
+      socket
+        .frames()
+        .filter((f) => f.channel === user.channel)
+        .map((f) => f.event),
+    ).toEqual(['before', 'missing', 'after', 'later']);
+    // When the relay sends it again later, the socket does not get it twice.
+    await expect.poll(() => unsentOf(user.channel), { timeout: 5000 }).toBe(0);
+    await sleep(200);
+    expect(seqs(socket, user.channel)).toEqual([1, 2, 3, 4]);
   });
 });
 

@@ -110,7 +110,32 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
       if (frames) frames.push(frame);
       else byChannel.set(frame.channel, [frame]);
     }
-    for (const [channel, frames] of byChannel) void this.serialize(channel, () => this.deliverAll(frames));
+    for (const [channel, frames] of byChannel) {
+      if (this.queues.has(channel)) void this.serialize(channel, () => this.deliverAll(frames));
+      else this.deliverNow(channel, frames);
+    }
+  }
+
+  /**
+   * With nothing queued on the channel the frames go out at once, without a task (most bus
+   * messages: sockets in step); only what must wait for a catch-up is queued behind it.
+   */
+  private deliverNow(channel: string, frames: StreamFrame[]): void {
+    try {
+      for (const [i, frame] of frames.entries()) {
+        const catchingUp = this.deliver(frame);
+        if (catchingUp) {
+          const rest = frames.slice(i + 1);
+          void this.serialize(channel, async () => {
+            await catchingUp;
+            await this.deliverAll(rest);
+          });
+          return;
+        }
+      }
+    } catch (error) {
+      this.logger.error({ err: error, channel }, 'channel delivery failed');
+    }
   }
 
   private async deliverAll(frames: StreamFrame[]): Promise<void> {
@@ -140,9 +165,14 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
     }
     if (inSync.length > 0) {
       for (const socket of inSync) this.coalescer.hold(socket);
-      // One encoded frame for every socket that is in step (the common case: all of them).
-      const target = excluded.length ? nsp.local.to(frame.channel).except(excluded) : nsp.local.to(frame.channel);
-      target.emit('stream', frame);
+      if (inSync.length === 1) {
+        // The common case (a user's one socket): straight to it, without a broadcast's machinery.
+        inSync[0].emit('stream', frame);
+      } else {
+        // One encoded frame for every socket that is in step.
+        const target = excluded.length ? nsp.local.to(frame.channel).except(excluded) : nsp.local.to(frame.channel);
+        target.emit('stream', frame);
+      }
       for (const socket of inSync) setCursor(socket, frame.channel, frame.seq);
       this.metrics.emitted.inc({ namespace: 'user' }, inSync.length);
     }

@@ -18,6 +18,23 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - A view named `outbox_events` gives the old one-row-per-event shape (with `write_id`) for
  *   reading by hand and in tests; nothing in the service reads it.
  */
+/**
+ * The statement trigger recording one outbox_unsent row per INSERT (see OutboxUnsent1732857600000),
+ * with the column names of either side of this migration.
+ */
+async function recordUnsent(db: QueryRunner, table: string, [first, ids]: [first: string, ids: string]): Promise<void> {
+  await db.query(`
+    CREATE FUNCTION outbox_record_unsent() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO outbox_unsent (${first}, ${ids})
+      SELECT min(id), array_agg(id ORDER BY id) FROM inserted HAVING count(*) > 0;
+      RETURN NULL;
+    END $$`);
+  await db.query(`
+    CREATE TRIGGER ${table}_unsent AFTER INSERT ON ${table}
+      REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION outbox_record_unsent()`);
+}
+
 export class OutboxWrites1733030400000 implements MigrationInterface {
   name = 'OutboxWrites1733030400000';
 
@@ -47,16 +64,7 @@ export class OutboxWrites1733030400000 implements MigrationInterface {
     await db.query(`ALTER TABLE outbox_unsent RENAME CONSTRAINT outbox_unsent_has_events TO outbox_unsent_has_writes`);
     await db.query(`DROP TRIGGER outbox_events_unsent ON outbox_writes`);
     await db.query(`DROP FUNCTION outbox_record_unsent()`);
-    await db.query(`
-      CREATE FUNCTION outbox_record_unsent() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        INSERT INTO outbox_unsent (first_write_id, write_ids)
-        SELECT min(id), array_agg(id ORDER BY id) FROM inserted HAVING count(*) > 0;
-        RETURN NULL;
-      END $$`);
-    await db.query(`
-      CREATE TRIGGER outbox_writes_unsent AFTER INSERT ON outbox_writes
-        REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION outbox_record_unsent()`);
+    await recordUnsent(db, 'outbox_writes', ['first_write_id', 'write_ids']);
 
     await db.query(`
       CREATE VIEW outbox_events AS
@@ -66,17 +74,16 @@ export class OutboxWrites1733030400000 implements MigrationInterface {
   }
 
   async down(db: QueryRunner): Promise<void> {
-    await db.query(`DROP VIEW outbox_events`);
     await db.query(`DROP TRIGGER outbox_writes_unsent ON outbox_writes`);
     await db.query(`DROP FUNCTION outbox_record_unsent()`);
 
-    // One row per event again: the first event of a run keeps the run's id (outbox_unsent points
-    // at it), the others get new ones and join their run's unsent row.
+    // One row per event again (the view has them): the first event of a run keeps the run's id
+    // (outbox_unsent points at it), the others get new ones and join their run's unsent row.
     await db.query(`
       CREATE TABLE outbox_split AS
-      SELECT w.id AS write_id, e.ord, w.channel, w.first_seq + e.ord - 1 AS seq, e.value ->> 'event' AS event,
-             e.value -> 'payload' AS payload, w.created_at
-        FROM outbox_writes w CROSS JOIN LATERAL json_array_elements(w.events) WITH ORDINALITY AS e(value, ord)`);
+      SELECT e.write_id, e.seq - w.first_seq + 1 AS ord, e.channel, e.seq, e.event, e.payload, e.created_at
+        FROM outbox_events e JOIN outbox_writes w ON w.id = e.write_id`);
+    await db.query(`DROP VIEW outbox_events`);
     await db.query(`
       ALTER TABLE outbox_writes
         DROP CONSTRAINT outbox_writes_seq_run,
@@ -110,15 +117,6 @@ export class OutboxWrites1733030400000 implements MigrationInterface {
     await db.query(`ALTER INDEX outbox_writes_created_at_idx RENAME TO outbox_events_created_at_idx`);
     await db.query(`ALTER TABLE outbox_writes RENAME CONSTRAINT outbox_writes_pkey TO outbox_events_pkey`);
     await db.query(`ALTER TABLE outbox_writes RENAME TO outbox_events`);
-    await db.query(`
-      CREATE FUNCTION outbox_record_unsent() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        INSERT INTO outbox_unsent (first_event_id, event_ids)
-        SELECT min(id), array_agg(id ORDER BY id) FROM inserted HAVING count(*) > 0;
-        RETURN NULL;
-      END $$`);
-    await db.query(`
-      CREATE TRIGGER outbox_events_unsent AFTER INSERT ON outbox_events
-        REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION outbox_record_unsent()`);
+    await recordUnsent(db, 'outbox_events', ['first_event_id', 'event_ids']);
   }
 }

@@ -175,12 +175,18 @@ async function commitUnemitted(channel: string, event: string): Promise<void> {
   });
 }
 
+/** A new user with a socket on instance b that has received the user's first event ('before'). */
+async function userWithOneEvent(): Promise<{ user: SignedIn; socket: TestSocket }> {
+  const user = await signUpAndLogIn(apiA);
+  const socket = track(await connectUser(b.url, { token: user.accessToken }));
+  await push(user.userId, 'before');
+  await socket.waitFor('stream', (f) => f.seq === 1);
+  return { user, socket };
+}
+
 describe('relay', () => {
   it('emits an event that was committed but never emitted (a process died in between) within 10 s', async () => {
-    const user = await signUpAndLogIn(apiA);
-    const socket = track(await connectUser(b.url, { token: user.accessToken }));
-    await push(user.userId, 'before');
-    await socket.waitFor('stream', (f) => f.seq === 1);
+    const { user, socket } = await userWithOneEvent();
     await commitUnemitted(user.channel, 'orphan');
     const started = Date.now();
     const frame = await socket.waitFor('stream', (f) => f.event === 'orphan', 10_000);
@@ -196,10 +202,7 @@ describe('relay', () => {
 
 describe('gaps', () => {
   it('fills a gap from the outbox at once when a later event arrives first, then goes on in order', async () => {
-    const user = await signUpAndLogIn(apiA);
-    const socket = track(await connectUser(b.url, { token: user.accessToken }));
-    await push(user.userId, 'before');
-    await socket.waitFor('stream', (f) => f.seq === 1);
+    const { user, socket } = await userWithOneEvent();
     await commitUnemitted(user.channel, 'missing');
     const started = Date.now();
     await push(user.userId, 'after');

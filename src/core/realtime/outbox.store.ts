@@ -96,25 +96,12 @@ export class OutboxStore {
        RETURNING id, channel, first_seq, created_at`,
       [pgArray(channels), pgArray(channels.map((c) => byChannel.get(c)!.length)), `[${runs.join(',')}]`],
     );
-    const frames: StoredFrame[] = [];
-    for (const row of rows) {
-      const id = String(row.id);
-      const first = Number(row.first_seq);
-      const timestamp = row.created_at.toISOString();
-      byChannel.get(row.channel)!.forEach((i, k) => {
-        const frame: StoredFrame = {
-          id,
-          event: events[i].event,
-          channel: row.channel,
-          seq: first + k,
-          timestamp,
-          payload: events[i].payload,
-        };
-        frameJson(frame, payloads[i]);
-        frames.push(frame);
-      });
-    }
-    return frames;
+    return rows.flatMap((row) => {
+      const run = byChannel.get(row.channel)!;
+      const frames = framesOf({ ...row, events: run.map((i) => events[i]) });
+      frames.forEach((frame, k) => frameJson(frame, payloads[run[k]]));
+      return frames;
+    });
   }
 
   /** Events of a channel with seq in (after, upTo], in order, at most `limit`. */

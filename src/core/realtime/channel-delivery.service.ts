@@ -66,6 +66,8 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
     since?: number,
     beforeReplay?: (result: JoinResult) => void,
   ): Promise<JoinResult> {
+    // The channel's queue exists from here until the join is done, so every frame of the channel
+    // that arrives meanwhile waits behind it (onBusMessage) and is then sent or dropped by seq.
     return this.serialize(channel, async () => {
       const { latest, oldest } = await this.store.bounds(channel);
       const current = getCursor(socket, channel);
@@ -102,10 +104,13 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
       }
       return;
     }
-    // One task per channel for its frames of the message (a posting batch: three per user).
+    // One task per channel for its frames of the message (a posting batch: three per user). A
+    // channel with work queued is kept even before it has a room: a socket may be joining it, and
+    // the frame must wait behind the join rather than be dropped (the join may have read the
+    // channel's latest seq before this frame was committed).
     const byChannel = new Map<string, StreamFrame[]>();
     for (const frame of message.frames) {
-      if (!this.userNsp?.adapter.rooms.has(frame.channel)) continue;
+      if (!this.queues.has(frame.channel) && !this.userNsp?.adapter.rooms.has(frame.channel)) continue;
       const frames = byChannel.get(frame.channel);
       if (frames) frames.push(frame);
       else byChannel.set(frame.channel, [frame]);

@@ -29,7 +29,9 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
   private userNsp?: Namespace;
   private publicNsp?: Namespace;
   private readonly queues = new Map<string, Promise<void>>();
-  private readonly coalescer = new WriteCoalescer();
+  private readonly coalescer = new WriteCoalescer((error) =>
+    this.logger.error({ err: error }, 'writing held frames to a socket failed'),
+  );
   /** Set on shutdown, when failures of work cut short by the closing pools are expected. */
   private closing = false;
 

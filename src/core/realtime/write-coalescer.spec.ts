@@ -28,6 +28,10 @@ function countWrites(socket: Socket): () => number {
   return () => writes;
 }
 
+const fail = (error: unknown) => {
+  throw error;
+};
+
 describe('WriteCoalescer', () => {
   let http: HttpServer;
   let server: Server;
@@ -60,7 +64,7 @@ describe('WriteCoalescer', () => {
 
   it('sends what a socket gets in one turn of the event loop in one write, in order', async () => {
     const writes = countWrites(socket);
-    sendThree(new WriteCoalescer());
+    sendThree(new WriteCoalescer(fail));
     expect(writes()).toBe(0); // held until the end of the turn
     await expect.poll(() => received).toEqual([1, 2, 3]);
     expect(writes()).toBe(1);
@@ -79,7 +83,7 @@ describe('WriteCoalescer', () => {
   });
 
   it('leaves a socket alone when a write is already under way, and one that closed meanwhile', async () => {
-    const coalescer = new WriteCoalescer();
+    const coalescer = new WriteCoalescer(fail);
     socket.emit('stream', 1); // engine.io now waits for this write to finish
     sendThree(coalescer);
     await expect.poll(() => received).toEqual([1, 1, 2, 3]);
@@ -90,5 +94,36 @@ describe('WriteCoalescer', () => {
     socket.disconnect(true);
     await new Promise((resolve) => setImmediate(resolve));
     expect(received).toEqual([1, 1, 2, 3]);
+  });
+
+  it('flushes every other held socket when one socket’s flush fails', async () => {
+    const second = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ['websocket'] });
+    const secondReceived: number[] = [];
+    second.on('stream', (n: number) => secondReceived.push(n));
+    const other = await new Promise<Socket>((resolve) => server.once('connection', resolve));
+    try {
+      const errors: unknown[] = [];
+      const coalescer = new WriteCoalescer((error) => errors.push(error));
+      for (const target of [socket, other]) {
+        coalescer.hold(target);
+        target.emit('stream', 7);
+      }
+      // The first socket's flush at the end of this turn (the coalescer's) fails once.
+      const conn = socket.conn as unknown as { flush(): void };
+      const flush = conn.flush.bind(conn);
+      let failures = 0;
+      conn.flush = () => {
+        failures += 1;
+        if (failures === 1) throw new Error('flush failed');
+        flush();
+      };
+      await expect.poll(() => secondReceived).toEqual([7]);
+      expect(errors).toHaveLength(1);
+      // The failed socket was left writable: its next frame (and the one it held) goes out.
+      socket.emit('stream', 8);
+      await expect.poll(() => received).toEqual([7, 8]);
+    } finally {
+      second.close();
+    }
   });
 });

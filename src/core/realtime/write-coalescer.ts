@@ -30,6 +30,9 @@ export class WriteCoalescer {
   private held = new Map<EngineSocket, EngineTransport>();
   private scheduled = false;
 
+  /** `onError` hears of a socket whose flush failed; the other held sockets are flushed regardless. */
+  constructor(private readonly onError: (error: unknown) => void) {}
+
   /** Queues what `socket` is sent from now until the end of this turn of the event loop. */
   hold(socket: Socket): void {
     const conn = socket.conn as unknown as EngineSocket;
@@ -58,12 +61,17 @@ export class WriteCoalescer {
       // Nothing could write meanwhile (the transport said busy); an upgrade or a close replaced it.
       if (conn.transport !== transport) continue;
       transport.writable = true;
+      // Each socket on its own: one that fails must not leave the others held (corked, unwritable).
       const raw = transport.socket?._socket;
-      raw?.cork();
       try {
-        conn.flush();
-      } finally {
-        raw?.uncork();
+        raw?.cork();
+        try {
+          conn.flush();
+        } finally {
+          raw?.uncork();
+        }
+      } catch (error) {
+        this.onError(error);
       }
     }
   };

@@ -65,7 +65,7 @@ async function joinedClient(): Promise<{ socket: ClientSocket; frames: { seq: nu
   clients.push(socket);
   const frames: { seq: number; event: string }[] = [];
   socket.on('stream', (frame: { seq: number; event: string }) => frames.push(frame));
-  await once(socket, 'connect');
+  await new Promise((resolve) => socket.once('connect', () => resolve(undefined)));
   return { socket, frames };
 }
 

@@ -4,6 +4,7 @@ import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } fro
 import type { Request, Response } from 'express';
 import { DomainError } from './domain-error.js';
 import { ERROR_STATUS, type ErrorCode } from './error-codes.js';
+import { JsonInputError } from './json-input.js';
 
 export interface HttpErrorBody {
   status_code: number;
@@ -58,6 +59,7 @@ export function errorBody(
 export function toHttpError(error: unknown, traceId: string): HttpErrorBody {
   const body = (status: number, code: ErrorCode, message: string, data: Record<string, unknown> | null = null) =>
     errorBody(traceId, status, code, message, data);
+  if (error instanceof JsonInputError) error = error.refusal;
   if (error instanceof DomainError) {
     const data = error.field || error.data ? { ...(error.field ? { field: error.field } : {}), ...error.data } : null;
     return body(error.status, error.code, error.message, data);

@@ -1,5 +1,5 @@
 // The HTTP pipeline, in order: trace id, security headers, JSON-only bodies with a size limit
-// (the raw bytes kept for webhook signatures), the /api/v1 prefix, validation, one error shape,
+// (the raw bytes kept for webhook signatures; too deep or inexact numbers refused before parsing), the /api/v1 prefix, validation, one error shape,
 // CORS, and the OpenAPI document at /api/docs.
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import type { AppConfig } from '../config/app-config.js';
 import { errorBody, HttpExceptionFilter, toHttpError, traceIdOf } from '../errors/http-exception.filter.js';
+import { JsonInputError, refuseJsonText } from '../errors/json-input.js';
 import { createValidationPipe } from '../errors/validation.js';
 import { assignTraceId } from '../logging/logger.js';
 
@@ -44,6 +45,8 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
       strict: true,
       verify: (req: RequestWithRawBody, _res, buffer) => {
         req.rawBody = buffer;
+        const refusal = refuseJsonText(buffer.toString('utf8'));
+        if (refusal) throw new JsonInputError(refusal);
       },
     }),
   );

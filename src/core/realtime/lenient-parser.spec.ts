@@ -1,5 +1,6 @@
 import { Encoder, PacketType, type Packet } from 'socket.io-parser';
 import { describe, expect, it } from 'vitest';
+import { DomainError } from '../errors/domain-error.js';
 import { frameJson, rememberedJson, shareJson } from './frame-json.js';
 import { lenientParser, MALFORMED_EVENT } from './lenient-parser.js';
 import type { StreamFrame } from './realtime.types.js';
@@ -19,21 +20,50 @@ describe('lenient socket.io parser', () => {
     ]);
   });
 
+  const refusal = (packet: Packet) => {
+    const [event, error] = packet.data as [string, DomainError];
+    expect(event).toBe(MALFORMED_EVENT);
+    expect(error).toBeInstanceOf(DomainError);
+    return { code: error.code, message: error.message, field: error.field };
+  };
+
   it('turns an event with broken JSON into a __malformed__ event of the same namespace and ack id', () => {
     const [packet] = decode('2/user,17["transfer",{oops');
-    expect(packet).toMatchObject({ type: 2, nsp: '/user', id: 17, data: [MALFORMED_EVENT, 'invalid payload'] });
+    expect(packet).toMatchObject({ type: 2, nsp: '/user', id: 17 });
+    expect(refusal(packet)).toMatchObject({ code: 'INVALID_REQUEST', message: 'invalid request format' });
   });
 
   it('keeps the default namespace and a missing ack id', () => {
-    expect(decode('2{not json')[0]).toMatchObject({
-      nsp: '/',
-      id: undefined,
-      data: [MALFORMED_EVENT, 'invalid payload'],
-    });
-    expect(decode('2/public,"just a string"')[0]).toMatchObject({
-      nsp: '/public',
-      data: [MALFORMED_EVENT, 'invalid payload'],
-    });
+    const [plain] = decode('2{not json');
+    expect(plain).toMatchObject({ nsp: '/', id: undefined });
+    expect(refusal(plain).code).toBe('INVALID_REQUEST');
+    const [text] = decode('2/public,"just a string"');
+    expect(text).toMatchObject({ nsp: '/public' });
+    expect(refusal(text).code).toBe('INVALID_REQUEST');
+  });
+
+  it('refuses deep nesting before parsing it', () => {
+    const [packet] = decode(`2/user,4["transfer",{"amount":${'['.repeat(1300)}${']'.repeat(1300)}}]`);
+    expect(packet).toMatchObject({ nsp: '/user', id: 4 });
+    expect(refusal(packet)).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringMatching(/nested deeper/) });
+  });
+
+  it('refuses a number that a double cannot hold exactly, naming its field', () => {
+    const [packet] = decode('2/user,9["transfer",{"to_user_id":"2","amount":0.999999999999999999999}]');
+    expect(packet).toMatchObject({ nsp: '/user', id: 9 });
+    expect(refusal(packet)).toMatchObject({ code: 'VALIDATION_FAILED', field: 'amount' });
+  });
+
+  it('hands a binary event over as __malformed__ once its attachments arrived', () => {
+    const decoder = new lenientParser.Decoder();
+    const packets: Packet[] = [];
+    decoder.on('decoded', (packet: Packet) => packets.push(packet));
+    decoder.add('51-/user,3["transfer",{"_placeholder":true,"num":0}]');
+    expect(packets).toEqual([]);
+    decoder.add(Buffer.from('binary'));
+    expect(packets).toHaveLength(1);
+    expect(packets[0]).toMatchObject({ type: PacketType.EVENT, nsp: '/user', id: 3 });
+    expect(refusal(packets[0])).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringMatching(/binary/) });
   });
 
   it('still refuses malformed packets of other types (the connection closes, as socket.io does)', () => {

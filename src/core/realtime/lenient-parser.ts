@@ -1,14 +1,31 @@
 // socket.io's parser closes the connection on a packet it cannot decode. For an EVENT packet whose
 // JSON is broken, this one instead hands the server a `__malformed__` event (same namespace, same
-// ack id), which is answered with INVALID_REQUEST; the connection stays up.
+// ack id) carrying the refusal (a DomainError), which the request gate answers; the connection
+// stays up. The same happens, before any parsing, to an event whose JSON nests too deep or holds a
+// number no double represents exactly (shared/json-guard.ts), and to any event with binary
+// attachments (no request takes binary data).
 //
 // Its encoder writes an event whose argument is a stream frame with a remembered JSON text
 // (frame-json.ts) with that text, rather than serializing the frame again (and walking it for
 // binary parts, which frames never have).
 import { Decoder as BaseDecoder, Encoder as BaseEncoder, PacketType, type Packet } from 'socket.io-parser';
+import type { DomainError } from '../errors/domain-error.js';
+import { invalidRequestFormat, refuseJsonText } from '../errors/json-input.js';
 import { rememberedJson } from './frame-json.js';
 
 export const MALFORMED_EVENT = '__malformed__';
+
+const EVENT_CODE = String(PacketType.EVENT).charCodeAt(0);
+
+/** The event the server gets in place of a refused packet: `__malformed__` with the refusal. */
+const malformed = (nsp: string, id: number | undefined, refusal: DomainError): Packet => ({
+  type: PacketType.EVENT,
+  nsp,
+  id,
+  data: [MALFORMED_EVENT, refusal],
+});
+
+type DecodedListener = (packet: Packet) => void;
 
 /** Namespace and ack id of an event packet string: `2/user,12["x",...` → { nsp: '/user', id: 12 }. */
 function prefixOf(text: string): { nsp: string; id?: number } {
@@ -24,15 +41,52 @@ function prefixOf(text: string): { nsp: string; id?: number } {
 }
 
 class Decoder extends BaseDecoder {
+  /** True while an attachment is added: a packet decoded then is a binary one. */
+  private addingAttachment = false;
+
   override add(chunk: unknown): void {
+    if (typeof chunk !== 'string') {
+      this.addingAttachment = true;
+      try {
+        super.add(chunk);
+      } finally {
+        this.addingAttachment = false;
+      }
+      return;
+    }
+    const isEvent = chunk.charCodeAt(0) === EVENT_CODE;
+    if (isEvent) {
+      const start = chunk.indexOf('[');
+      const refusal = start === -1 ? undefined : refuseJsonText(chunk, start);
+      if (refusal) {
+        const { nsp, id } = prefixOf(chunk);
+        this.emitReserved('decoded', malformed(nsp, id, refusal));
+        return;
+      }
+    }
     try {
       super.add(chunk);
     } catch (error) {
-      if (typeof chunk !== 'string' || chunk.charAt(0) !== String(PacketType.EVENT)) throw error;
+      if (!isEvent) throw error;
       const { nsp, id } = prefixOf(chunk);
-      const packet: Packet = { type: PacketType.EVENT, nsp, id, data: [MALFORMED_EVENT, (error as Error).message] };
-      this.emitReserved('decoded', packet);
+      this.emitReserved('decoded', malformed(nsp, id, invalidRequestFormat()));
     }
+  }
+
+  /**
+   * socket.io listens for `decoded` here; a binary packet (reassembled from its attachments by the
+   * base decoder, which emits it past any override of emitReserved) reaches it as `__malformed__`.
+   */
+  override on(event: string, listener: (...args: never[]) => void): this {
+    if (event !== 'decoded') return super.on(event as 'decoded', listener as DecodedListener);
+    const decoded = listener as DecodedListener;
+    return super.on('decoded', (packet: Packet) =>
+      decoded(
+        this.addingAttachment
+          ? malformed(packet.nsp, packet.id, invalidRequestFormat('binary data is not accepted'))
+          : packet,
+      ),
+    );
   }
 }
 

@@ -6,7 +6,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { AppConfig } from '../config/app-config.js';
+import { DomainError } from '../errors/domain-error.js';
 import type { ErrorCode } from '../errors/error-codes.js';
+import { invalidRequestFormat } from '../errors/json-input.js';
 import { MALFORMED_EVENT } from './lenient-parser.js';
 import { RealtimeLimits, type MessageVerdict } from './realtime-limits.service.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
@@ -84,7 +86,10 @@ export class RequestGate {
           retry_after: verdict.retryAfter,
         });
       }
-      if (name === MALFORMED_EVENT) return refuse('INVALID_REQUEST', 'invalid request format');
+      if (name === MALFORMED_EVENT) {
+        const refusal = data[0] instanceof DomainError ? data[0] : invalidRequestFormat();
+        return refuse(refusal.code, refusal.message, refusal.field ? { field: refusal.field } : {});
+      }
       if (!handled) return refuse('INVALID_REQUEST', `unknown request type: ${name}`);
       if (!CHANNEL_EVENTS.has(name)) {
         if (!isAuthenticated(principal)) return refuse('UNAUTHORIZED', 'unauthorized');

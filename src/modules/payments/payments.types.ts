@@ -241,7 +241,7 @@ export interface PartnerEvent {
   partner_reference: string;
   amount: unknown;
   currency: string;
-  error?: string;
+  error?: string | null;
 }
 
 /** What a webhook did: changed a payment, or nothing (a repeat, or a payment already final). */

@@ -2,8 +2,8 @@
 // check sits at the bottom: a missing field is reported as "is required".
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
-import { required } from '../../../core/http/dto-validators.js';
+import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { optional, required } from '../../../core/http/dto-validators.js';
 
 /** Emails are compared trimmed and lower-cased. */
 const normalizedEmail = () =>
@@ -26,13 +26,13 @@ export class SignupRequestDto {
   @ApiPropertyOptional({ example: '+254712345678' })
   @Matches(/^\+[1-9]\d{6,14}$/, { message: 'phone must be in international format, e.g. +254712345678' })
   @IsString()
-  @IsOptional()
+  @optional()
   phone?: string;
 
   @ApiPropertyOptional({ maxLength: 100 })
   @Length(1, 100)
   @IsString()
-  @IsOptional()
+  @optional()
   name?: string;
 }
 

@@ -1,6 +1,6 @@
-import { Allow, IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { Allow, IsIn, IsString, Matches } from 'class-validator';
 import { TRANSACTION_TYPES, type FeeTransactionType } from '../../../core/config/business-config.js';
-import { required } from '../../../core/http/dto-validators.js';
+import { optional, required } from '../../../core/http/dto-validators.js';
 
 export class CalculateFeeRequestDto {
   @IsIn(TRANSACTION_TYPES, { message: `transaction_type must be one of ${TRANSACTION_TYPES.join(', ')}` })
@@ -19,6 +19,6 @@ export class CalculateFeeRequestDto {
   /** Required for conversion. */
   @Matches(/^[A-Z]{3,5}$/, { message: 'target_currency must be a currency code such as EUR' })
   @IsString()
-  @IsOptional()
+  @optional()
   target_currency?: string;
 }

@@ -1,5 +1,5 @@
-import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { required } from '../../../core/http/dto-validators.js';
+import { IsInt, IsISO8601, IsString, Matches, Max, Min } from 'class-validator';
+import { offsetField, optional, required } from '../../../core/http/dto-validators.js';
 
 const accountNumber = () =>
   Matches(/^ACC-[A-Z]+-[A-Z]{3,5}-\d{1,19}$/, { message: 'account_number must look like ACC-USER-USD-123' });
@@ -12,22 +12,21 @@ export class LedgersRequestDto {
   account_number: string;
 
   @timestamp()
-  @IsOptional()
+  @optional()
   from?: string;
 
   @timestamp()
-  @IsOptional()
+  @optional()
   to?: string;
 
   @Max(200)
   @Min(1)
   @IsInt()
-  @IsOptional()
+  @optional()
   limit?: number;
 
-  @Min(0)
-  @IsInt()
-  @IsOptional()
+  @offsetField()
+  @optional()
   offset?: number;
 }
 

@@ -1,39 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsInt,
-  IsObject,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  Min,
-} from 'class-validator';
+import { ArrayMaxSize, IsArray, IsInt, IsObject, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { IsRowId } from '../../../core/http/row-id.validator.js';
-import { required } from '../../../core/http/dto-validators.js';
+import { offsetField, optional, required, rowIdInteger } from '../../../core/http/dto-validators.js';
 
 export class GetNotificationsRequestDto {
   @Max(100)
   @Min(1)
   @IsInt()
-  @IsOptional()
+  @optional()
   limit?: number;
 
-  @Min(0)
-  @IsInt()
-  @IsOptional()
+  @offsetField()
+  @optional()
   offset?: number;
 }
 
 export class MarkNotificationsReadRequestDto {
   /** Ids to mark read; absent: all of them. */
-  @Min(1, { each: true })
-  @IsInt({ each: true })
+  @rowIdInteger({ each: true })
   @ArrayMaxSize(100)
   @IsArray()
-  @IsOptional()
+  @optional()
   ids?: number[];
 }
 
@@ -52,7 +39,7 @@ export class TestNotificationRequestDto {
 
   @ApiPropertyOptional({ example: { PaymentId: 'test_123', Status: 'authorized', Amount: 100 } })
   @IsObject()
-  @IsOptional()
+  @optional()
   payload?: Record<string, unknown>;
 }
 

@@ -1,6 +1,6 @@
-import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsString, Length, Matches, MaxLength } from 'class-validator';
 import type { SandboxRequestKind } from './sandbox.adapter.js';
-import { required } from '../../../core/http/dto-validators.js';
+import { optional, required } from '../../../core/http/dto-validators.js';
 
 /** What a partner is asked to do, as the sandbox adapter sends it. */
 export class SandboxPartnerRequestDto {
@@ -27,6 +27,6 @@ export class SandboxPartnerRequestDto {
 
   @MaxLength(256)
   @IsString()
-  @IsOptional()
+  @optional()
   destination?: string;
 }

@@ -34,8 +34,9 @@ export class PartnerWebhookDto {
   @required()
   currency: string;
 
+  /** Partners commonly send `"error": null` on success: null counts as absent here. */
   @MaxLength(500)
   @IsString()
   @IsOptional()
-  error?: string;
+  error?: string | null;
 }

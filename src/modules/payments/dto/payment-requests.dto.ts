@@ -1,7 +1,7 @@
 // Deposit, withdrawal and history requests. Amounts are read by the services (exactly, with the
 // currency's decimals); here only their presence is declared.
-import { Allow, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { currencyCode, required } from '../../../core/http/dto-validators.js';
+import { Allow, IsIn, IsInt, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { currencyCode, offsetField, optional, required } from '../../../core/http/dto-validators.js';
 
 const serviceName = () => Matches(/^[a-z][a-z0-9_]{0,31}$/, { message: '$property must be a service such as mpesa' });
 const requestRef = () => Matches(/^(DEP|WDL)-REQ-\d{8}-\d{3,}$/, { message: '$property must be a request reference' });
@@ -23,17 +23,17 @@ export class DepositRequestDto {
 
   @Length(1, 64)
   @IsString()
-  @IsOptional()
+  @optional()
   partner_id?: string;
 
   @Length(1, 64)
   @IsString()
-  @IsOptional()
+  @optional()
   payment_method?: string;
 
   @Length(1, 64)
   @IsString()
-  @IsOptional()
+  @optional()
   idempotency_key?: string;
 }
 
@@ -63,52 +63,50 @@ export class WithdrawRequestDto {
 
   @serviceName()
   @IsString()
-  @IsOptional()
+  @optional()
   service?: string;
 
   @Length(1, 64)
   @IsString()
-  @IsOptional()
+  @optional()
   agent_id?: string;
 
   /** Checked by the service, so that its absence gets the message of seed 000. */
   @MaxLength(256)
   @IsString()
-  @IsOptional()
+  @optional()
   verification_token?: string;
 
   @Length(1, 64)
   @IsString()
-  @IsOptional()
+  @optional()
   idempotency_key?: string;
 }
 
 export class HistoryRequestDto {
   @IsIn(['deposits', 'withdrawals', 'all'], { message: 'type must be deposits, withdrawals or all' })
-  @IsOptional()
+  @optional()
   type?: 'deposits' | 'withdrawals' | 'all';
 
   @Max(200)
   @Min(1)
   @IsInt()
-  @IsOptional()
+  @optional()
   limit?: number;
 
-  @Max(1_000_000)
-  @Min(0)
-  @IsInt()
-  @IsOptional()
+  @offsetField()
+  @optional()
   offset?: number;
 }
 
 export class AdminPaymentsQueryDto {
   @IsIn(['deposits', 'withdrawals', 'all'], { message: 'kind must be deposits, withdrawals or all' })
-  @IsOptional()
+  @optional()
   kind?: 'deposits' | 'withdrawals' | 'all';
 
   @IsIn(['pending', 'processing', 'sent_to_partner', 'completed', 'failed', 'expired', 'cancelled'], {
     message: 'status must be a payment status',
   })
-  @IsOptional()
+  @optional()
   status?: string;
 }

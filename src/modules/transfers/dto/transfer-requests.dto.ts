@@ -1,9 +1,9 @@
 // Money-moving requests. Amounts are read by the service (exactly, with the currency's decimals);
 // here only their presence is declared.
 import { Transform } from 'class-transformer';
-import { Allow, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { Allow, IsString, Length, MaxLength } from 'class-validator';
 import { IsRowId } from '../../../core/http/row-id.validator.js';
-import { currencyCode, required } from '../../../core/http/dto-validators.js';
+import { currencyCode, optional, required } from '../../../core/http/dto-validators.js';
 
 /** A user id as a decimal string; a JSON integer is accepted too. */
 const userIdString = () =>
@@ -29,12 +29,12 @@ export class TransferRequestDto {
 
   @MaxLength(255)
   @IsString()
-  @IsOptional()
+  @optional()
   description?: string;
 
   @Length(1, 64)
   @IsString()
-  @IsOptional()
+  @optional()
   idempotency_key?: string;
 }
 
@@ -57,16 +57,16 @@ export class ConvertRequestDto {
   @userIdString()
   @IsRowId({ message: 'to_user_id must be a user id' })
   @IsString({ message: 'to_user_id must be a user id' })
-  @IsOptional()
+  @optional()
   to_user_id?: string;
 
   @MaxLength(255)
   @IsString()
-  @IsOptional()
+  @optional()
   description?: string;
 
   @Length(1, 64)
   @IsString()
-  @IsOptional()
+  @optional()
   idempotency_key?: string;
 }

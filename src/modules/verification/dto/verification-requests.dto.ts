@@ -1,8 +1,8 @@
 // Requests of the verification flow (socket.io `/user`) and of 2FA setup (HTTP).
 import { ApiProperty } from '@nestjs/swagger';
-import { Allow, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { Allow, IsIn, IsString, Length, Matches } from 'class-validator';
 import { VERIFICATION_METHODS, VERIFICATION_PURPOSES } from '../verification.types.js';
-import { required } from '../../../core/http/dto-validators.js';
+import { optional, required } from '../../../core/http/dto-validators.js';
 
 const sixDigits = () => Matches(/^\d{6}$/, { message: 'code must be 6 digits' });
 
@@ -17,17 +17,17 @@ export class VerificationRequestDto {
 
   /** Read exactly by the service, with the decimals of `currency`. */
   @Allow()
-  @IsOptional()
+  @optional()
   amount?: unknown;
 
   @Matches(/^[A-Z]{3,5}$/, { message: 'currency must be a currency code such as USD' })
   @IsString()
-  @IsOptional()
+  @optional()
   currency?: string;
 
   @Length(1, 255)
   @IsString()
-  @IsOptional()
+  @optional()
   destination?: string;
 }
 
@@ -60,6 +60,6 @@ export class DevOutboxQueryDto {
 
 export class VerificationMessagesQueryDto {
   @IsIn(['queued', 'sent', 'failed', 'cancelled'])
-  @IsOptional()
+  @optional()
   status?: 'queued' | 'sent' | 'failed' | 'cancelled';
 }

@@ -2,6 +2,7 @@
 // Unknown failures are logged with their trace id and answered as INTERNAL without internals.
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { asUnavailable } from './dependency-errors.js';
 import { DomainError } from './domain-error.js';
 import { ERROR_STATUS, type ErrorCode } from './error-codes.js';
 import { JsonInputError } from './json-input.js';
@@ -60,6 +61,7 @@ export function toHttpError(error: unknown, traceId: string): HttpErrorBody {
   const body = (status: number, code: ErrorCode, message: string, data: Record<string, unknown> | null = null) =>
     errorBody(traceId, status, code, message, data);
   if (error instanceof JsonInputError) error = error.refusal;
+  if (!(error instanceof DomainError)) error = asUnavailable(error) ?? error;
   if (error instanceof DomainError) {
     const data = error.field || error.data ? { ...(error.field ? { field: error.field } : {}), ...error.data } : null;
     return body(error.status, error.code, error.message, data);
@@ -94,11 +96,13 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
     const result = toHttpError(error, traceIdOf(request));
-    if (result.status_code >= 500) {
+    if (result.code === 'SERVICE_UNAVAILABLE') {
+      this.logger.warn({ err: error, trace_id: result.trace_id }, 'request failed: a dependency is unavailable');
+    } else if (result.status_code >= 500) {
       this.logger.error({ err: error, trace_id: result.trace_id }, 'unhandled error');
     }
     if (response.headersSent) return;
-    if (result.code === 'RATE_LIMIT_EXCEEDED' && typeof result.data?.retry_after === 'number') {
+    if (typeof result.data?.retry_after === 'number') {
       response.setHeader('Retry-After', String(result.data.retry_after));
     }
     response.status(result.status_code).json(result);

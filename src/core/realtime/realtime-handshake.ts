@@ -9,6 +9,7 @@ import type { Socket } from 'socket.io';
 import { AccessTokenService } from '../auth/access-token.service.js';
 import { SessionService } from '../auth/session.service.js';
 import { AppConfig } from '../config/app-config.js';
+import { asUnavailable } from '../errors/dependency-errors.js';
 import { DomainError } from '../errors/domain-error.js';
 import { ERROR_STATUS, type ErrorCode } from '../errors/error-codes.js';
 import { RealtimeDirectory } from './realtime-directory.js';
@@ -189,6 +190,11 @@ export class RealtimeHandshake {
   private asRefusal(error: unknown): HandshakeRefusal {
     if (error instanceof HandshakeRefusal) return error;
     if (error instanceof DomainError) return new HandshakeRefusal(error.code, error.message);
+    const unavailable = asUnavailable(error);
+    if (unavailable) {
+      this.logger.warn({ err: error }, 'handshake failed: a dependency is unavailable');
+      return new HandshakeRefusal(unavailable.code, unavailable.message);
+    }
     this.logger.error({ err: error }, 'handshake failed');
     return new HandshakeRefusal('INTERNAL', 'internal error');
   }

@@ -6,6 +6,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { AppConfig } from '../config/app-config.js';
+import { RETRY_AFTER_S } from '../errors/dependency-errors.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { ErrorCode } from '../errors/error-codes.js';
 import { invalidRequestFormat } from '../errors/json-input.js';
@@ -98,8 +99,10 @@ export class RequestGate {
       }
       return true;
     } catch (error) {
-      this.logger.error({ err: error, request_type: name }, 'request gate failed');
-      return refuse('SERVICE_UNAVAILABLE', 'service temporarily unavailable, retry');
+      this.logger.warn({ err: error, request_type: name }, 'request gate failed: Redis is unavailable');
+      return refuse('SERVICE_UNAVAILABLE', 'service temporarily unavailable (redis), retry', {
+        retry_after: RETRY_AFTER_S,
+      });
     }
   }
 

@@ -1,4 +1,5 @@
 // The request/response envelope of seed 000, used on every socket.io request.
+import { asUnavailable } from '../errors/dependency-errors.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { ErrorCode } from '../errors/error-codes.js';
 
@@ -31,7 +32,8 @@ export function errorEnvelope(code: ErrorCode, message: string, extra: Record<st
 }
 
 /** Maps anything thrown by a handler to an error envelope; unknown failures say nothing inside. */
-export function toErrorEnvelope(error: unknown): ErrorEnvelope {
+export function toErrorEnvelope(thrown: unknown): ErrorEnvelope {
+  const error = thrown instanceof DomainError ? thrown : (asUnavailable(thrown) ?? thrown);
   if (error instanceof DomainError) {
     return errorEnvelope(error.code, error.message, { ...(error.field ? { field: error.field } : {}), ...error.data });
   }

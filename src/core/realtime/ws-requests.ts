@@ -58,7 +58,9 @@ export class WsExceptionFilter implements ExceptionFilter {
     const socket = ws.getClient<Socket>();
     const requestType = ws.getPattern();
     const envelope = toErrorEnvelope(error);
-    if (!(error instanceof DomainError)) {
+    if (envelope.data.code === 'SERVICE_UNAVAILABLE' && !(error instanceof DomainError)) {
+      this.logger.warn({ err: error, request_type: requestType }, 'request failed: a dependency is unavailable');
+    } else if (!(error instanceof DomainError)) {
       this.logger.error({ err: error, request_type: requestType, socket_id: socket.id }, 'request failed');
     }
     answer(socket, host.getArgByIndex(2), requestType, envelope);

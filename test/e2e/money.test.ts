@@ -718,15 +718,20 @@ describe('money over socket.io /user', () => {
       request_type: 'transfer',
       data: { code: 'VALIDATION_FAILED', field: 'amount' },
     });
-    // Frames written raw: a JSON number no double holds (1e400 parses to Infinity), and broken JSON.
+    // Frames written raw: JSON numbers no double holds (1e400 parses to Infinity, the other to
+    // 1.00), refused before parsing, and broken JSON.
     const engine = a.socket.socket.io.engine;
-    engine.write(`2/user,["transfer",{"to_user_id":"${b.userId}","currency":"USD","amount":1e400}]`);
-    expect(
-      await a.socket.waitFor('response', (r) => r.data.message === 'amount must be a number such as 10.50'),
-    ).toMatchObject({
-      request_type: 'transfer',
-      data: { code: 'VALIDATION_FAILED', field: 'amount' },
-    });
+    for (const amount of ['1e400', '0.999999999999999999999']) {
+      engine.write(`2/user,["transfer",{"to_user_id":"${b.userId}","currency":"USD","amount":${amount}}]`);
+      expect(await a.socket.waitFor('response', (r) => r.data.message.includes(amount))).toMatchObject({
+        request_type: 'transfer',
+        data: {
+          code: 'VALIDATION_FAILED',
+          field: 'amount',
+          message: `amount: the number ${amount} cannot be represented exactly; send it as a decimal string`,
+        },
+      });
+    }
     engine.write(`2/user,["transfer",{"amount":`);
     expect(await a.socket.waitFor('response', (r) => r.data.code === 'INVALID_REQUEST')).toMatchObject({
       type: 'error',

@@ -5,6 +5,7 @@ import { PassportModule } from '@nestjs/passport';
 import { AppConfig } from '../config/app-config.js';
 import { AccessTokenService, JWT_ALGORITHM, JWT_ISSUER } from './access-token.service.js';
 import { jwtKey } from './jwt-key.js';
+import { RequestBudgetGuard } from '../http/request-budget.guard.js';
 import { JwtAuthGuard, RolesGuard } from './auth.guards.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { SessionService } from './session.service.js';
@@ -28,13 +29,14 @@ import { SessionService } from './session.service.js';
 })
 export class AuthCoreModule {}
 
-/** HTTP authentication: the passport strategy and the global guards (API only). */
+/** HTTP authentication: the passport strategy and the global guards (API only), then the request budget. */
 @Module({
   imports: [AuthCoreModule],
   providers: [
     JwtStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
+    { provide: APP_GUARD, useClass: RequestBudgetGuard },
   ],
 })
 export class HttpAuthModule {}

@@ -106,6 +106,11 @@ export const envSchema = z
     OUTBOX_RETENTION_DAYS: int(7, 1, 3650),
     OUTBOX_RELAY_AFTER_MS: int(3000, 100, 600000),
     SHUTDOWN_TIMEOUT_MS: int(10000, 100, 600000),
+    // Password guessing: login attempts that may fail per account (any email, known or not) and
+    // per client address within the window, before logins there are refused with 429.
+    LOGIN_FAILURES_PER_ACCOUNT: int(10, 1, 100000),
+    LOGIN_FAILURES_PER_IP: int(100, 1, 1000000),
+    LOGIN_FAILURE_WINDOW_S: int(900, 1, 86400),
 
     // Verification (OTP, TOTP, verification tokens). Outside production the keys are derived from
     // the JWT secret when unset; in production they are required and independent of it.

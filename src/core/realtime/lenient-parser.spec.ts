@@ -52,6 +52,7 @@ describe('lenient socket.io parser', () => {
     const [packet] = decode('2/user,9["transfer",{"to_user_id":"2","amount":0.999999999999999999999}]');
     expect(packet).toMatchObject({ nsp: '/user', id: 9 });
     expect(refusal(packet)).toMatchObject({ code: 'VALIDATION_FAILED', field: 'amount' });
+    expect((packet.data as unknown[])[2]).toBe('transfer'); // the request type, for the answer
   });
 
   it('hands a binary event over as __malformed__ once its attachments arrived', () => {

@@ -17,13 +17,20 @@ export const MALFORMED_EVENT = '__malformed__';
 
 const EVENT_CODE = String(PacketType.EVENT).charCodeAt(0);
 
-/** The event the server gets in place of a refused packet: `__malformed__` with the refusal. */
-const malformed = (nsp: string, id: number | undefined, refusal: DomainError): Packet => ({
+/**
+ * The event the server gets in place of a refused packet: `__malformed__` with the refusal, and
+ * the request type when the packet's text names one.
+ */
+const malformed = (nsp: string, id: number | undefined, refusal: DomainError, requestType?: string): Packet => ({
   type: PacketType.EVENT,
   nsp,
   id,
-  data: [MALFORMED_EVENT, refusal],
+  data: requestType ? [MALFORMED_EVENT, refusal, requestType] : [MALFORMED_EVENT, refusal],
 });
+
+/** The event name at `start` of a packet's text (`["transfer",...`), if it is a plain one. */
+const requestTypeAt = (text: string, start: number): string | undefined =>
+  /^\["([A-Za-z0-9_.:-]{1,64})"/.exec(text.slice(start, start + 70))?.[1];
 
 type DecodedListener = (packet: Packet) => void;
 
@@ -60,7 +67,7 @@ class Decoder extends BaseDecoder {
       const refusal = start === -1 ? undefined : refuseJsonText(chunk, start);
       if (refusal) {
         const { nsp, id } = prefixOf(chunk);
-        this.emitReserved('decoded', malformed(nsp, id, refusal));
+        this.emitReserved('decoded', malformed(nsp, id, refusal, requestTypeAt(chunk, start)));
         return;
       }
     }

@@ -75,6 +75,23 @@ export class RealtimeLimits {
     };
   }
 
+  /**
+   * Counts one HTTP request of a user against the same per-minute budget as its socket messages
+   * (one budget per user across transports); HTTP has no per-second plan window.
+   */
+  async checkRequest(userId: string): Promise<MessageVerdict> {
+    const now = Date.now();
+    const [blocked, ttl] = await this.count([
+      this.redis.key('rate', 'min', userId, Math.floor(now / 60_000)),
+      this.redis.key('rate', 'http-sec', userId, Math.floor(now / 1000)),
+      this.config.business.requestsPerMinute,
+      Number.MAX_SAFE_INTEGER,
+    ]);
+    return blocked === 0
+      ? { allowed: true }
+      : { allowed: false, retryAfter: Math.max(1, Math.ceil(ttl / 1000)), window: 'minute' };
+  }
+
   /** Counts a message with the others of this turn of the event loop, in one pipeline. */
   private count(args: PendingCount['args']): Promise<[number, number]> {
     return new Promise((resolve, reject) => {

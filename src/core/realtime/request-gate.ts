@@ -64,7 +64,9 @@ export class RequestGate {
     })(this);
 
   private async check(socket: Socket, event: string, args: unknown[], handled: boolean): Promise<boolean> {
-    const name = event.slice(0, 64);
+    // A refused frame is answered under the request type it named, when it named one.
+    const named = event === MALFORMED_EVENT && typeof args[1] === 'string' ? args[1] : event;
+    const name = named.slice(0, 64);
     const ack = typeof args.at(-1) === 'function' ? args.at(-1) : undefined;
     const data = ack ? args.slice(0, -1) : args;
     const refuse = (code: ErrorCode, message: string, extra: Record<string, unknown> = {}) => {
@@ -87,7 +89,7 @@ export class RequestGate {
           retry_after: verdict.retryAfter,
         });
       }
-      if (name === MALFORMED_EVENT) {
+      if (event === MALFORMED_EVENT) {
         const refusal = data[0] instanceof DomainError ? data[0] : invalidRequestFormat();
         return refuse(refusal.code, refusal.message, refusal.field ? { field: refusal.field } : {});
       }

@@ -9,6 +9,7 @@ import { SessionService } from '../../core/auth/session.service.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { toUserView, type UserEntity, type UserView } from '../users/user.entity.js';
 import { UsersService, type NewUser } from '../users/users.service.js';
+import { LoginThrottle } from './login-throttle.js';
 
 export interface TokenPair {
   access_token: string;
@@ -31,6 +32,7 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly sessions: SessionService,
     private readonly tokens: AccessTokenService,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   /** A new user and, in the same transaction, wallets in the default currencies. */
@@ -44,9 +46,11 @@ export class AuthService {
   }
 
   async login(email: string, password: string, meta: ClientMeta): Promise<TokenPair & { user: UserView }> {
+    const attempt = await this.throttle.attempt(email, meta.ip);
     const user = await this.users.findByCredentials(email, password);
     // One answer for an unknown email and a wrong password.
     if (!user) throw new DomainError('AUTHENTICATION_FAILED', 'invalid email or password');
+    await this.throttle.succeeded(attempt);
     if (user.state !== 'active') throw new DomainError('AUTHENTICATION_FAILED', 'this account is suspended');
     const session = await this.sessions.open(user.id, meta);
     return { ...(await this.pair(user, session.sessionId, session.refreshToken)), user: toUserView(user) };

@@ -83,7 +83,9 @@ describe('failed logins', () => {
       return results.map((r) => [r.status, r.body.code, r.body.message]);
     };
     const [forKnown, forUnknown] = [await sequence(known.email), await sequence(unknown)];
-    expect(forUnknown.map(([status, code]) => [status, code])).toEqual(forKnown.map(([status, code]) => [status, code]));
+    expect(forUnknown.map(([status, code]) => [status, code])).toEqual(
+      forKnown.map(([status, code]) => [status, code]),
+    );
     expect(forKnown.slice(0, 5).every(([status]) => status === 401)).toBe(true);
     expect(forKnown.slice(5).every(([status]) => status === 429)).toBe(true);
     expect(forUnknown[0][2]).toBe(forKnown[0][2]);
@@ -113,7 +115,9 @@ describe('the per-user request budget on REST', () => {
     const user = await signUpAndLogIn(apiA);
     await insideOneMinute();
     const results = await Promise.all(
-      Array.from({ length: BUDGET + 10 }, (_, i) => (i % 2 ? apiA : apiB).get('/api/v1/user', { token: user.accessToken })),
+      Array.from({ length: BUDGET + 10 }, (_, i) =>
+        (i % 2 ? apiA : apiB).get('/api/v1/user', { token: user.accessToken }),
+      ),
     );
     // signUpAndLogIn made no authenticated request: the whole budget was left.
     expect(results.filter((r) => r.status === 200)).toHaveLength(BUDGET);

@@ -115,18 +115,19 @@ const feeByHand = (received: bigint, ppm: bigint) => {
 /** true about once in `n`. */
 const oneIn = (n: number) => fc.integer({ min: 1, max: n }).map((k) => k === 1);
 
+/** A price of `from`..`to` ticks of 5. */
+const ticks = (from: number, to: number) => fc.integer({ min: from, max: to }).map((t) => BigInt(t) * 5n);
+
 const placeArb = fc.record({
   kind: fc.constant('place' as const),
   ownerId: fc.constantFrom(...OWNERS),
   side: fc.constantFrom<Side>('buy', 'sell'),
   market: oneIn(5),
-  // Ticks around 1000 (10.00 EUR): a narrow band, so most orders meet others; now and then off the tick.
+  // Mostly a narrow band around 1000 (10.00 EUR), so that most orders meet others.
   price: fc.oneof(
-    { weight: 20, arbitrary: fc.integer({ min: 195, max: 205 }).map((t) => BigInt(t) * 5n) },
-    {
-      weight: 1,
-      arbitrary: fc.constant(1002n),
-    },
+    { weight: 14, arbitrary: ticks(195, 205) },
+    { weight: 6, arbitrary: ticks(180, 220) }, // deeper books: changes below the checksum's top 10
+    { weight: 1, arbitrary: fc.constant(1002n) }, // off the tick
   ),
   amount: fc.oneof(
     { weight: 20, arbitrary: fc.integer({ min: 1, max: 12 }).map((s) => BigInt(s) * 1000n) },

@@ -1,6 +1,7 @@
 // What each kind of placement, a cancel and a restore do to a BTC-EUR book and what they report.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseScaled } from '../../../shared/decimal.js';
+import { bookChecksum } from './checksum.js';
 import { OrderBook } from './order-book.js';
 import type { OrderInput, PairRules, RestingOrderInput, Side } from './types.js';
 
@@ -469,5 +470,44 @@ describe('depth and checksum', () => {
     });
     expect(book.depth(1)).toEqual({ bids: [[eur('20000.00'), btc('0.01')]], asks: [[eur('20001.00'), btc('0.5')]] });
     expect(book.checksum()).toBe(3595504026); // see checksum.spec.ts
+  });
+});
+
+describe('the checksum after changes near and below the top 10', () => {
+  it('follows a change at every rank of either side, however deep', () => {
+    const fresh = () => {
+      book = new OrderBook(RULES);
+      for (let rank = 0; rank < 12; rank++) {
+        book.place(limit('maker', 'buy', `${19_999 - rank}.00`, '0.1', { id: `bid${rank}` }));
+        book.place(limit('maker', 'sell', `${20_001 + rank}.00`, '0.1', { id: `ask${rank}` }));
+      }
+      book.checksum(); // remembered from here on
+    };
+    const agrees = () => expect(book.checksum()).toBe(bookChecksum(book.depth()));
+    for (let rank = 0; rank < 12; rank++) {
+      for (const side of ['bid', 'ask'] as const) {
+        fresh();
+        book.cancel(`${side}${rank}`); // removes the level at this rank
+        agrees();
+        book.place(
+          limit(
+            'other',
+            side === 'bid' ? 'buy' : 'sell',
+            side === 'bid' ? `${19_999 - rank}.00` : `${20_001 + rank}.00`,
+            '0.1',
+          ),
+        );
+        agrees(); // the level is back
+        book.place(
+          limit(
+            'other',
+            side === 'bid' ? 'buy' : 'sell',
+            side === 'bid' ? `${19_999 - rank}.50` : `${20_001 + rank}.50`,
+            '0.1',
+          ),
+        );
+        agrees(); // a new level just better than this rank
+      }
+    }
   });
 });

@@ -1,6 +1,7 @@
 // One pair's order book and its matching: price-time priority, fills at the maker's price,
 // self-trade prevention by cancelling the newest (the taker). Pure and synchronous: no I/O, no clock.
-import { bookChecksum, CHECKSUM_LEVELS } from './checksum.js';
+import { crc32 } from 'node:zlib';
+import { CHECKSUM_LEVELS } from './checksum.js';
 import { assertPairRules, baseText, feeOf, quoteOf, quoteText, validateOrder } from './rules.js';
 import type {
   CancelResult,
@@ -39,11 +40,15 @@ class Level {
   total = 0n;
   head: RestingOrder | null = null;
   tail: RestingOrder | null = null;
+  /** The price's digits in the checksum, made once per level. */
+  readonly priceText: string;
 
   constructor(
     readonly side: Side,
     readonly price: bigint,
-  ) {}
+  ) {
+    this.priceText = price.toString();
+  }
 
   append(order: RestingOrder): void {
     order.prev = this.tail;
@@ -88,6 +93,14 @@ class BookSide {
     return level;
   }
 
+  /** Whether a change at `price` can reach the best `count` levels (judged before the change). */
+  isInTop(price: bigint, count: number): boolean {
+    const levels = this.levels;
+    if (levels.length < count) return true; // with exactly `count`, a new worst level is outside them
+    const edge = levels[levels.length - count].price;
+    return this.side === 'buy' ? price >= edge : price <= edge;
+  }
+
   totalAt(price: bigint): bigint {
     return this.byPrice.get(price)?.total ?? 0n;
   }
@@ -126,6 +139,11 @@ export class OrderBook {
   private nextSequence = 1n;
   /** Makers a placement traded with, in fill order; reused so matching allocates no array for it. */
   private readonly touched: RestingOrder[] = [];
+  /**
+   * The checksum until a change reaches the top levels it covers. Most orders rest, and most
+   * cancels happen, away from the top, so publishing a checksum after each change stays cheap.
+   */
+  private checksumCache: number | undefined;
 
   constructor(readonly rules: PairRules) {
     assertPairRules(rules);
@@ -151,6 +169,7 @@ export class OrderBook {
     const order = this.orders.get(orderId);
     if (order === undefined) return undefined;
     const level = order.level;
+    this.noteChange(level.side, level.price);
     level.unlink(order);
     level.total -= order.remaining;
     this.orders.delete(orderId);
@@ -176,6 +195,7 @@ export class OrderBook {
     for (const order of sorted) this.rest(order, order.price as bigint, order.remaining, order.sequence);
     const afterLast = sorted.length > 0 ? sorted[sorted.length - 1].sequence + 1n : 1n;
     this.nextSequence = afterLast > nextSequence ? afterLast : nextSequence;
+    this.checksumCache = undefined;
   }
 
   bestBid(): bigint | undefined {
@@ -193,7 +213,8 @@ export class OrderBook {
 
   /** The book's Kraken v2 checksum over its top 10 levels per side. */
   checksum(): number {
-    return bookChecksum(this.depth(CHECKSUM_LEVELS));
+    this.checksumCache ??= levelsChecksum(this.asks.levels, this.bids.levels);
+    return this.checksumCache;
   }
 
   /** A resting order's state, or undefined when it is not in the book. */
@@ -294,6 +315,7 @@ export class OrderBook {
     }
     const sequence = this.nextSequence;
     if (commit) {
+      if (fills.length > 0) this.checksumCache = undefined; // fills always take the best level
       this.applyFills(fills);
       this.nextSequence = sequence + 1n;
       if (rests) this.rest(input, limit, left, sequence);
@@ -337,10 +359,17 @@ export class OrderBook {
   }
 
   private rest(input: OrderInput, price: bigint, remaining: bigint, sequence: bigint): void {
+    this.noteChange(input.side, price);
     const level = this.sideOf(input.side).levelAt(price);
     const order = new RestingOrder(input.id, input.ownerId, input.amount, remaining, sequence, input.postOnly, level);
     level.append(order);
     this.orders.set(input.id, order);
+  }
+
+  private noteChange(side: Side, price: bigint): void {
+    if (this.checksumCache !== undefined && this.sideOf(side).isInTop(price, CHECKSUM_LEVELS)) {
+      this.checksumCache = undefined;
+    }
   }
 
   private sideOf(side: Side): BookSide {
@@ -369,6 +398,21 @@ function checkRestorable(symbol: string, sorted: readonly RestingOrderInput[]): 
   if (highestBid !== undefined && lowestAsk !== undefined && highestBid >= lowestAsk) {
     throw new Error(`restore ${symbol}: crossed book (bid ${highestBid} ≥ ask ${lowestAsk})`);
   }
+}
+
+/**
+ * bookChecksum(depth(10)) without building the depth: the same text from the levels' own digits
+ * (the property test holds the two equal). `levels` run worst to best, so the top is at the end.
+ */
+function levelsChecksum(asks: readonly Level[], bids: readonly Level[]): number {
+  let text = '';
+  for (let i = asks.length - 1; i >= 0 && i >= asks.length - CHECKSUM_LEVELS; i--) {
+    text += asks[i].priceText + asks[i].total.toString();
+  }
+  for (let i = bids.length - 1; i >= 0 && i >= bids.length - CHECKSUM_LEVELS; i--) {
+    text += bids[i].priceText + bids[i].total.toString();
+  }
+  return crc32(text);
 }
 
 function topOf(side: BookSide, count: number): [bigint, bigint][] {

@@ -1,17 +1,14 @@
 // Worker side of the outbox: the relay (events committed but never put on the bus, because a
 // process died between commit and emit) and the retention purge.
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Injectable, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Job, Queue } from 'bullmq';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger, Module } from '@nestjs/common';
+import type { Job } from 'bullmq';
 import { AppConfig } from '../config/app-config.js';
 import { QUEUES, type JobPayloads } from '../queue/queues.js';
-import { repeatEvery } from '../queue/schedules.js';
 import { OutboxStore } from './outbox.store.js';
 import { RealtimePublisher } from './realtime.publisher.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 
-const RELAY_EVERY_MS = 2000;
-const PURGE_EVERY_MS = 3600_000;
 /** Writes (each a transaction's events) relayed per run. */
 const RELAY_BATCH = 100;
 
@@ -50,16 +47,6 @@ export class OutboxProcessor extends WorkerHost {
   }
 }
 
-@Injectable()
-export class OutboxScheduler implements OnApplicationBootstrap {
-  constructor(@InjectQueue(QUEUES.outbox) private readonly queue: Queue) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    await repeatEvery<JobPayloads['outbox']>(this.queue, 'outbox.relay', RELAY_EVERY_MS, { task: 'relay' });
-    await repeatEvery<JobPayloads['outbox']>(this.queue, 'outbox.purge', PURGE_EVERY_MS, { task: 'purge' });
-  }
-}
-
 /** The outbox jobs; part of the worker. */
-@Module({ providers: [OutboxProcessor, OutboxScheduler] })
+@Module({ providers: [OutboxProcessor] })
 export class OutboxJobsModule {}

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { MaintenanceProcessor } from './maintenance.processor.js';
-import { MaintenanceScheduler } from './maintenance.scheduler.js';
 
-@Module({ providers: [MaintenanceProcessor, MaintenanceScheduler] })
+@Module({ providers: [MaintenanceProcessor] })
 export class MaintenanceModule {}

@@ -229,7 +229,7 @@ export class DepositsService {
     }
     const { rows: unsent } = await sql<{ id: string }>(
       this.db,
-      `SELECT id FROM deposits WHERE status = 'pending' AND created_at < now() - interval '30 seconds' LIMIT 500`,
+      `SELECT id FROM deposits WHERE status = 'pending' AND created_at < now() - interval '10 seconds' LIMIT 500`,
     );
     for (const { id } of unsent) await this.enqueue(String(id));
     return { expired, resent: unsent.length };

@@ -14,7 +14,6 @@ import { PaymentsAdminController } from './payments-admin.controller.js';
 import { DepositExpiryProcessor, DepositJobsProcessor, PayoutJobsProcessor } from './payment-jobs.processors.js';
 import { PaymentsRealtimeRegistration } from './payments-realtime.registration.js';
 import { PaymentsGateway } from './payments.gateway.js';
-import { PaymentsScheduler } from './payments.scheduler.js';
 import { WithdrawalsService } from './withdrawals.service.js';
 
 /** Deposits, withdrawals and their history: what both the API and the worker need. */
@@ -42,6 +41,6 @@ export class PaymentsModule {}
 /** The worker side: partner jobs and the deposit sweep. */
 @Module({
   imports: [PaymentsCoreModule],
-  providers: [DepositJobsProcessor, PayoutJobsProcessor, DepositExpiryProcessor, PaymentsScheduler],
+  providers: [DepositJobsProcessor, PayoutJobsProcessor, DepositExpiryProcessor],
 })
 export class PaymentJobsModule {}

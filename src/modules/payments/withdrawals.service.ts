@@ -203,7 +203,7 @@ export class WithdrawalsService {
   async resendUnsent(): Promise<number> {
     const { rows } = await sql<{ id: string }>(
       this.db,
-      `SELECT id FROM withdrawals WHERE status = 'processing' AND created_at < now() - interval '30 seconds' LIMIT 500`,
+      `SELECT id FROM withdrawals WHERE status = 'processing' AND created_at < now() - interval '10 seconds' LIMIT 500`,
     );
     for (const { id } of rows) await this.enqueue(String(id));
     return rows.length;

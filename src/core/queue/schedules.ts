@@ -19,8 +19,12 @@ interface Schedule<Q extends QueueName = QueueName> {
   data: JobPayloads[Q];
 }
 
-const schedule = <Q extends QueueName>(queue: Q, id: string, everyMs: number, data: JobPayloads[Q]): Schedule =>
-  ({ queue, id, everyMs, data }) as Schedule;
+const schedule = <Q extends QueueName>(queue: Q, id: string, everyMs: number, data: JobPayloads[Q]): Schedule => ({
+  queue,
+  id,
+  everyMs,
+  data,
+});
 
 export const SCHEDULES: readonly Schedule[] = [
   // Expires deposits, re-sends deposits and withdrawals whose job was lost.

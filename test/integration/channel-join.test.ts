@@ -16,7 +16,8 @@ import { OutboxStore } from '../../src/core/realtime/outbox.store.js';
 import { RealtimeBus } from '../../src/core/realtime/realtime-bus.js';
 import { RealtimeMetrics } from '../../src/core/realtime/realtime.metrics.js';
 import { RealtimePublisher } from '../../src/core/realtime/realtime.publisher.js';
-import { createTestContext } from '../helpers/nest.js';
+import { SendBudget } from '../../src/core/realtime/send-budget.js';
+import { createTestContext, testConfig } from '../helpers/nest.js';
 
 let app: INestApplicationContext;
 let publisher: RealtimePublisher;
@@ -37,7 +38,12 @@ beforeAll(async () => {
     await duringBounds?.(channel);
     return bounds;
   };
-  const delivery = new ChannelDelivery(racing, app.get(RealtimeBus), app.get(RealtimeMetrics));
+  const delivery = new ChannelDelivery(
+    racing,
+    app.get(RealtimeBus),
+    app.get(RealtimeMetrics),
+    new SendBudget(testConfig()),
+  );
   await delivery.onApplicationBootstrap();
 
   http = createServer();

@@ -10,6 +10,7 @@ import { OutboxStore, type StoredFrame } from './outbox.store.js';
 import { RealtimeBus, type BusMessage } from './realtime-bus.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 import type { StreamFrame } from './realtime.types.js';
+import { SendBudget } from './send-budget.js';
 import { WriteCoalescer } from './write-coalescer.js';
 
 export interface JoinResult {
@@ -20,6 +21,7 @@ export interface JoinResult {
 }
 
 const REPLAY_BATCH = 500;
+const BACKLOG_CHECK_MS = 500;
 
 const frameOf = ({ id: _id, ...frame }: StoredFrame): StreamFrame => frame;
 
@@ -34,11 +36,13 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
   );
   /** Set on shutdown, when failures of work cut short by the closing pools are expected. */
   private closing = false;
+  private backlogCheck?: NodeJS.Timeout;
 
   constructor(
     private readonly store: OutboxStore,
     private readonly bus: RealtimeBus,
     private readonly metrics: RealtimeMetrics,
+    private readonly budget: SendBudget,
   ) {}
 
   attach(namespaces: { user?: Namespace; public?: Namespace }): void {
@@ -51,10 +55,23 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
       (message) => this.onBusMessage(message),
       () => this.resyncAll(),
     );
+    this.backlogCheck = setInterval(() => this.checkBacklogs(), BACKLOG_CHECK_MS);
+    this.backlogCheck.unref();
   }
 
   beforeApplicationShutdown(): void {
     this.closing = true;
+    clearInterval(this.backlogCheck);
+  }
+
+  /**
+   * Every socket's unsent backlog against its bound, periodically: what delivery does not see as
+   * it sends (public room broadcasts, replies) is bounded too.
+   */
+  checkBacklogs(): void {
+    for (const nsp of [this.userNsp, this.publicNsp]) {
+      for (const socket of nsp?.sockets.values() ?? []) this.budget.exceeded(socket);
+    }
   }
 
   /**
@@ -163,7 +180,8 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
     for (const id of room) {
       const socket = nsp.sockets.get(id);
       const cursor = socket && getCursor(socket, frame.channel);
-      if (!socket || cursor === undefined || cursor >= frame.seq) excluded.push(id);
+      // A socket past its unsent bound is closed here and gets nothing more; it resumes with since.
+      if (!socket || cursor === undefined || cursor >= frame.seq || this.budget.exceeded(socket)) excluded.push(id);
       else if (cursor === frame.seq - 1) inSync.push(socket);
       else {
         behind.push(socket);
@@ -204,7 +222,12 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
         setCursor(socket, channel, upTo);
         return;
       }
-      for (const frame of frames) this.send(socket, frameOf(frame));
+      for (const frame of frames) {
+        // A replay waits for the client rather than queue more than its bound allows.
+        if (this.budget.isFilling(socket)) await this.budget.drained(socket);
+        if (socket.disconnected) return;
+        this.send(socket, frameOf(frame));
+      }
       this.metrics.replayed.inc(frames.length);
     }
   }

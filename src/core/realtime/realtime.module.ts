@@ -12,6 +12,7 @@ import { RealtimeLimits } from './realtime-limits.service.js';
 import { PublicChannelsGateway, UserChannelsGateway } from './realtime.gateways.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 import { RealtimePublisher } from './realtime.publisher.js';
+import { SendBudget } from './send-budget.js';
 
 const PUBLISHING = [
   OutboxStore,
@@ -32,6 +33,7 @@ export class RealtimeCoreModule {}
 @Module({
   controllers: [RealtimeAdminController],
   providers: [
+    SendBudget,
     ChannelDelivery,
     RealtimeHandshake,
     RequestGate,

@@ -1,8 +1,9 @@
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-// Three tiers, one runner: unit (pure code beside the sources), integration (real PostgreSQL and
-// Redis through Nest's testing module), e2e (the built service as real processes, over HTTP).
+// Four tiers, one runner: unit (pure code beside the sources), integration (real PostgreSQL and
+// Redis through Nest's testing module), e2e (the built service as real processes, over HTTP), and
+// faults (the built service while its dependencies fail).
 export default defineConfig({
   // SWC keeps decorator metadata, which Nest's dependency injection needs.
   plugins: [swc.vite({ module: { type: 'es6' } })],
@@ -34,6 +35,19 @@ export default defineConfig({
           setupFiles: ['test/setup/ledger-invariants.ts'],
           testTimeout: 60_000,
           hookTimeout: 90_000,
+        },
+      },
+      {
+        // Faults (issue 15): real processes, Redis and PostgreSQL of the test's own killed and
+        // restarted, slow clients, hostile input. Each test bounds its own time.
+        extends: true,
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          globalSetup: ['test/setup/build.ts', 'test/setup/global-setup.ts'],
+          setupFiles: ['test/setup/ledger-invariants.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
         },
       },
     ],

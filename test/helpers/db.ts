@@ -1,9 +1,9 @@
 import pg from 'pg';
 import { inject } from 'vitest';
 
-/** A direct connection to this run's database, for asserting rows. */
-export async function withDb<T>(fn: (db: pg.Client) => Promise<T>): Promise<T> {
-  const db = new pg.Client({ connectionString: inject('databaseUrl') });
+/** A direct connection to this run's database (or the one at `url`), for asserting rows. */
+export async function withDb<T>(fn: (db: pg.Client) => Promise<T>, url: string = inject('databaseUrl')): Promise<T> {
+  const db = new pg.Client({ connectionString: url });
   await db.connect();
   try {
     return await fn(db);

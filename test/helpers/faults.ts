@@ -21,9 +21,9 @@ export interface Follower {
 
 /**
  * A user socket that reconnects on its own and resumes where it left off: `auth.since` is the
- * last seq it holds of its channel, re-read at every reconnection.
+ * last seq it holds of its channel (at first `since`), re-read at every reconnection.
  */
-export function followUser(baseUrl: string, token: string, channel: string): Promise<Follower> {
+export function followUser(baseUrl: string, token: string, channel: string, since = 0): Promise<Follower> {
   const seqs: number[] = [];
   const disconnects: string[] = [];
   const socket = io(`${baseUrl}/user`, {
@@ -33,7 +33,7 @@ export function followUser(baseUrl: string, token: string, channel: string): Pro
     reconnection: true,
     reconnectionDelay: 100,
     reconnectionDelayMax: 500,
-    auth: (cb) => cb({ token, since: seqs.length ? Math.max(...seqs) : 0 }),
+    auth: (cb) => cb({ token, since: seqs.length ? Math.max(...seqs) : since }),
   });
   socket.on('stream', (frame: { channel: string; seq: number }) => {
     if (frame.channel === channel) seqs.push(frame.seq);

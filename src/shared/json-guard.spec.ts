@@ -95,6 +95,33 @@ describe('inspectJson: numbers', () => {
   });
 });
 
+describe('inspectJson: NUL characters', () => {
+  it('refuses a \\u0000 escape in a value, naming the field', () => {
+    expect(inspectJson('{"currency":"USD","idempotency_key":"a\\u0000b"}')).toEqual({
+      kind: 'nul',
+      field: 'idempotency_key',
+      message: 'idempotency_key: the text must not contain the NUL character (\\u0000)',
+    });
+    expect(inspectJson('{"ids":["1","\\u0000"]}')).toMatchObject({ kind: 'nul', field: 'ids' });
+    expect(inspectJson('["\\u0000"]')).toMatchObject({ kind: 'nul', field: undefined });
+    expect(inspectJson('{"a":"\\u0001\\u00000\\n"}')).toMatchObject({ kind: 'nul', field: 'a' });
+  });
+
+  it('refuses it in a key, without a field', () => {
+    expect(inspectJson('{"a":1,"b\\u0000" : 2}')).toMatchObject({
+      kind: 'nul',
+      field: undefined,
+      message: expect.stringMatching(/^a key /),
+    });
+  });
+
+  it('leaves other escapes alone, an escaped backslash before "u0000" included', () => {
+    expect(inspectJson('{"a":"\\u0001\\u0020\\n\\"\\t"}')).toBeUndefined();
+    expect(inspectJson('{"a":"\\\\u0000"}')).toBeUndefined();
+    expect(JSON.parse('{"a":"\\\\u0000"}')).toEqual({ a: '\\u0000' });
+  });
+});
+
 describe('canonical', () => {
   it.each([
     ['0', '0'],

@@ -1,18 +1,23 @@
 // A check of JSON text before it is parsed, for every transport (HTTP bodies, socket.io frames,
-// plain WebSocket frames). Two things JSON.parse does not refuse but this service must:
+// plain WebSocket frames). Three things JSON.parse does not refuse but this service must:
 //
 // - nesting deeper than a request can need: class-transformer walks a request recursively and
 //   overflows the stack at ~1,300 levels (a 2.7 KB frame), so depth is refused before parsing;
 // - a number whose text is not exactly the double it parses to: `0.999999999999999999999` parses
 //   to 1 and `9007199254740993` to 9007199254740992. Money amounts are read exactly, so such a
-//   number is refused (the client can send the value as a decimal string), never rounded.
+//   number is refused (the client can send the value as a decimal string), never rounded;
+// - a `\u0000` escape in a string: PostgreSQL's text and jsonb cannot hold the NUL character, so a
+//   field carrying one (an idempotency key, a payment method, a setting) failed in the database as
+//   an internal error. No field of any request may hold it.
 //
 // The check is one pass over the characters, allocation-free except for the rare number that
 // needs the exact comparison. It assumes nothing about validity: malformed JSON is left for
 // JSON.parse to refuse.
 
 export type JsonProblem =
-  { kind: 'depth'; message: string } | { kind: 'number'; message: string; field?: string; text: string };
+  | { kind: 'depth'; message: string }
+  | { kind: 'number'; message: string; field?: string; text: string }
+  | { kind: 'nul'; message: string; field?: string };
 
 /** Deepest nesting of arrays and objects a request may carry. */
 export const MAX_JSON_DEPTH = 32;
@@ -31,6 +36,7 @@ const ZERO = 48;
 const NINE = 57;
 const LOWER_E = 101;
 const UPPER_E = 69;
+const LOWER_U = 117;
 
 const isDigit = (c: number) => c >= ZERO && c <= NINE;
 const isNumberChar = (c: number) =>
@@ -53,10 +59,22 @@ export function inspectJson(text: string, start = 0, maxDepth = MAX_JSON_DEPTH):
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       const from = i + 1;
+      let nul = false;
       for (i = from; i < length; i += 1) {
         const d = text.charCodeAt(i);
-        if (d === BACKSLASH) i += 1;
-        else if (d === QUOTE) break;
+        if (d === BACKSLASH) {
+          i += 1;
+          if (text.charCodeAt(i) === LOWER_U && text.startsWith('0000', i + 1)) nul = true;
+        } else if (d === QUOTE) break;
+      }
+      if (nul) {
+        // A value names the member holding it; a key is refused without a field.
+        let next = i + 1;
+        while (next < length && isSpace(text.charCodeAt(next))) next += 1;
+        const isKey = text.charCodeAt(next) === COLON;
+        const field = !isKey && keyFrom >= 0 ? text.slice(keyFrom, Math.min(keyTo, keyFrom + 64)) : undefined;
+        const subject = field ? `${field}: the text` : isKey ? 'a key' : 'the text';
+        return { kind: 'nul', field, message: `${subject} must not contain the NUL character (\\u0000)` };
       }
       stringFrom = from;
       stringTo = i;

@@ -113,6 +113,20 @@ describe('toHttpError', () => {
       const body = toHttpError({ type: 'encoding.unsupported', status: 415 }, TRACE);
       expect(body).toMatchObject({ status_code: 415, code: 'INVALID_REQUEST', message: 'invalid request format' });
     });
+
+    it('maps a body that cannot be decompressed to 400 INVALID_REQUEST', () => {
+      // What body-parser hands on for `Content-Encoding: gzip` on a body that is not gzip.
+      const error = Object.assign(new Error('incorrect header check'), {
+        errno: -3,
+        code: 'Z_DATA_ERROR',
+        expose: true,
+        statusCode: 400,
+        status: 400,
+      });
+      const body = toHttpError(error, TRACE);
+      expectEnvelope(body);
+      expect(body).toMatchObject({ status_code: 400, code: 'INVALID_REQUEST', message: 'invalid request format' });
+    });
   });
 
   describe('Nest HttpException', () => {

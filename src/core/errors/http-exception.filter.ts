@@ -26,18 +26,23 @@ const CODE_FOR_STATUS: Record<number, ErrorCode> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
-/** Errors raised by body-parser before routing carry a `type` and a `status`. */
+/**
+ * Errors raised by body-parser before routing carry a `type` and a `status`, except that a body
+ * which cannot be decompressed (Content-Encoding gzip, deflate or br that is not) is zlib's error
+ * with only the `status` and http-errors' `expose` mark of a client error.
+ */
 interface BodyParserError {
-  type: string;
+  type?: string;
   status: number;
+  expose?: boolean;
 }
 
 function isBodyParserError(error: unknown): error is BodyParserError {
   return (
     typeof error === 'object' &&
     error !== null &&
-    typeof (error as BodyParserError).type === 'string' &&
-    typeof (error as BodyParserError).status === 'number'
+    typeof (error as BodyParserError).status === 'number' &&
+    (typeof (error as BodyParserError).type === 'string' || (error as BodyParserError).expose === true)
   );
 }
 

@@ -1,6 +1,7 @@
 // The HTTP pipeline, in order: trace id, security headers, JSON-only bodies with a size limit
 // (the raw bytes kept for webhook signatures; too deep or inexact numbers refused before parsing), the /api/v1 prefix, validation, one error shape,
 // CORS, and the OpenAPI document at /api/docs.
+import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -50,10 +51,13 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
       },
     }),
   );
-  // Errors of the middleware above (malformed JSON, oversized body) never reach Nest's filters.
+  // Errors of the middleware above (malformed JSON, oversized body) never reach Nest's filters;
+  // one that is not the client's fault is logged as the filter logs it.
+  const logger = new Logger('HttpExceptionFilter');
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     const body = toHttpError(error, traceIdOf(req));
+    if (body.status_code >= 500) logger.error({ err: error, trace_id: body.trace_id }, 'unhandled error');
     res.status(body.status_code).json(body);
   });
 

@@ -2,7 +2,7 @@
 // server may still be starting). Failure names the variable, so the process can stop with one line.
 import type { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
-import { connectRedis, redisUrls } from '../redis/redis-connection.js';
+import { connectRedis, redisUrls, type RedisClient } from '../redis/redis-connection.js';
 import { InfrastructureError } from './embedded-postgres.js';
 import { sleep } from './processes.js';
 
@@ -72,7 +72,7 @@ export async function checkRedis(variable: string, url: string, timeoutMs: numbe
       );
       client.on('error', () => undefined);
       try {
-        await client.connect();
+        await connectWithin(client, Math.min(timeoutMs, 5000));
         if (cluster) await checkClusterState(client as Cluster);
         else misconfigured = await clusterNodeAsStandalone(client as Redis);
       } finally {
@@ -84,6 +84,22 @@ export async function checkRedis(variable: string, url: string, timeoutMs: numbe
     throw new InfrastructureError(`${variable}: cannot connect to ${kind} at ${where(url)} (${describe(error)})`);
   }
   if (misconfigured) throw new InfrastructureError(`${variable}: ${misconfigured}`);
+}
+
+/**
+ * ioredis's Cluster.connect() stays pending for good when the seeds know no slots (a cluster not
+ * yet created), and then nothing keeps the process alive: it would exit 0 without a word.
+ */
+async function connectWithin(client: RedisClient, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not ready within ${ms} ms: are the cluster's slots assigned?`)), ms);
+  });
+  try {
+    await Promise.race([client.connect(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A Cluster node used as one Redis would answer MOVED for most keys. */

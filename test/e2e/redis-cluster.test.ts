@@ -4,7 +4,7 @@
 // sandbox partner and its webhook; health answers; keys and shard channels are spread over the
 // masters, all under REDIS_PREFIX; subscriptions come back after Redis drops them; processes stop
 // cleanly.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isolatedRedisPrefix, spawnApp, testEnv, type AppProcess } from '../helpers/app-process.js';
 import { signUpAndLogIn } from '../helpers/factories.js';
 import { client, type Client } from '../helpers/http.js';
@@ -71,6 +71,39 @@ afterAll(async () => {
   for (const socket of sockets) socket.close();
   await Promise.all([a?.stop(), b?.stop(), worker?.stop()]);
   await cluster?.stop();
+});
+
+describe('start-up', () => {
+  it('refuses a Redis that is not what REDIS_CLUSTER says, with one line naming REDIS_URL', async () => {
+    const unformed = await startRedisCluster(1, { join: false });
+    try {
+      const refusal = async (extra: Record<string, string>) => {
+        const app = await spawnApp({
+          env: testEnv({ ...extra, REDIS_PREFIX: PREFIX, DATABASE_CONNECT_TIMEOUT_MS: '1000' }),
+          waitForReady: false,
+        });
+        expect(await app.exited).toBe(1);
+        return app
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith('cashier: '));
+      };
+      const [standaloneAtNode, clusterAtStandalone, clusterWithoutSlots] = await Promise.all([
+        refusal({ REDIS_URL: `redis://127.0.0.1:${cluster.ports[0]}` }),
+        refusal({ REDIS_CLUSTER: 'true', REDIS_URL: inject('redisUrl') }),
+        refusal({ REDIS_CLUSTER: 'true', REDIS_URL: unformed.url }),
+      ]);
+      expect(standaloneAtNode).toEqual(['cashier: REDIS_URL: is a Redis Cluster node: set REDIS_CLUSTER=true']);
+      expect(clusterAtStandalone).toEqual([
+        expect.stringMatching(/^cashier: REDIS_URL: cannot connect to Redis Cluster/),
+      ]);
+      expect(clusterWithoutSlots).toEqual([
+        expect.stringMatching(/^cashier: REDIS_URL: cannot connect to Redis Cluster .*slots assigned/),
+      ]);
+    } finally {
+      await unformed.stop();
+    }
+  });
 });
 
 describe('on a Redis Cluster', () => {

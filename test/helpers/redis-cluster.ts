@@ -64,7 +64,11 @@ async function run(command: string, args: string[], input: string, deadline: num
   return output;
 }
 
-export async function startRedisCluster(masters = 3, timeoutMs = 20_000): Promise<LocalCluster> {
+/** `join: false` leaves the nodes alone: cluster-enabled, but no slots assigned, no cluster formed. */
+export async function startRedisCluster(
+  masters = 3,
+  { join = true, timeoutMs = 20_000 }: { join?: boolean; timeoutMs?: number } = {},
+): Promise<LocalCluster> {
   const deadline = Date.now() + timeoutMs;
   const dirs: string[] = [];
   const nodes: { child: ChildProcess; exited: Promise<unknown> }[] = [];
@@ -125,6 +129,8 @@ export async function startRedisCluster(masters = 3, timeoutMs = 20_000): Promis
     await waitUntil('every node answering', deadline, async () =>
       (await eachNode((node) => node.ping())).every((pong) => pong === 'PONG'),
     );
+    const cluster = { url: ports.map((port) => `redis://127.0.0.1:${port}`).join(','), ports, eachNode, stop };
+    if (!join) return cluster;
     await run(
       'redis-cli',
       ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0'],
@@ -136,7 +142,7 @@ export async function startRedisCluster(masters = 3, timeoutMs = 20_000): Promis
         info.includes('cluster_state:ok'),
       ),
     );
-    return { url: ports.map((port) => `redis://127.0.0.1:${port}`).join(','), ports, eachNode, stop };
+    return cluster;
   } catch (error) {
     await stop();
     throw error;

@@ -11,5 +11,5 @@ export type CredentialRevoked =
 export const revocationChannel = (redis: RedisService): string => redis.key('credential-revoked');
 
 export async function announceRevoked(redis: RedisService, message: CredentialRevoked): Promise<void> {
-  await redis.client.publish(revocationChannel(redis), JSON.stringify(message));
+  await redis.publish(revocationChannel(redis), JSON.stringify(message));
 }

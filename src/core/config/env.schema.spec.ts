@@ -338,4 +338,47 @@ describe('parseEnv', () => {
       expectOneLineError({ ALLOWED_ORIGINS: 'https://a.example.com/app' }, 'ALLOWED_ORIGINS');
     });
   });
+
+  describe('REDIS_CLUSTER', () => {
+    const SEEDS = 'redis://10.0.0.1:7000, redis://10.0.0.2:7000,redis://10.0.0.3:7000';
+
+    it('is off by default, and one REDIS_URL stays one server', () => {
+      const env = envOf({ REDIS_URL: 'redis://cache:6379/2' });
+      expect(env.REDIS_CLUSTER).toBe(false);
+      expect(env.REDIS_URL).toBe('redis://cache:6379/2');
+    });
+
+    it('takes REDIS_URL as the comma-separated seed nodes of the cluster', () => {
+      expect(envOf({ REDIS_CLUSTER: 'true', REDIS_URL: SEEDS })).toMatchObject({
+        REDIS_CLUSTER: true,
+        REDIS_URL: SEEDS,
+      });
+      expect(envOf({ REDIS_CLUSTER: 'true', REDIS_URL: 'rediss://u:p@seed:7000' }).REDIS_CLUSTER).toBe(true);
+    });
+
+    it('refuses several servers without REDIS_CLUSTER=true', () => {
+      expect(expectOneLineError({ REDIS_URL: SEEDS }, 'REDIS_URL')).toContain('set REDIS_CLUSTER=true');
+    });
+
+    it('needs REDIS_URL: no cluster is started for you', () => {
+      expect(expectOneLineError({ REDIS_CLUSTER: 'true' }, 'REDIS_URL')).toContain(
+        'is required with REDIS_CLUSTER=true',
+      );
+    });
+
+    it('refuses a database other than 0, mixed credentials and a non-Redis URL in the list', () => {
+      expect(expectOneLineError({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://seed:7000/3' }, 'REDIS_URL')).toContain(
+        'only 0',
+      );
+      expect(
+        expectOneLineError(
+          { REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:p@seed:7000,redis://seed2:7000' },
+          'REDIS_URL',
+        ),
+      ).toContain('same scheme and credentials');
+      expect(
+        expectOneLineError({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://seed:7000,http://seed2:7000' }, 'REDIS_URL'),
+      ).toContain('redis://');
+    });
+  });
 });

@@ -28,6 +28,22 @@ const url = (schemes: string[]) =>
     { message: `must be a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')}` },
   );
 
+// REDIS_URL: one URL, or (with REDIS_CLUSTER=true) a comma-separated list of a Cluster's seed nodes.
+const redisUrlList = z.string().refine(
+  (v) =>
+    v.split(',').every((part) => {
+      try {
+        return ['redis:', 'rediss:'].includes(new URL(part.trim()).protocol);
+      } catch {
+        return false;
+      }
+    }),
+  {
+    message:
+      'must be a URL starting with redis:// or rediss:// (with REDIS_CLUSTER=true: a comma-separated list of them)',
+  },
+);
+
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 // {"PTN-MPESA": ["current-secret", "previous-secret"]}: several secrets per partner during a rotation.
@@ -67,7 +83,8 @@ export const envSchema = z
     DATABASE_CONNECT_TIMEOUT_MS: int(10000, 100, 120000),
     DATABASE_MIGRATIONS_RUN: bool(true),
 
-    REDIS_URL: optional(url(['redis:', 'rediss:'])),
+    REDIS_URL: optional(redisUrlList),
+    REDIS_CLUSTER: bool(false),
     REDIS_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-"')
@@ -156,6 +173,37 @@ export const envSchema = z
       ] as const) {
         if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });
       }
+    }
+    const redisUrls = env.REDIS_URL?.split(',').map((part) => new URL(part.trim())) ?? [];
+    if (env.REDIS_CLUSTER) {
+      if (redisUrls.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['REDIS_URL'],
+          message: "is required with REDIS_CLUSTER=true (the cluster's seed nodes; no cluster is started for you)",
+        });
+      }
+      if (redisUrls.some((u) => u.pathname !== '' && u.pathname !== '/' && u.pathname !== '/0')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['REDIS_URL'],
+          message: 'must not name a database: a Redis Cluster has only 0',
+        });
+      }
+      const shared = (u: URL) => `${u.protocol}${u.username}:${u.password}`;
+      if (redisUrls.some((u) => shared(u) !== shared(redisUrls[0]))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['REDIS_URL'],
+          message: 'must give every seed node the same scheme and credentials',
+        });
+      }
+    } else if (redisUrls.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message: 'lists several servers: set REDIS_CLUSTER=true for a Redis Cluster',
+      });
     }
     if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) {
       const missing = env.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL';

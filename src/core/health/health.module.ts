@@ -39,7 +39,7 @@ export class HealthController {
           this.indicators
             .check('redis')
             .attempt(async () => {
-              await this.redis.client.ping();
+              await this.redis.ping();
             })
             .withTimeout(TIMEOUT_MS),
         () =>

@@ -85,7 +85,7 @@ export async function provideInfrastructure(
       redisUrl = server.url;
     }
     await checkPostgres('DATABASE_URL', databaseUrl, env.DATABASE_CONNECT_TIMEOUT_MS);
-    if (options.redis) await checkRedis('REDIS_URL', redisUrl, env.DATABASE_CONNECT_TIMEOUT_MS);
+    if (options.redis) await checkRedis('REDIS_URL', redisUrl, env.DATABASE_CONNECT_TIMEOUT_MS, env.REDIS_CLUSTER);
     return { databaseUrl, redisUrl, stop };
   } catch (error) {
     await stop();

@@ -1,6 +1,7 @@
 // The bus that carries committed events from whichever process published them (API or worker) to
-// every API instance: one Redis pub/sub channel under REDIS_PREFIX. Delivery to sockets happens on
-// each instance (see channel-delivery.service.ts), where per-socket order is enforced.
+// every API instance: one Redis pub/sub channel under REDIS_PREFIX (sharded pub/sub on a Redis
+// Cluster, see RedisService). Delivery to sockets happens on each instance (see
+// channel-delivery.service.ts), where per-socket order is enforced.
 //
 // A process's own subscriber gets what the process publishes at once, in the publishing call,
 // rather than back from Redis: the events of a posting reach this instance's sockets in the same
@@ -9,8 +10,7 @@
 // tag, by which a subscriber recognizes (and skips) what it has delivered already.
 import { randomBytes } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { RedisService } from '../redis/redis.service.js';
+import { RedisService, type RedisSubscription } from '../redis/redis.service.js';
 import { frameJson } from './frame-json.js';
 import type { StreamFrame } from './realtime.types.js';
 
@@ -29,7 +29,7 @@ const messageJson = (message: BusMessage): string =>
 @Injectable()
 export class RealtimeBus implements OnApplicationShutdown {
   private readonly logger = new Logger(RealtimeBus.name);
-  private subscriber?: Redis;
+  private subscription?: RedisSubscription;
   private onMessage?: OnMessage;
   /** This process's tag on its messages, followed by the space that ends it. */
   private readonly origin = `${randomBytes(8).toString('hex')} `;
@@ -46,7 +46,7 @@ export class RealtimeBus implements OnApplicationShutdown {
    */
   async publish(message: BusMessage): Promise<void> {
     if (message.frames.length === 0) return;
-    const sent = this.redis.client.publish(this.channel, this.origin + messageJson(message));
+    const sent = this.redis.publish(this.channel, this.origin + messageJson(message));
     this.handle(message);
     await sent;
   }
@@ -56,15 +56,8 @@ export class RealtimeBus implements OnApplicationShutdown {
    * subscription was lost and re-established (messages of other processes may have been missed).
    */
   async subscribe(onMessage: OnMessage, onReconnect: () => void): Promise<void> {
-    const subscriber = this.redis.duplicate('realtime-bus');
-    this.subscriber = subscriber;
     this.onMessage = onMessage;
-    let ready = false;
-    subscriber.on('ready', () => {
-      if (ready) onReconnect();
-      ready = true;
-    });
-    subscriber.on('message', (_channel: string, raw: string) => {
+    const receive = (_channel: string, raw: string) => {
       if (raw.startsWith(this.origin)) return; // handled when it was published
       // A message without a tag (a process of the previous version) is JSON from its first byte.
       const json = raw.startsWith('{') ? raw : raw.slice(raw.indexOf(' ') + 1);
@@ -76,12 +69,12 @@ export class RealtimeBus implements OnApplicationShutdown {
         return;
       }
       this.handle(message);
-    });
-    await subscriber.subscribe(this.channel);
+    };
+    this.subscription = await this.redis.subscribe('realtime-bus', [this.channel], receive, onReconnect);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.subscriber?.unsubscribe().catch(() => undefined);
+    await this.subscription?.unsubscribe().catch(() => undefined);
   }
 
   private handle(message: BusMessage): void {

@@ -75,9 +75,8 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const subscriber = this.redis.duplicate('realtime-control');
     const revocations = revocationChannel(this.redis);
-    subscriber.on('message', (channel: string, raw: string) => {
+    await this.redis.subscribe('realtime-control', [revocations, this.control.channel], (channel, raw) => {
       try {
         const message: unknown = JSON.parse(raw);
         if (channel === revocations) this.onRevoked(message as CredentialRevoked);
@@ -86,7 +85,6 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
         this.logger.warn({ err: error }, 'malformed realtime control message');
       }
     });
-    await subscriber.subscribe(revocations, this.control.channel);
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
     this.expiryTick = setInterval(() => this.checkExpiries(), 1000);

@@ -32,6 +32,6 @@ export class RealtimeControl {
   }
 
   private async send(message: ControlMessage): Promise<void> {
-    await this.redis.client.publish(this.channel, JSON.stringify(message));
+    await this.redis.publish(this.channel, JSON.stringify(message));
   }
 }

@@ -1,9 +1,10 @@
 // The socket.io server of every API instance: path /ws/socket.io, websocket and polling, a bounded
-// frame size, the lenient parser, and the Redis adapter that joins instances into one server.
+// frame size, the lenient parser, and the Redis adapter that joins instances into one server (the
+// sharded adapter, on Redis 7 sharded pub/sub, when Redis is a Cluster).
 import type { INestApplicationContext } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import { createAdapter } from '@socket.io/redis-adapter';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../redis/redis.service.js';
@@ -53,13 +54,33 @@ export class RealtimeIoAdapter extends IoAdapter implements SharedHandlerBinder 
       parser: lenientParser,
       cors: { origin: origins.length === 0 || origins.includes('*') ? true : origins, credentials: false },
     } as ServerOptions);
-    server.adapter(
-      createAdapter(redis.duplicate('socket.io-pub'), redis.duplicate('socket.io-sub'), {
-        key: redis.key('socket.io'),
-        requestsTimeout: 3000,
-      }),
-    );
+    server.adapter(this.redisAdapter(redis));
     return server;
+  }
+
+  /**
+   * Events reach sockets through the realtime bus and `nsp.local`; the adapter carries only what
+   * spans instances inside socket.io (fetchSockets for the admin diagnostics). On a Cluster its
+   * channels are sharded, and `static`: two per namespace (plus one per instance for answers),
+   * where the default `dynamic` would subscribe a channel for every room (each user's channel).
+   * ioredis 5.11's Cluster delivers `smessage` with `shardedSubscribers` (RedisService.duplicate),
+   * which the adapter's README, older than that, says it cannot.
+   */
+  private redisAdapter(redis: RedisService): ServerOptions['adapter'] {
+    if (redis.isCluster) {
+      return createShardedAdapter(
+        redis.duplicate('socket.io-pub'),
+        redis.duplicate('socket.io-sub', { subscriber: true }),
+        {
+          channelPrefix: redis.key('socket.io'),
+          subscriptionMode: 'static',
+        },
+      );
+    }
+    return createAdapter(redis.duplicate('socket.io-pub'), redis.duplicate('socket.io-sub'), {
+      key: redis.key('socket.io'),
+      requestsTimeout: 3000,
+    });
   }
 
   /**

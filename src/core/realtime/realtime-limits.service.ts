@@ -3,6 +3,9 @@
 // counted in one pipelined round trip), and live connections per user (a
 // sorted set of socket ids whose scores are expiry times refreshed by each instance's heartbeat,
 // so the sockets of a crashed instance stop counting on their own).
+//
+// The two windows of one subject share a hash tag (`rate:{subject}:...`): one script touches both,
+// which on a Redis Cluster needs them in one slot.
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../redis/redis.service.js';
@@ -62,8 +65,8 @@ export class RealtimeLimits {
     const minute = Math.floor(now / 60_000);
     const second = Math.floor(now / 1000);
     const [blocked, ttl] = await this.count([
-      this.redis.key('rate', 'min', subject, minute),
-      this.redis.key('rate', 'sec', subject, second),
+      this.rateKey(subject, 'min', minute),
+      this.rateKey(subject, 'sec', second),
       this.config.business.requestsPerMinute,
       this.planLimits(plan).messagesPerSecond,
     ]);
@@ -82,8 +85,8 @@ export class RealtimeLimits {
   async checkRequest(userId: string): Promise<MessageVerdict> {
     const now = Date.now();
     const [blocked, ttl] = await this.count([
-      this.redis.key('rate', 'min', userId, Math.floor(now / 60_000)),
-      this.redis.key('rate', 'http-sec', userId, Math.floor(now / 1000)),
+      this.rateKey(userId, 'min', Math.floor(now / 60_000)),
+      this.rateKey(userId, 'http-sec', Math.floor(now / 1000)),
       this.config.business.requestsPerMinute,
       Number.MAX_SAFE_INTEGER,
     ]);
@@ -103,6 +106,15 @@ export class RealtimeLimits {
   private readonly flush = (): void => {
     const batch = this.pending;
     this.pending = [];
+    if (this.redis.isCluster) {
+      // A pipeline may not span a Cluster's nodes: each message on its own, which the client's
+      // auto-pipelining sends as one pipeline per node.
+      const counter = this.redis.client as unknown as MessageCounter;
+      for (const { args, resolve, reject } of batch) {
+        (counter.countMessage(...args) as Promise<[number, number]>).then(resolve, reject);
+      }
+      return;
+    }
     const pipeline = this.redis.client.pipeline();
     for (const { args } of batch) (pipeline as unknown as MessageCounter).countMessage(...args);
     pipeline.exec().then(
@@ -145,6 +157,16 @@ export class RealtimeLimits {
   async heartbeat(connections: { userId: string; socketId: string }[]): Promise<void> {
     if (connections.length === 0) return;
     const expiry = Date.now() + CONNECTION_TTL_MS;
+    if (this.redis.isCluster) {
+      // Different users' keys live on different nodes: auto-pipelined per node (see flush).
+      await Promise.all(
+        connections.flatMap((c) => [
+          this.redis.client.zadd(this.connectionsKey(c.userId), 'XX', expiry, c.socketId),
+          this.redis.client.pexpire(this.connectionsKey(c.userId), CONNECTION_TTL_MS),
+        ]),
+      );
+      return;
+    }
     const pipeline = this.redis.client.pipeline();
     for (const c of connections) {
       pipeline.zadd(this.connectionsKey(c.userId), 'XX', expiry, c.socketId);
@@ -156,6 +178,10 @@ export class RealtimeLimits {
   /** A number that grows with every connection of a user (orders sockets across instances). */
   nextGeneration(userId: string): Promise<number> {
     return this.redis.client.incr(this.redis.key('conn-generation', userId));
+  }
+
+  private rateKey(subject: string, window: 'min' | 'sec' | 'http-sec', period: number): string {
+    return this.redis.key('rate', `{${subject}}`, window, period);
   }
 
   private connectionsKey(userId: string): string {

@@ -5,6 +5,10 @@
 // account or from that address are refused with 429 and retry_after, the right password included.
 // Counting before checking makes a parallel burst count too: 200 guesses sent at once get at most
 // the limit through.
+//
+// The script touches an account's and an address's counter at once, so on a Redis Cluster both
+// must live in one slot: all login counters share one hash tag (`{login-attempts}`). They sit on one
+// node then; logins are few next to what one Redis node serves.
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../core/config/app-config.js';
@@ -39,8 +43,8 @@ export class LoginThrottle {
   async attempt(email: string, address: string | undefined): Promise<LoginAttempt> {
     const accountHash = createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 32);
     const attempt = {
-      accountKey: this.redis.key('login-attempts', 'account', accountHash),
-      addressKey: this.redis.key('login-attempts', 'address', address ?? 'unknown'),
+      accountKey: this.redis.key('{login-attempts}', 'account', accountHash),
+      addressKey: this.redis.key('{login-attempts}', 'address', address ?? 'unknown'),
     };
     const { LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_IP, LOGIN_FAILURE_WINDOW_S } = this.config.env;
     const waitMs = Number(

@@ -10,6 +10,7 @@ import { LedgerChecks1732771200000 } from './1732771200000-ledger-checks.js';
 import { OutboxUnsent1732857600000 } from './1732857600000-outbox-unsent.js';
 import { OutboxJson1732944000000 } from './1732944000000-outbox-json.js';
 import { OutboxWrites1733030400000 } from './1733030400000-outbox-writes.js';
+import { Market1733116800000 } from './1733116800000-market.js';
 
 export const MIGRATIONS = [
   Identity1732252800000,
@@ -22,4 +23,5 @@ export const MIGRATIONS = [
   OutboxUnsent1732857600000,
   OutboxJson1732944000000,
   OutboxWrites1733030400000,
+  Market1733116800000,
 ];

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dataSourceOptions } from '../../src/core/database/data-source.js';
 import { runMigrations } from '../../src/core/database/migrate.js';
 import { MIGRATIONS } from '../../migrations/index.js';
+import { OutboxWrites1733030400000 } from '../../migrations/1733030400000-outbox-writes.js';
 import { createDatabase, dropDatabase } from '../setup/infrastructure.js';
 
 const name = `cashier_schema_${randomBytes(4).toString('hex')}`;
@@ -58,7 +59,9 @@ describe('migrations', () => {
     const fresh = `cashier_outbox_${randomBytes(4).toString('hex')}`;
     const freshUrl = await createDatabase(inject('databaseServerUrl'), fresh);
     const options = dataSourceOptions({ url: freshUrl, poolSize: 1, connectTimeoutMs: 10_000 });
-    const before = new DataSource({ ...options, entities: [], migrations: MIGRATIONS.slice(0, -1) });
+    // The outbox-writes migration and those before it (later ones leave the outbox alone).
+    const writesAt = MIGRATIONS.indexOf(OutboxWrites1733030400000);
+    const before = new DataSource({ ...options, entities: [], migrations: MIGRATIONS.slice(0, writesAt) });
     const events = async (source: DataSource) =>
       (
         await source.query(`SELECT channel, seq::int, event, payload::text FROM outbox_events ORDER BY channel, seq`)
@@ -79,7 +82,7 @@ describe('migrations', () => {
       expect(original).toHaveLength(4);
       await before.destroy();
 
-      const after = new DataSource({ ...options, entities: [] });
+      const after = new DataSource({ ...options, entities: [], migrations: MIGRATIONS.slice(0, writesAt + 1) });
       await after.initialize();
       try {
         expect(await after.runMigrations()).toHaveLength(1);

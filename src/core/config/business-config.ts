@@ -96,9 +96,15 @@ const marketsFile = z
           symbol: z.string().regex(/^[A-Z]{3,5}-[A-Z]{3,5}$/, 'must look like BTC-EUR'),
           base: currencyCode,
           quote: currencyCode,
+          price_tick: decimalString,
+          amount_step: decimalString,
+          min_amount: decimalString,
+          max_amount: decimalString,
+          max_price: decimalString,
         })
         .strict(),
     ),
+    fees: z.object({ maker: decimalString, taker: decimalString }).strict(),
   })
   .strict();
 
@@ -126,6 +132,18 @@ export interface FeeRuleConfig {
   max: string | null;
 }
 
+/** A trading pair: prices in the quote's minor units per whole base unit, amounts in the base's. */
+export interface PairConfig {
+  symbol: string;
+  base: string;
+  quote: string;
+  priceTick: bigint;
+  amountStep: bigint;
+  minAmount: bigint;
+  maxAmount: bigint;
+  maxPrice: bigint;
+}
+
 export interface PlanConfig {
   maxConnections: number;
   messagesPerSecond: number;
@@ -142,8 +160,10 @@ export interface BusinessConfig {
   agents: z.output<typeof partnersFile>['agents'];
   plans: ReadonlyMap<string, PlanConfig>;
   defaultPlan: string;
-  /** Trading pairs such as BTC-EUR. */
-  pairs: z.output<typeof marketsFile>['pairs'];
+  /** Trading pairs such as BTC-EUR, with their order rules in minor units. */
+  pairs: readonly PairConfig[];
+  /** Maker and taker fees of every pair, parts per million of what each side receives. */
+  marketFees: { makerPpm: bigint; takerPpm: bigint };
   requestsPerMinute: number;
 }
 
@@ -254,15 +274,51 @@ export function loadBusinessConfig(dir: string): BusinessConfig {
   );
   check(plans.has(planFile.default_plan), `plans.json: default_plan names unknown plan ${planFile.default_plan}`);
 
+  const pairs: PairConfig[] = [];
   for (const [i, pair] of marketFile.pairs.entries()) {
+    const at = `pairs.${i}`;
     check(
       pair.symbol === `${pair.base}-${pair.quote}`,
-      `markets.json: pairs.${i}.symbol must be ${pair.base}-${pair.quote}`,
+      `markets.json: ${at}.symbol must be ${pair.base}-${pair.quote}`,
     );
+    check(!pairs.some((p) => p.symbol === pair.symbol), `markets.json: ${at}.symbol ${pair.symbol} is listed twice`);
     for (const code of [pair.base, pair.quote]) {
-      check(currencies.has(code), `markets.json: pairs.${i} names unknown currency ${code}`);
+      check(currencies.has(code), `markets.json: ${at} names unknown currency ${code}`);
     }
+    const base = currencies.get(pair.base)!;
+    const quote = currencies.get(pair.quote)!;
+    check(base.decimals === 8, `markets.json: ${at}.base must have 8 decimals (amounts are counted in satoshi)`);
+    const minor = (field: 'price_tick' | 'max_price', value: string) =>
+      exact('markets.json', `${at}.${field}`, value, quote.decimals);
+    const units = (field: 'amount_step' | 'min_amount' | 'max_amount', value: string) =>
+      exact('markets.json', `${at}.${field}`, value, base.decimals);
+    const config: PairConfig = {
+      symbol: pair.symbol,
+      base: pair.base,
+      quote: pair.quote,
+      priceTick: minor('price_tick', pair.price_tick),
+      amountStep: units('amount_step', pair.amount_step),
+      minAmount: units('min_amount', pair.min_amount),
+      maxAmount: units('max_amount', pair.max_amount),
+      maxPrice: minor('max_price', pair.max_price),
+    };
+    check(config.priceTick > 0n, `markets.json: ${at}.price_tick must be greater than zero`);
+    check(config.amountStep > 0n, `markets.json: ${at}.amount_step must be greater than zero`);
+    check(
+      config.minAmount > 0n && config.minAmount % config.amountStep === 0n,
+      `markets.json: ${at}.min_amount must be a positive multiple of amount_step`,
+    );
+    check(config.maxAmount >= config.minAmount, `markets.json: ${at}.max_amount must not be below min_amount`);
+    check(
+      config.maxAmount <= base.maxAmount,
+      `markets.json: ${at}.max_amount must not exceed ${pair.base}'s max_amount`,
+    );
+    check(config.maxPrice >= config.priceTick, `markets.json: ${at}.max_price must not be below price_tick`);
+    pairs.push(config);
   }
+  const makerPpm = exact('markets.json', 'fees.maker', marketFile.fees.maker, RATE_SCALE);
+  const takerPpm = exact('markets.json', 'fees.taker', marketFile.fees.taker, RATE_SCALE);
+  check(makerPpm < 1_000_000n && takerPpm < 1_000_000n, 'markets.json: fees must be below 1');
 
   return {
     currencies,
@@ -272,7 +328,8 @@ export function loadBusinessConfig(dir: string): BusinessConfig {
     agents: partnerFile.agents,
     plans,
     defaultPlan: planFile.default_plan,
-    pairs: marketFile.pairs,
+    pairs,
+    marketFees: { makerPpm, takerPpm },
     requestsPerMinute: planFile.requests_per_minute,
   };
 }

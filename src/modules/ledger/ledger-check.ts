@@ -42,7 +42,8 @@ export async function checkLedger(query: RunQuery): Promise<LedgerCheckReport> {
     if (t.debits !== t.credits) problems.push(`${t.currency} debits ${t.debits} <> credits ${t.credits}`);
   }
   // Each account: balance = credits - debits = last balance_after; versions (entries and hold
-  // changes) run 1..version without gaps; pending_debit = its held holds; wallets never below zero.
+  // changes) run 1..version without gaps; pending_debit = what its held holds still set aside;
+  // wallets never below zero.
   note(
     await query<{ problem: string }>(
       `WITH changes AS (
@@ -57,7 +58,7 @@ export async function checkLedger(query: RunQuery): Promise<LedgerCheckReport> {
        ), last_entry AS (
          SELECT DISTINCT ON (account_id) account_id, balance_after FROM entries ORDER BY account_id, account_version DESC
        ), held AS (
-         SELECT account_id, sum(amount) AS amount FROM holds WHERE status = 'held' GROUP BY account_id
+         SELECT account_id, sum(remaining) AS amount FROM holds WHERE status = 'held' GROUP BY account_id
        )
        SELECT 'account ' || a.account_number || ': ' || CASE
                 WHEN a.balance <> coalesce(s.net, 0) THEN 'balance ' || a.balance || ' <> credits - debits ' || coalesce(s.net, 0)

@@ -1,8 +1,9 @@
 // The posting engine: the only code that changes balances. Within the caller's transaction it
-// locks every touched account in id order, applies the lines (user wallets never go below zero
-// available), and writes the journal, its entries, its fees and the new balances in one
-// statement; then announces the new balances. Holds set funds aside (pending_debit) until they
-// are captured into a journal or released.
+// locks every touched account in id order, applies postings and hold changes in memory (user
+// wallets never go below zero available), and writes the journals, their entries and fees, the
+// holds and the new balances in one statement (ledger-writer.ts); then announces the new
+// balances. Holds set funds aside (pending_debit) until they are captured into journals, all at
+// once or in parts, or released.
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { QueryFailedError, type DataSource, type EntityManager } from 'typeorm';
@@ -13,9 +14,13 @@ import { AppConfig } from '../../core/config/app-config.js';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
 import { toDecimalString, toMajor } from '../../shared/money.js';
 import './ledger.events.js';
+import { writeLedgerChanges } from './ledger-writer.js';
 import type {
   AccountKind,
   AppliedPosting,
+  HoldChange,
+  HoldState,
+  LedgerChange,
   LockedAccount,
   PostedEntry,
   PostedJournal,
@@ -59,6 +64,8 @@ const toLocked = (row: AccountRow): LockedAccount => ({
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const NO_HOLDS: ReadonlyMap<string, HoldState> = new Map();
 
 @Injectable()
 export class LedgerService {
@@ -105,195 +112,205 @@ export class LedgerService {
   }
 
   /**
-   * Posts a balanced journal in `tx`. Accounts already locked by the caller may be passed in.
-   * Entries are stamped with the clock at insertion, under the account locks, so on every account
-   * their times run in the same order as their versions (statements cut periods by time).
+   * Posts a balanced journal in `tx`. Accounts already locked by the caller may be passed in;
+   * holds it captures are locked here. Entries are stamped with the clock at insertion, under the
+   * account locks, so on every account their times run in the same order as their versions
+   * (statements cut periods by time).
    */
   async post(tx: EntityManager, request: PostingRequest, locked?: Map<string, LockedAccount>): Promise<PostedJournal> {
-    const ids = request.lines.map((l) => l.accountId);
+    const holds = await this.lockHolds(
+      tx,
+      (request.captures ?? []).map((c) => c.reference),
+    );
+    const ids = [...request.lines.map((l) => l.accountId), ...[...holds.values()].map((h) => h.accountId)];
     const accounts = locked && ids.every((id) => locked.has(id)) ? locked : await this.lock(tx, ids);
-    const [posted] = await this.write(tx, [this.apply(accounts, request)]);
+    const [posted] = await this.write(tx, [this.apply(accounts, request, holds)]);
     return posted;
   }
 
   /**
-   * Applies a posting to locked accounts in memory: checks it balances, that every account may
-   * take it and that no user wallet ends below zero available, then moves the accounts to their
-   * new state. A refusal throws and leaves the accounts as they were, so postings can be applied
-   * one after another on the same accounts and each stands or falls alone.
+   * Applies a posting to locked accounts (and the holds it captures) in memory: checks it
+   * balances, that every account may take it and that no user wallet ends below zero available,
+   * then moves the accounts and holds to their new state. A refusal throws and leaves them as
+   * they were, so postings can be applied one after another and each stands or falls alone.
    */
-  apply(accounts: Map<string, LockedAccount>, request: PostingRequest): AppliedPosting {
+  apply(
+    accounts: Map<string, LockedAccount>,
+    request: PostingRequest,
+    holds: ReadonlyMap<string, HoldState> = NO_HOLDS,
+  ): AppliedPosting {
     this.checkBalanced(request.lines);
-    const ids = [...new Set(request.lines.map((l) => l.accountId))];
+    const captured = (request.captures ?? []).map((capture) => {
+      const hold = holds.get(capture.reference);
+      if (!hold || hold.status !== 'held' || capture.amount <= 0n || capture.amount > hold.remaining) {
+        throw new Error(`cannot capture ${capture.amount} of hold ${capture.reference}: not held, or not that much`);
+      }
+      return { hold, amount: capture.amount };
+    });
+    const ids = [...new Set([...request.lines.map((l) => l.accountId), ...captured.map((c) => c.hold.accountId)])];
     const next = new Map<string, LockedAccount>();
     for (const id of ids) {
       const account = accounts.get(id);
       if (!account) throw new Error(`account ${id} is not locked`);
       next.set(id, { ...account });
     }
-    for (const capture of request.captures ?? []) next.get(capture.accountId)!.pendingDebit -= capture.amount;
+    const nextHolds = new Map<HoldState, HoldState>();
+    for (const { hold, amount } of captured) {
+      const copy = nextHolds.get(hold) ?? { ...hold };
+      if (amount > copy.remaining) throw new Error(`cannot capture ${amount} of hold ${hold.reference}: not that much`);
+      copy.remaining -= amount;
+      copy.status = copy.remaining === 0n ? 'captured' : 'held';
+      nextHolds.set(hold, copy);
+      next.get(hold.accountId)!.pendingDebit -= amount;
+    }
     const entries = request.lines.map((line) => this.applyLine(next.get(line.accountId)!, line, request));
     for (const id of ids) this.checkAvailable(next.get(id)!, accounts.get(id)!);
     for (const [id, account] of next) Object.assign(accounts.get(id)!, account);
-    return { request, entries, accounts: next };
+    const applied: AppliedPosting = { request, entries, accounts: next, holds: [...nextHolds.keys()] };
+    for (const [hold, copy] of nextHolds) {
+      Object.assign(hold, copy);
+      if (hold.status === 'captured') hold.capturedBy = applied;
+    }
+    return applied;
   }
 
   /**
-   * Writes applied postings in one statement: their journals (in order, so receipt numbers follow
-   * it), entries, fees, captured holds and the final balances; then announces every balance each
-   * posting left, in order, to the accounts' owners.
+   * Sets `amount` aside on a locked user wallet in memory (pending_debit), under a unique
+   * reference; written by write(). Refused like a posting when the wallet cannot afford it.
    */
-  async write(tx: EntityManager, postings: AppliedPosting[]): Promise<PostedJournal[]> {
-    if (postings.length === 0) return [];
-    const journals = postings.map((p) => p.request);
-    const entries = postings.flatMap((p, i) =>
-      p.entries.map((entry, j) => ({ entry, journal: i + 1, line: p.request.lines[j] })),
-    );
-    const fees = postings.flatMap((p, i) => (p.request.fees ?? []).map((fee) => ({ fee, journal: i + 1 })));
-    const captures = postings.flatMap((p, i) =>
-      (p.request.captures ?? []).map((c) => ({ holdId: c.holdId, journal: i + 1 })),
-    );
-    const final = new Map<string, LockedAccount>();
-    for (const p of postings) for (const [id, account] of p.accounts) final.set(id, account);
-    const balances = [...final.values()];
-    const { rows } = await sql<{ ord: string; id: string; receipt_code: string; created_at: Date }>(
-      tx,
-      `WITH input AS (
-         SELECT j.ord, j.type, j.description, j.initiated_by, j.metadata,
-                nextval(pg_get_serial_sequence('journals', 'id')) AS id
-           FROM unnest($1::text[], $2::text[], $3::bigint[], $4::jsonb[])
-                WITH ORDINALITY AS j(type, description, initiated_by, metadata, ord)
-       ), journal AS (
-         INSERT INTO journals (id, receipt_code, type, description, initiated_by, metadata)
-         SELECT id, 'RCP-' || extract(year FROM now() AT TIME ZONE 'UTC')::int || '-' || id, type, description, initiated_by, metadata
-           FROM input ORDER BY ord
-         RETURNING id, receipt_code, created_at
-       ), posted AS (
-         INSERT INTO entries (journal_id, account_id, currency, direction, amount, balance_after, account_version, description, created_at)
-         SELECT input.id, e.account_id, e.currency, e.direction, e.amount, e.balance_after, e.version, e.description, clock_timestamp()
-           FROM unnest($5::int[], $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[], $12::text[])
-                WITH ORDINALITY AS e(journal, account_id, currency, direction, amount, balance_after, version, description, ord)
-           JOIN input ON input.ord = e.journal
-          ORDER BY e.ord
-       ), charged AS (
-         INSERT INTO fees (journal_id, fee_type, amount, currency, account_id)
-         SELECT input.id, f.fee_type, f.amount, f.currency, f.account_id
-           FROM unnest($13::int[], $14::text[], $15::bigint[], $16::text[], $17::bigint[])
-                AS f(journal, fee_type, amount, currency, account_id)
-           JOIN input ON input.ord = f.journal
-       ), captured AS (
-         UPDATE holds SET status = 'captured', journal_id = input.id, resolved_at = now()
-           FROM unnest($18::int[], $19::bigint[]) AS c(journal, hold_id) JOIN input ON input.ord = c.journal
-          WHERE holds.id = c.hold_id AND holds.status = 'held'
-       ), balances AS (
-         UPDATE accounts SET balance = b.balance, pending_debit = b.pending_debit, version = b.version,
-                updated_at = now(), last_transaction_at = now()
-           FROM unnest($20::bigint[], $21::bigint[], $22::bigint[], $23::bigint[]) AS b(id, balance, version, pending_debit)
-          WHERE accounts.id = b.id
-       )
-       SELECT input.ord, journal.id, journal.receipt_code, journal.created_at
-         FROM journal JOIN input USING (id) ORDER BY input.ord`,
-      [
-        pgArray(journals.map((j) => j.type)),
-        pgArray(journals.map((j) => j.description)),
-        pgArray(journals.map((j) => j.initiatedBy ?? null)),
-        pgArray(journals.map((j) => JSON.stringify(j.metadata ?? {}))),
-        pgArray(entries.map((e) => e.journal)),
-        pgArray(entries.map((e) => e.entry.accountId)),
-        pgArray(entries.map((e) => e.entry.currency)),
-        pgArray(entries.map((e) => e.entry.direction)),
-        pgArray(entries.map((e) => e.entry.amount)),
-        pgArray(entries.map((e) => e.entry.balanceAfter)),
-        pgArray(entries.map((e) => e.entry.version)),
-        pgArray(entries.map((e) => e.line.description)),
-        pgArray(fees.map((f) => f.journal)),
-        pgArray(fees.map((f) => f.fee.feeType)),
-        pgArray(fees.map((f) => f.fee.amount)),
-        pgArray(fees.map((f) => f.fee.currency)),
-        pgArray(fees.map((f) => f.fee.accountId)),
-        pgArray(captures.map((c) => c.journal)),
-        pgArray(captures.map((c) => c.holdId)),
-        pgArray(balances.map((a) => a.id)),
-        pgArray(balances.map((a) => a.balance)),
-        pgArray(balances.map((a) => a.version)),
-        pgArray(balances.map((a) => a.pendingDebit)),
-      ],
-    );
-    return postings.map((posting, i) => {
-      const journal = rows[i];
-      for (const account of posting.accounts.values()) this.announceBalance(tx, account);
-      return {
-        journalId: String(journal.id),
-        receiptCode: journal.receipt_code,
-        createdAt: journal.created_at,
-        entries: posting.entries,
-        accounts: posting.accounts,
-      };
-    });
-  }
-
-  /** Sets `amount` aside on a user wallet (pending_debit) under a unique reference. */
-  async placeHold(tx: EntityManager, accountId: string, amount: bigint, reference: string): Promise<string> {
-    if (amount <= 0n) throw new Error('a hold needs a positive amount');
-    const account = (await this.lock(tx, [accountId])).get(accountId)!;
+  hold(
+    accounts: Map<string, LockedAccount>,
+    holds: Map<string, HoldState>,
+    placement: { accountId: string; amount: bigint; reference: string; trading?: boolean },
+  ): HoldChange {
+    if (placement.amount <= 0n) throw new Error('a hold needs a positive amount');
+    const account = accounts.get(placement.accountId);
+    if (!account) throw new Error(`account ${placement.accountId} is not locked`);
+    if (holds.has(placement.reference)) throw new Error(`hold ${placement.reference} exists already`);
     const before = { ...account };
     this.checkUsable(account, false);
-    account.pendingDebit += amount;
-    account.version += 1n;
-    this.checkAvailable(account, before);
-    const { rows } = await sql<{ id: string }>(
-      tx,
-      `WITH hold AS (
-         INSERT INTO holds (account_id, currency, amount, reference, placed_version) VALUES ($1, $2, $3, $4, $5) RETURNING id
-       ), pending AS (
-         UPDATE accounts SET pending_debit = $6, version = $5, updated_at = now() WHERE id = $1
-       )
-       SELECT id FROM hold`,
-      [
-        account.id,
-        account.currency,
-        amount.toString(),
-        reference,
-        account.version.toString(),
-        account.pendingDebit.toString(),
-      ],
-    );
-    this.announceBalance(tx, account);
-    return String(rows[0].id);
+    const after = { ...account, pendingDebit: account.pendingDebit + placement.amount, version: account.version + 1n };
+    this.checkAvailable(after, before);
+    Object.assign(account, after);
+    const hold: HoldState = {
+      reference: placement.reference,
+      accountId: account.id,
+      currency: account.currency,
+      amount: placement.amount,
+      remaining: placement.amount,
+      status: 'held',
+      placedVersion: account.version,
+    };
+    holds.set(hold.reference, hold);
+    return { kind: 'hold', hold, account: { ...account }, trading: placement.trading ?? false };
   }
 
-  /** Gives held funds back; false when the hold is not (or no longer) held. */
-  async releaseHold(tx: EntityManager, reference: string): Promise<boolean> {
-    const hold = await this.heldByReference(tx, reference);
-    if (!hold) return false;
-    const account = (await this.lock(tx, [hold.accountId])).get(hold.accountId)!;
-    account.pendingDebit -= hold.amount;
+  /** Gives back what a held hold still sets aside, in memory; undefined when it is not held. */
+  release(
+    accounts: Map<string, LockedAccount>,
+    holds: Map<string, HoldState>,
+    reference: string,
+    trading = false,
+  ): HoldChange | undefined {
+    const hold = holds.get(reference);
+    if (!hold || hold.status !== 'held') return undefined;
+    const account = accounts.get(hold.accountId);
+    if (!account) throw new Error(`account ${hold.accountId} is not locked`);
+    account.pendingDebit -= hold.remaining;
     account.version += 1n;
-    await sql(
+    hold.status = 'released';
+    hold.releasedVersion = account.version;
+    return { kind: 'release', hold, account: { ...account }, trading };
+  }
+
+  /**
+   * Writes postings and hold changes applied in memory, in one statement (ledger-writer.ts); then
+   * announces every balance each of them left, in order, to the wallets' owners.
+   */
+  async write(tx: EntityManager, changes: readonly LedgerChange[]): Promise<PostedJournal[]> {
+    if (changes.length === 0) return [];
+    const journals = await writeLedgerChanges(tx, changes);
+    const posted: PostedJournal[] = [];
+    for (const change of changes) {
+      if (!('request' in change)) {
+        this.announceBalance(tx, change.account, change.trading);
+        continue;
+      }
+      const journal = journals[posted.length];
+      for (const account of change.accounts.values())
+        {this.announceBalance(tx, account, change.request.trading ?? false);}
+      posted.push({
+        journalId: journal.id,
+        receiptCode: journal.receiptCode,
+        createdAt: journal.createdAt,
+        entries: change.entries,
+        accounts: change.accounts,
+      });
+    }
+    return posted;
+  }
+
+  /** Holds by reference, locked for the rest of the transaction (so each is resolved once). */
+  async lockHolds(tx: EntityManager, references: readonly string[]): Promise<Map<string, HoldState>> {
+    if (references.length === 0) return new Map();
+    const { rows } = await sql<{
+      id: string;
+      reference: string;
+      account_id: string;
+      currency: string;
+      amount: string;
+      remaining: string;
+      status: HoldState['status'];
+      placed_version: string;
+      released_version: string | null;
+    }>(
       tx,
-      `WITH released AS (
-         UPDATE holds SET status = 'released', released_version = $2, resolved_at = now() WHERE id = $1 AND status = 'held'
-       )
-       UPDATE accounts SET pending_debit = $3, version = $2, updated_at = now() WHERE id = $4`,
-      [hold.id, account.version.toString(), account.pendingDebit.toString(), account.id],
+      `SELECT id, reference, account_id, currency, amount, remaining, status, placed_version, released_version
+         FROM holds WHERE reference = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+      [pgArray([...new Set(references)])],
     );
-    this.announceBalance(tx, account);
+    return new Map(
+      rows.map((row) => [
+        row.reference,
+        {
+          id: String(row.id),
+          reference: row.reference,
+          accountId: String(row.account_id),
+          currency: row.currency,
+          amount: BigInt(row.amount),
+          remaining: BigInt(row.remaining),
+          status: row.status,
+          placedVersion: BigInt(row.placed_version),
+          releasedVersion: row.released_version === null ? undefined : BigInt(row.released_version),
+        },
+      ]),
+    );
+  }
+
+  /** Sets `amount` aside on a user wallet (pending_debit) under a unique reference, in `tx`. */
+  async placeHold(tx: EntityManager, accountId: string, amount: bigint, reference: string): Promise<void> {
+    const accounts = await this.lock(tx, [accountId]);
+    await this.write(tx, [this.hold(accounts, new Map(), { accountId, amount, reference })]);
+  }
+
+  /** Gives held funds back, in `tx`; false when the hold is not (or no longer) held. */
+  async releaseHold(tx: EntityManager, reference: string): Promise<boolean> {
+    const holds = await this.lockHolds(tx, [reference]);
+    const hold = holds.get(reference);
+    if (!hold || hold.status !== 'held') return false;
+    const accounts = await this.lock(tx, [hold.accountId]);
+    await this.write(tx, [this.release(accounts, holds, reference)!]);
     return true;
   }
 
-  /** A held hold, locked for the rest of the transaction (so it is resolved once). */
+  /** A held hold, locked for the rest of the transaction: what it still sets aside, and where. */
   async heldByReference(
     tx: EntityManager,
     reference: string,
   ): Promise<{ id: string; accountId: string; amount: bigint; currency: string } | null> {
-    const { rows } = await sql<{ id: string; account_id: string; amount: string; currency: string }>(
-      tx,
-      `SELECT id, account_id, amount, currency FROM holds WHERE reference = $1 AND status = 'held' FOR UPDATE`,
-      [reference],
-    );
-    const row = rows[0];
-    return row
-      ? { id: String(row.id), accountId: String(row.account_id), amount: BigInt(row.amount), currency: row.currency }
+    const hold = (await this.lockHolds(tx, [reference])).get(reference);
+    return hold && hold.status === 'held'
+      ? { id: hold.id!, accountId: hold.accountId, amount: hold.remaining, currency: hold.currency }
       : null;
   }
 
@@ -339,7 +356,7 @@ export class LedgerService {
     );
   }
 
-  private announceBalance(tx: EntityManager, account: LockedAccount): void {
+  private announceBalance(tx: EntityManager, account: LockedAccount, trading: boolean): void {
     if (account.kind !== 'user_wallet' || !account.ownerChannel) return;
     const { decimals } = this.config.business.currencies.get(account.currency)!;
     this.publisher.publish(tx, account.ownerChannel, 'balance', {
@@ -349,7 +366,7 @@ export class LedgerService {
       available_balance: toMajor(account.balance - account.pendingDebit, decimals),
       pending_debit: toMajor(account.pendingDebit, decimals),
       pending_credit: toMajor(account.pendingCredit, decimals),
-      trading: false,
+      trading,
       version: Number(account.version),
     });
   }

@@ -40,8 +40,42 @@ export interface PostingRequest {
   fees?: FeeLine[];
   initiatedBy?: string | null;
   metadata?: Record<string, unknown>;
-  /** Holds this journal captures (their pending_debit is released in the same change). */
-  captures?: { holdId: string; accountId: string; amount: bigint }[];
+  /**
+   * Held funds this journal takes (its pending_debit goes down by `amount` in the same change):
+   * all of a hold or a part of it (an order's fills take its hold bit by bit). The holds must be
+   * among those the posting is applied with (`LedgerService.lockHolds`).
+   */
+  captures?: { reference: string; amount: bigint }[];
+  /** Balance events of this journal say `trading: true` (an exchange fill). */
+  trading?: boolean;
+}
+
+export type HoldStatus = 'held' | 'captured' | 'released';
+
+/** A hold as the ledger sees it inside a transaction: loaded and locked, or placed in it. */
+export interface HoldState {
+  /** Its row, when it existed before this transaction. */
+  id?: string;
+  reference: string;
+  accountId: string;
+  currency: string;
+  amount: bigint;
+  /** What it still sets aside; pending_debit of its account is the sum over its held holds. */
+  remaining: bigint;
+  status: HoldStatus;
+  placedVersion: bigint;
+  releasedVersion?: bigint;
+  /** The posting (its index among those written together) that took the last of it. */
+  capturedBy?: AppliedPosting;
+}
+
+/** A hold placed or released in memory, to be written with the postings (LedgerService.write). */
+export interface HoldChange {
+  kind: 'hold' | 'release';
+  hold: HoldState;
+  /** The account as the change left it. */
+  account: LockedAccount;
+  trading: boolean;
 }
 
 /** An account as the posting engine sees it, locked for the rest of the transaction. */
@@ -78,7 +112,12 @@ export interface AppliedPosting {
   request: PostingRequest;
   entries: PostedEntry[];
   accounts: Map<string, LockedAccount>;
+  /** The holds it took from, as it left them. */
+  holds: HoldState[];
 }
+
+/** What LedgerService.write writes, in order: postings and hold changes. */
+export type LedgerChange = AppliedPosting | HoldChange;
 
 export interface PostedJournal {
   journalId: string;

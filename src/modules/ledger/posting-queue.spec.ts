@@ -17,6 +17,7 @@ function heldLedger() {
       request,
       entries: [],
       accounts: new Map(),
+      holds: [],
     }),
     write: (_tx: unknown, postings: AppliedPosting[]): Promise<PostedJournal[]> =>
       new Promise((resolve) => {

@@ -265,7 +265,7 @@ export class WithdrawalsService {
       ],
       initiatedBy: String(withdrawal.user_id),
       metadata: { request_ref: ref, partner_id: withdrawal.partner_id, agent_id: withdrawal.agent_id },
-      captures: [{ holdId: hold.id, accountId: hold.accountId, amount: hold.amount }],
+      captures: [{ reference: holdReference(id), amount: hold.amount }],
     });
     const done = (await transition(tx, 'withdrawals', id, OPEN_WITHDRAWAL, {
       status: 'completed',

@@ -237,8 +237,9 @@ export class LedgerService {
         continue;
       }
       const journal = journals[posted.length];
-      for (const account of change.accounts.values())
-        {this.announceBalance(tx, account, change.request.trading ?? false);}
+      for (const account of change.accounts.values()) {
+        this.announceBalance(tx, account, change.request.trading ?? false);
+      }
       posted.push({
         journalId: journal.id,
         receiptCode: journal.receiptCode,

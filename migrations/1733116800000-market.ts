@@ -50,7 +50,7 @@ export class Market1733116800000 implements MigrationInterface {
         client_order_id      text,
         sequence             bigint NOT NULL,
         hold_reference       text,
-        session_id           uuid,
+        session_id           text,
         cancel_on_disconnect boolean NOT NULL DEFAULT false,
         created_at           timestamptz NOT NULL DEFAULT now(),
         updated_at           timestamptz NOT NULL DEFAULT now(),

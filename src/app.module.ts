@@ -13,6 +13,7 @@ import { AuthModule } from './modules/auth/auth.module.js';
 import { FeesModule } from './modules/fees/fees.module.js';
 import { FxModule } from './modules/fx/fx.module.js';
 import { LedgerModule } from './modules/ledger/ledger.module.js';
+import { MarketModule } from './modules/market/market.module.js';
 import { NotificationsModule } from './modules/notifications/notifications.module.js';
 import { PartnersModule } from './modules/partners/partners.module.js';
 import { SandboxPartnerModule } from './modules/partners/sandbox/sandbox-partner.module.js';
@@ -53,6 +54,7 @@ export class AppModule {
         ...(config.env.NODE_ENV === 'production' ? [] : [SandboxPartnerModule]),
         QueueDashboardModule,
         PaymentsModule,
+        MarketModule,
         ...(options.withWorker ? [ProcessorsModule] : []),
       ],
     };

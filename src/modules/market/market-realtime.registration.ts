@@ -1,0 +1,24 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { sql } from '../../core/database/sql.js';
+import { RealtimeDirectory } from '../../core/realtime/realtime-directory.js';
+
+const ORDER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** An order's id is its channel: its owner may join it (contract section 5). */
+@Injectable()
+export class MarketRealtimeRegistration implements OnModuleInit {
+  constructor(
+    private readonly directory: RealtimeDirectory,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {}
+
+  onModuleInit(): void {
+    this.directory.addChannelResolver(async (id) => {
+      if (!ORDER_ID.test(id)) return null;
+      const { rows } = await sql<{ user_id: string }>(this.db, `SELECT user_id FROM orders WHERE id = $1`, [id]);
+      return rows[0] ? { ownerId: String(rows[0].user_id) } : null;
+    });
+  }
+}

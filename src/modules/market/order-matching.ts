@@ -1,0 +1,566 @@
+// One batch of a pair's order operations (placements and cancels) in one transaction, under the
+// book row's lock: the engine matches in memory, every fill settles through the ledger (funds
+// held at placement are taken as fills happen, the rest is released when an order ends), and the
+// order and trade rows, the candles and every event they cause are written in the same
+// transaction. Each operation stands or falls alone: a refused one changes nothing.
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { DomainError } from '../../core/errors/domain-error.js';
+import { toDecimalString } from '../../shared/money.js';
+import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
+import { AccountsService } from '../accounts/accounts.service.js';
+import { IdempotencyService, type KeyClaim, type KeyOutcome } from '../idempotency/idempotency.service.js';
+import { LedgerService } from '../ledger/ledger.service.js';
+import type {
+  AppliedPosting,
+  FeeLine,
+  HoldState,
+  LedgerChange,
+  LockedAccount,
+  PostingLine,
+} from '../ledger/ledger.types.js';
+import { buyLock, validateOrder, type Fill, type LevelChange, type OrderInput } from './engine/index.js';
+import { averagePrice, BASE_DECIMALS, btc, quoteMajor, type MarketPair } from './market-pairs.js';
+import type { NewTradePayload, OrderView } from './market.events.js';
+import { MarketData } from './market-data.service.js';
+import { OrderBooks, type PairBook } from './order-books.js';
+import { OrdersRepository, type OrderRecord, type TradeRecord } from './orders.repository.js';
+
+export interface PlaceOp {
+  kind: 'place';
+  userId: string;
+  userChannel: string;
+  sessionId: string | null;
+  order: {
+    id: string;
+    side: 'buy' | 'sell';
+    type: 'limit' | 'market';
+    price?: bigint;
+    amount: bigint;
+    timeInForce: 'gtc' | 'ioc' | 'fok';
+    postOnly: boolean;
+    clientOrderId: string | null;
+    cancelOnDisconnect: boolean;
+  };
+  idempotency?: KeyClaim;
+}
+
+export interface CancelOp {
+  kind: 'cancel';
+  userId: string;
+  orderId: string;
+  /** Why: the owner asked, or its session's last socket went (cancel_on_disconnect). */
+  reason: 'cancelled' | 'disconnected';
+}
+
+export type OrderOp = PlaceOp | CancelOp;
+export type OpOutcome = { value: OrderView } | { refused: DomainError };
+
+/** The hold of an order's funds. */
+export const orderHold = (orderId: string) => `order:${orderId}`;
+
+export function orderView(record: OrderRecord, pair: MarketPair): OrderView {
+  const remaining = record.amount - record.filled;
+  const average = averagePrice(record.quoteFilled, record.filled);
+  return {
+    id: record.id,
+    client_order_id: record.clientOrderId,
+    pair: record.pair,
+    side: record.side,
+    type: record.type,
+    price: record.price === null ? null : quoteMajor(record.price, pair),
+    amount: btc(record.amount),
+    filled: btc(record.filled),
+    remaining: record.status === 'cancelled' ? 0 : btc(remaining),
+    average_price: average === null ? null : quoteMajor(average, pair),
+    fee_paid: record.feeCurrency === pair.base ? btc(record.feePaid) : quoteMajor(record.feePaid, pair),
+    fee_currency: record.feeCurrency,
+    status: record.status,
+    ...(record.reason ? { reason: record.reason } : {}),
+    time_in_force: record.timeInForce,
+    post_only: record.postOnly,
+    cancel_on_disconnect: record.cancelOnDisconnect,
+    created_at: record.createdAt.toISOString(),
+    updated_at: record.updatedAt.toISOString(),
+  };
+}
+
+/** A user's wallets of a pair's currencies; null until one is opened. */
+interface Wallets {
+  base: string | null;
+  quote: string | null;
+}
+
+const refusal = (code: DomainError['code'], message: string, field?: string) =>
+  new DomainError(code, message, field ? { field } : {});
+
+/** What one batch builds up before it is written. */
+class BatchState {
+  readonly changes: LedgerChange[] = [];
+  /** Orders placed in this batch, in their final state (inserted once). */
+  readonly inserted = new Map<string, OrderRecord>();
+  /** Orders placed before this batch that it changed (updated once). */
+  readonly updated = new Map<string, OrderRecord>();
+  readonly trades: { draft: Omit<TradeRecord, 'journalId'>; posting: AppliedPosting }[] = [];
+  readonly levels: LevelChange[] = [];
+  /** `order` events: views taken at each change. */
+  readonly orderEvents: { channel: string; view: OrderView }[] = [];
+  readonly keys: KeyOutcome[] = [];
+  constructor(
+    readonly pb: PairBook,
+    readonly accounts: Map<string, LockedAccount>,
+    readonly holds: Map<string, HoldState>,
+    readonly at: Date,
+  ) {}
+
+  changed(record: OrderRecord): void {
+    record.updatedAt = this.at;
+    if (!this.inserted.has(record.id)) this.updated.set(record.id, record);
+    this.orderEvents.push({ channel: record.userChannel, view: orderView(record, this.pb.pair) });
+  }
+}
+
+@Injectable()
+export class OrderMatching {
+  constructor(
+    private readonly books: OrderBooks,
+    private readonly repository: OrdersRepository,
+    private readonly ledger: LedgerService,
+    private readonly accounts: AccountsService,
+    private readonly idempotency: IdempotencyService,
+    private readonly publisher: RealtimePublisher,
+    private readonly marketData: MarketData,
+  ) {}
+
+  /**
+   * Runs `ops` on `symbol`'s book in `tx`; one outcome per operation, in order, and the book copy
+   * it changed (current again once `tx` commits: OrderBooks.committed).
+   */
+  async execute(
+    tx: EntityManager,
+    symbol: string,
+    ops: readonly OrderOp[],
+  ): Promise<{ outcomes: OpOutcome[]; book: PairBook }> {
+    const pb = await this.books.acquire(tx, symbol);
+    // From here the copy may run ahead of the database until this transaction commits.
+    pb.stale = true;
+    const outcomes: (OpOutcome | undefined)[] = await this.replays(tx, ops);
+    const places = ops.flatMap((op, i) => (op.kind === 'place' && !outcomes[i] ? [op] : []));
+    const taken = await this.repository.clientOrderIdsTaken(
+      tx,
+      places.flatMap((op) => (op.order.clientOrderId ? [[op.userId, op.order.clientOrderId] as const] : [])),
+    );
+    const wallets = await this.takerWallets(pb.pair, places);
+    const { accountIds, holdReferences } = this.foreseen(pb, ops, wallets);
+    const state = new BatchState(
+      pb,
+      await this.ledger.lock(tx, accountIds),
+      await this.ledger.lockHolds(tx, holdReferences),
+      new Date(),
+    );
+    const coids = new Set(taken);
+    for (const [i, op] of ops.entries()) {
+      if (outcomes[i]) continue;
+      try {
+        outcomes[i] =
+          op.kind === 'place'
+            ? await this.place(tx, state, op, wallets.get(op.userId)!, coids)
+            : this.cancel(state, op);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        outcomes[i] = { refused: error };
+      }
+      if (op.kind === 'place' && op.idempotency) {
+        const outcome = outcomes[i];
+        const { userId, key } = op.idempotency;
+        state.keys.push(
+          'value' in outcome ? { userId, key, response: outcome.value } : { userId, key, abandoned: true },
+        );
+      }
+    }
+    await this.write(tx, state);
+    return { outcomes: outcomes as OpOutcome[], book: pb };
+  }
+
+  /** Keys used before: their stored answers (or conflicts) stand in for the operations. */
+  private async replays(tx: EntityManager, ops: readonly OrderOp[]): Promise<(OpOutcome | undefined)[]> {
+    const claims = ops.flatMap((op) => (op.kind === 'place' && op.idempotency ? [op.idempotency] : []));
+    const claimed = await this.idempotency.claimNew(tx, claims);
+    const outcomes: (OpOutcome | undefined)[] = [];
+    const seen = new Set<string>();
+    for (const op of ops) {
+      const claim = op.kind === 'place' ? op.idempotency : undefined;
+      const id = claim && `${claim.userId}/${claim.key}`;
+      if (!claim || (IdempotencyService.claimedNow(claimed, claim) && !seen.has(id!))) {
+        if (id) seen.add(id);
+        outcomes.push(undefined);
+        continue;
+      }
+      try {
+        const existing = await this.idempotency.claim<OrderView>(
+          tx,
+          claim.userId,
+          claim.key,
+          claim.requestType,
+          claim.hash,
+        );
+        if (existing.fresh) {
+          seen.add(id!);
+          outcomes.push(undefined);
+        } else {
+          outcomes.push({ value: existing.response });
+        }
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        outcomes.push({ refused: error });
+      }
+    }
+    return outcomes;
+  }
+
+  /**
+   * Each placing user's wallets of the pair's two currencies (null where there is none yet: one
+   * is opened only for an order that is accepted, so a refusal opens nothing).
+   */
+  private async takerWallets(pair: MarketPair, places: readonly PlaceOp[]): Promise<Map<string, Wallets>> {
+    const users = [...new Set(places.map((op) => op.userId))];
+    const [base, quote] = await Promise.all([
+      this.accounts.committedWalletIds(users, pair.base),
+      this.accounts.committedWalletIds(users, pair.quote),
+    ]);
+    return new Map(users.map((userId, i) => [userId, { base: base[i], quote: quote[i] }]));
+  }
+
+  /**
+   * The accounts and holds the batch will touch, as far as they can be told before matching: the
+   * placing users' wallets, the makers each placement would meet in the book as it is now, the
+   * fee accounts, and the orders to cancel. Locked in one statement each (id order); a maker the
+   * batch reaches only through its own earlier placements is locked when it is met.
+   */
+  private foreseen(
+    pb: PairBook,
+    ops: readonly OrderOp[],
+    wallets: Map<string, Wallets>,
+  ): { accountIds: string[]; holdReferences: string[] } {
+    const accountIds = [...this.feeAccounts(pb.pair)];
+    const holdReferences: string[] = [];
+    const touch = (record: OrderRecord | undefined) => {
+      if (!record) return;
+      accountIds.push(record.baseAccountId, record.quoteAccountId);
+      if (record.holdReference) holdReferences.push(record.holdReference);
+    };
+    for (const op of ops) {
+      if (op.kind === 'cancel') {
+        touch(pb.records.get(op.orderId));
+        continue;
+      }
+      const own = wallets.get(op.userId)!;
+      for (const id of [own.base, own.quote]) if (id) accountIds.push(id);
+      const input = this.engineInput(op);
+      if (validateOrder(pb.pair.rules, input)) continue;
+      for (const fill of pb.book.simulate(input).fills) touch(pb.records.get(fill.makerOrderId));
+    }
+    return { accountIds, holdReferences };
+  }
+
+  /** The fee revenue accounts of the pair's currencies (a shard of each, fixed per pair). */
+  private feeAccounts(pair: MarketPair): [base: string, quote: string] {
+    const spread = [...this.books.pairs.keys()].indexOf(pair.symbol);
+    return [
+      this.accounts.systemAccount('fee_revenue', pair.base, '', spread),
+      this.accounts.systemAccount('fee_revenue', pair.quote, '', spread),
+    ];
+  }
+
+  private engineInput(op: PlaceOp): OrderInput {
+    const { id, side, type, price, amount, timeInForce, postOnly } = op.order;
+    return { id, ownerId: op.userId, side, type, price, amount, timeInForce, postOnly };
+  }
+
+  private async place(
+    tx: EntityManager,
+    state: BatchState,
+    op: PlaceOp,
+    wallet: Wallets,
+    coids: Set<string>,
+  ): Promise<OpOutcome> {
+    const { pb, accounts, holds, at } = state;
+    const { pair, book } = pb;
+    const input = this.engineInput(op);
+    const invalid = validateOrder(pair.rules, input);
+    if (invalid) throw refusal(invalid.code, invalid.message, invalid.field);
+    if (input.price !== undefined && input.price > pair.maxPrice) {
+      throw refusal(
+        'VALIDATION_FAILED',
+        `price must be at most ${quoteMajor(pair.maxPrice, pair)} ${pair.quote}`,
+        'price',
+      );
+    }
+    const coid = op.order.clientOrderId;
+    if (coid && coids.has(`${op.userId}/${coid}`)) {
+      throw refusal(
+        'VALIDATION_FAILED',
+        'client_order_id is already used by another of your orders',
+        'client_order_id',
+      );
+    }
+    const preview = book.simulate(input);
+    if (preview.refusal) throw refusal(preview.refusal.code, preview.refusal.message, preview.refusal.field);
+
+    // Makers the batch reaches through its own earlier placements were not foreseen: lock them now.
+    const makers = preview.fills.map((fill) => pb.records.get(fill.makerOrderId)!);
+    const unlocked = makers.flatMap((m) => [m.baseAccountId, m.quoteAccountId]).filter((id) => !accounts.has(id));
+    if (unlocked.length) for (const [id, account] of await this.ledger.lock(tx, unlocked)) accounts.set(id, account);
+    const unheld = makers.flatMap((m) => (m.holdReference && !holds.has(m.holdReference) ? [m.holdReference] : []));
+    if (unheld.length) for (const [ref, hold] of await this.ledger.lockHolds(tx, unheld)) holds.set(ref, hold);
+
+    // The funds: a sell its BTC, a limit buy price × amount (rounded up), a market buy what its fills cost.
+    const isBuy = input.side === 'buy';
+    const lockAmount = !isBuy
+      ? input.amount
+      : input.type === 'limit'
+        ? buyLock(input.price!, input.amount)
+        : preview.quoteAmount;
+    const reference = orderHold(input.id);
+    const paying = isBuy ? wallet.quote : wallet.base;
+    if (lockAmount > 0n) {
+      if (!paying) {
+        const [code, decimals] = isBuy ? [pair.quote, pair.quoteDecimals] : [pair.base, BASE_DECIMALS];
+        throw refusal(
+          'INSUFFICIENT_BALANCE',
+          `insufficient balance: available ${toDecimalString(0n, decimals)} ${code}`,
+        );
+      }
+      state.changes.push(
+        this.ledger.hold(accounts, holds, { accountId: paying, amount: lockAmount, reference, trading: true }),
+      );
+    }
+    // The wallet the order is paid into, opened with its first accepted order.
+    for (const side of ['base', 'quote'] as const) {
+      if (wallet[side]) continue;
+      const opened = await this.accounts.ensureWallet(tx, op.userId, side === 'base' ? pair.base : pair.quote);
+      for (const [id, account] of await this.ledger.lock(tx, [opened])) accounts.set(id, account);
+      wallet[side] = opened;
+    }
+    const result = book.place(input);
+    const taker: OrderRecord = {
+      id: input.id,
+      userId: op.userId,
+      userChannel: op.userChannel,
+      pair: pair.symbol,
+      side: input.side,
+      type: input.type,
+      price: input.price ?? null,
+      amount: input.amount,
+      filled: 0n,
+      quoteFilled: 0n,
+      feePaid: 0n,
+      feeCurrency: isBuy ? pair.base : pair.quote,
+      status: 'open',
+      reason: null,
+      timeInForce: input.timeInForce,
+      postOnly: input.postOnly,
+      clientOrderId: coid,
+      sequence: result.order.sequence!,
+      holdReference: lockAmount > 0n ? reference : null,
+      sessionId: op.sessionId,
+      cancelOnDisconnect: op.order.cancelOnDisconnect,
+      baseAccountId: wallet.base!,
+      quoteAccountId: wallet.quote!,
+      createdAt: at,
+      updatedAt: at,
+    };
+    state.inserted.set(taker.id, taker);
+    if (coid) coids.add(`${op.userId}/${coid}`);
+    if (result.fills.length > 0) this.settle(state, taker, result.fills);
+
+    taker.status = result.order.status === 'rejected' ? 'cancelled' : result.order.status;
+    taker.reason = result.order.reason ?? null;
+    if (taker.status === 'open' || taker.status === 'partially_filled') pb.records.set(taker.id, taker);
+    else this.releaseRest(state, taker);
+    state.levels.push(...result.levels);
+    state.changed(taker);
+    return { value: orderView(taker, pair) };
+  }
+
+  /**
+   * One journal for all of a taker's fills: per fill, the buyer's held quote pays the seller (less
+   * the seller's fee), the seller's held BTC goes to the buyer (less the buyer's fee), both fees
+   * to fee revenue. Per currency each fill nets to zero.
+   */
+  private settle(state: BatchState, taker: OrderRecord, fills: readonly Fill[]): void {
+    const { pair } = state.pb;
+    const pb = state.pb;
+    const [feeBase, feeQuote] = this.feeAccounts(pair);
+    const lines: PostingLine[] = [];
+    const fees: FeeLine[] = [];
+    const captures: { reference: string; amount: bigint }[] = [];
+    const line = (accountId: string, direction: 'DR' | 'CR', amount: bigint, description: string) => {
+      if (amount > 0n) lines.push({ accountId, direction, amount, description });
+    };
+    const drafts: Omit<TradeRecord, 'journalId'>[] = [];
+    const filledMakers: OrderRecord[] = [];
+    for (const fill of fills) {
+      const maker = pb.records.get(fill.makerOrderId)!;
+      const [buyer, seller] = fill.takerSide === 'buy' ? [taker, maker] : [maker, taker];
+      const what = `${pair.symbol} trade ${btc(fill.qty)} ${pair.base} at ${quoteMajor(fill.price, pair)} ${pair.quote}`;
+      line(buyer.quoteAccountId, 'DR', fill.quoteAmount, what);
+      line(seller.quoteAccountId, 'CR', fill.quoteAmount - fill.sellerFee, what);
+      line(feeQuote, 'CR', fill.sellerFee, `${what}: seller's fee`);
+      line(seller.baseAccountId, 'DR', fill.qty, what);
+      line(buyer.baseAccountId, 'CR', fill.qty - fill.buyerFee, what);
+      line(feeBase, 'CR', fill.buyerFee, `${what}: buyer's fee`);
+      if (fill.quoteAmount > 0n) captures.push({ reference: buyer.holdReference!, amount: fill.quoteAmount });
+      captures.push({ reference: seller.holdReference!, amount: fill.qty });
+      const makerIsBuyer = buyer === maker;
+      if (fill.sellerFee > 0n) {
+        fees.push({
+          feeType: makerIsBuyer ? 'FEE_TYPE_TRADING_TAKER' : 'FEE_TYPE_TRADING_MAKER',
+          amount: fill.sellerFee,
+          currency: pair.quote,
+          accountId: feeQuote,
+        });
+      }
+      if (fill.buyerFee > 0n) {
+        fees.push({
+          feeType: makerIsBuyer ? 'FEE_TYPE_TRADING_MAKER' : 'FEE_TYPE_TRADING_TAKER',
+          amount: fill.buyerFee,
+          currency: pair.base,
+          accountId: feeBase,
+        });
+      }
+      for (const order of [buyer, seller]) {
+        order.filled += fill.qty;
+        order.quoteFilled += fill.quoteAmount;
+        order.feePaid += order === buyer ? fill.buyerFee : fill.sellerFee;
+      }
+      maker.status = fill.makerStatus;
+      if (maker.status === 'filled') {
+        pb.records.delete(maker.id);
+        filledMakers.push(maker);
+      }
+      state.changed(maker);
+      drafts.push({
+        pair: pair.symbol,
+        price: fill.price,
+        amount: fill.qty,
+        quoteAmount: fill.quoteAmount,
+        takerSide: fill.takerSide,
+        makerOrderId: maker.id,
+        takerOrderId: taker.id,
+        makerUserId: maker.userId,
+        takerUserId: taker.userId,
+        buyerFee: fill.buyerFee,
+        sellerFee: fill.sellerFee,
+      });
+    }
+    const posting = this.ledger.apply(
+      state.accounts,
+      {
+        type: 'TRANSACTION_TYPE_TRADE',
+        description: `${pair.symbol} ${taker.side} order ${taker.id}`,
+        lines,
+        fees,
+        captures,
+        initiatedBy: taker.userId,
+        metadata: { pair: pair.symbol, order_id: taker.id },
+        trading: true,
+      },
+      state.holds,
+    );
+    state.changes.push(posting);
+    for (const draft of drafts) state.trades.push({ draft, posting });
+    // Only once the fills took what they needed from the makers' holds.
+    for (const maker of filledMakers) this.releaseRest(state, maker);
+  }
+
+  /** An order that ended gives back what its hold still sets aside (a buy that paid less, a remainder). */
+  private releaseRest(state: BatchState, order: OrderRecord): void {
+    if (!order.holdReference) return;
+    const released = this.ledger.release(state.accounts, state.holds, order.holdReference, true);
+    if (released) state.changes.push(released);
+  }
+
+  private cancel(state: BatchState, op: CancelOp): OpOutcome {
+    const { pb } = state;
+    const record = pb.records.get(op.orderId);
+    if (!record || record.userId !== op.userId) {
+      throw refusal('ORDER_NOT_CANCELLABLE', 'the order is no longer open', 'order_id');
+    }
+    const cancelled = pb.book.cancel(op.orderId);
+    if (!cancelled) throw new Error(`order ${op.orderId} has a record but is not in the ${pb.pair.symbol} book`);
+    pb.records.delete(record.id);
+    record.status = 'cancelled';
+    record.reason = op.reason;
+    this.releaseRest(state, record);
+    state.levels.push(cancelled.level);
+    state.changed(record);
+    return { value: orderView(record, pb.pair) };
+  }
+
+  /** The batch's ledger changes, rows and events, and its idempotency keys' answers. */
+  private async write(tx: EntityManager, state: BatchState): Promise<void> {
+    const { pb, at } = state;
+    const { pair } = pb;
+    const journals = await this.ledger.write(tx, state.changes);
+    const journalOf = new Map<AppliedPosting, string>();
+    state.changes
+      .filter((c): c is AppliedPosting => 'request' in c)
+      .forEach((p, i) => journalOf.set(p, journals[i].journalId));
+    const trades: TradeRecord[] = state.trades.map(({ draft, posting }) => ({
+      ...draft,
+      journalId: journalOf.get(posting)!,
+    }));
+    const version = pb.version + 1n;
+    const nextSequence = [...state.inserted.values()].reduce(
+      (next, order) => (order.sequence >= next ? order.sequence + 1n : next),
+      pb.nextSequence,
+    );
+    const tradeIds = await this.repository.writeBatch(tx, {
+      pair: pair.symbol,
+      version,
+      nextSequence,
+      inserted: [...state.inserted.values()],
+      updated: [...state.updated.values()],
+      trades,
+      at,
+    });
+    for (const { channel, view } of state.orderEvents) {
+      this.publisher.publish(tx, channel, 'order', view);
+      this.publisher.publish(tx, view.id, 'order', view);
+    }
+    const seconds = Math.floor(at.getTime() / 1000);
+    trades.forEach((trade, i) => {
+      const payload: NewTradePayload = {
+        price: quoteMajor(trade.price, pair),
+        traded_btc: btc(trade.amount),
+        timestamp: at.getTime(),
+        currency: pair.quote,
+        pair: pair.symbol,
+        amount: btc(trade.amount),
+        side: trade.takerSide,
+        id: Number(tradeIds[i]),
+      };
+      this.publisher.publish(tx, 'trade', 'new-trade', payload);
+      this.publisher.publish(tx, `trade:${pair.symbol}`, 'new-trade', payload);
+    });
+    for (const level of state.levels) {
+      const payload = {
+        category: level.side,
+        timestamp: seconds,
+        amount: btc(level.amount),
+        price: quoteMajor(level.price, pair),
+        currency: pair.quote,
+        pair: pair.symbol,
+        checksum: pb.depth.apply(level),
+      };
+      this.publisher.publish(tx, 'market-depth', 'update-market-depth', payload);
+      this.publisher.publish(tx, `market-depth:${pair.symbol}`, 'update-market-depth', payload);
+    }
+    if (trades.length > 0) await this.marketData.publishTick(tx, pb);
+    await this.idempotency.settle(tx, state.keys);
+    // Committed by the caller, who then marks the copy current (OrderBooks.committed).
+    pb.version = version;
+    pb.nextSequence = nextSequence;
+  }
+}

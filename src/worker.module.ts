@@ -7,12 +7,20 @@ import { ProcessorsCheck } from './core/queue/processors.check.js';
 import { JobSchedules } from './core/queue/schedules.js';
 import { OutboxJobsModule } from './core/realtime/outbox.processor.js';
 import { MaintenanceModule } from './modules/maintenance/maintenance.module.js';
+import { MarketJobsModule } from './modules/market/market.module.js';
 import { PaymentJobsModule } from './modules/payments/payments.module.js';
 import { VerificationJobsModule } from './modules/verification/verification-jobs.module.js';
 
 /** The BullMQ processors of every feature, the check that no queue is left without one, and the repeating jobs. */
 @Module({
-  imports: [DiscoveryModule, MaintenanceModule, OutboxJobsModule, VerificationJobsModule, PaymentJobsModule],
+  imports: [
+    DiscoveryModule,
+    MaintenanceModule,
+    OutboxJobsModule,
+    VerificationJobsModule,
+    PaymentJobsModule,
+    MarketJobsModule,
+  ],
   providers: [ProcessorsCheck, JobSchedules],
 })
 export class ProcessorsModule {}

@@ -4,6 +4,7 @@
 // deposit and a withdrawal in flight at the kill reach their final state, nothing restarted.
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCHEDULES } from '../../src/core/queue/schedules.js';
 import { isolatedRedisPrefix, spawnApp, testEnv, type AppProcess } from '../helpers/app-process.js';
 import { configDirWith, withLimits } from '../helpers/config-dir.js';
 import { withDb } from '../helpers/db.js';
@@ -21,7 +22,7 @@ import { startRedisChild, type RedisChild } from '../helpers/redis-child.js';
 
 const ADMIN = { email: 'fault-redis-admin@example.com', password: 'fault redis admin password' };
 const PREFIX = isolatedRedisPrefix();
-const SCHEDULERS = 5;
+const SCHEDULERS = SCHEDULES.length;
 
 let redis: RedisChild;
 let a: AppProcess;

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChannelDelivery, type JoinResult } from '../../src/core/realtime/channel-delivery.service.js';
 import { OutboxStore } from '../../src/core/realtime/outbox.store.js';
 import { RealtimeBus } from '../../src/core/realtime/realtime-bus.js';
+import { RealtimeDirectory } from '../../src/core/realtime/realtime-directory.js';
 import { RealtimeMetrics } from '../../src/core/realtime/realtime.metrics.js';
 import { RealtimePublisher } from '../../src/core/realtime/realtime.publisher.js';
 import { SendBudget } from '../../src/core/realtime/send-budget.js';
@@ -43,6 +44,7 @@ beforeAll(async () => {
     app.get(RealtimeBus),
     app.get(RealtimeMetrics),
     new SendBudget(testConfig()),
+    app.get(RealtimeDirectory),
   );
   await delivery.onApplicationBootstrap();
 

@@ -129,6 +129,8 @@ export const envSchema = z
     LOGIN_FAILURES_PER_ACCOUNT: int(10, 1, 100000),
     LOGIN_FAILURES_PER_IP: int(100, 1, 1000000),
     LOGIN_FAILURE_WINDOW_S: int(900, 1, 86400),
+    // Public REST (market data): requests per minute per client address.
+    PUBLIC_REQUESTS_PER_MINUTE: int(600, 1, 10000000),
 
     // Verification (OTP, TOTP, verification tokens). Outside production the keys are derived from
     // the JWT secret when unset; in production they are required and independent of it.

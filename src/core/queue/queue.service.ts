@@ -15,6 +15,7 @@ export class QueueService {
     @InjectQueue(QUEUES.deposit) deposit: Queue,
     @InjectQueue(QUEUES.payout) payout: Queue,
     @InjectQueue(QUEUES.depositExpiry) depositExpiry: Queue,
+    @InjectQueue(QUEUES.market) market: Queue,
   ) {
     this.queues = {
       maintenance,
@@ -23,6 +24,7 @@ export class QueueService {
       [QUEUES.deposit]: deposit,
       [QUEUES.payout]: payout,
       [QUEUES.depositExpiry]: depositExpiry,
+      market,
     };
   }
 

@@ -7,6 +7,7 @@ export const QUEUES = {
   deposit: 'partner.deposit',
   payout: 'partner.payout',
   depositExpiry: 'deposit.expiry',
+  market: 'market',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -22,6 +23,8 @@ export interface JobPayloads {
   'partner.payout': { withdrawalId: string };
   /** Fails the deposits past expires_at, and sends again those whose job was never enqueued. */
   'deposit.expiry': { task: 'sweep' };
+  /** Every pair's tick (at least every 10 s); the dead man's switch of cancel_on_disconnect orders. */
+  market: { task: 'tick' | 'disconnects' };
 }
 
 export const QUEUE_NAMES: QueueName[] = Object.values(QUEUES);

@@ -34,6 +34,10 @@ export const SCHEDULES: readonly Schedule[] = [
   schedule(QUEUES.outbox, 'outbox.purge', HOUR_MS, { task: 'purge' }),
   schedule(QUEUES.maintenance, 'sessions.purge', HOUR_MS, { task: 'sessions.purge' }),
   schedule(QUEUES.maintenance, 'idempotency.purge', HOUR_MS, { task: 'idempotency.purge' }),
+  // Every pair's 24 h ticker, also when nothing trades (contract: at least every 10 s).
+  schedule(QUEUES.market, 'market.tick', 5000, { task: 'tick' }),
+  // Cancels the cancel_on_disconnect orders of sessions gone for 10 s.
+  schedule(QUEUES.market, 'market.disconnects', 1000, { task: 'disconnects' }),
 ];
 
 /** How often the worker checks that every scheduler is still registered. */
@@ -52,8 +56,14 @@ export class JobSchedules implements OnApplicationBootstrap, OnApplicationShutdo
     @InjectQueue(QUEUES.maintenance) maintenance: Queue,
     @InjectQueue(QUEUES.outbox) outbox: Queue,
     @InjectQueue(QUEUES.depositExpiry) depositExpiry: Queue,
+    @InjectQueue(QUEUES.market) market: Queue,
   ) {
-    this.queues = { [QUEUES.maintenance]: maintenance, [QUEUES.outbox]: outbox, [QUEUES.depositExpiry]: depositExpiry };
+    this.queues = {
+      [QUEUES.maintenance]: maintenance,
+      [QUEUES.outbox]: outbox,
+      [QUEUES.depositExpiry]: depositExpiry,
+      [QUEUES.market]: market,
+    };
     for (const { queue } of SCHEDULES) {
       if (!this.queues[queue]) throw new Error(`JobSchedules has no queue ${queue} for its schedule`);
     }

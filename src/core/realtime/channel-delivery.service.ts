@@ -9,7 +9,8 @@ import { deleteCursor, getCursor, setCursor } from './cursors.js';
 import { OutboxStore, type StoredFrame } from './outbox.store.js';
 import { RealtimeBus, type BusMessage } from './realtime-bus.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
-import type { StreamFrame } from './realtime.types.js';
+import { RealtimeDirectory } from './realtime-directory.js';
+import { isPublicChannel, type StreamFrame } from './realtime.types.js';
 import { SendBudget } from './send-budget.js';
 import { WriteCoalescer } from './write-coalescer.js';
 
@@ -43,6 +44,7 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
     private readonly bus: RealtimeBus,
     private readonly metrics: RealtimeMetrics,
     private readonly budget: SendBudget,
+    private readonly directory: RealtimeDirectory,
   ) {}
 
   attach(namespaces: { user?: Namespace; public?: Namespace }): void {
@@ -113,30 +115,59 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
     });
   }
 
-  private onBusMessage(message: BusMessage): void {
-    if (message.public) {
-      for (const frame of message.frames) {
-        const room = this.publicNsp?.adapter.rooms.get(frame.channel);
-        if (!room) continue;
-        this.publicNsp!.local.to(frame.channel).emit('stream', frame);
-        this.metrics.emitted.inc({ namespace: 'public' }, room.size);
+  /**
+   * Joins `socket` to a public market channel: a plain room broadcast, without a per-socket
+   * cursor. The channel's snapshot frames (a depth channel's book) go first, stamped with the
+   * channel's seq they stand at; frames of the channel arriving meanwhile wait behind the join,
+   * so the socket gets every frame after the snapshot (and perhaps some at or below its seq,
+   * which clients recognize and skip).
+   */
+  joinPublic(socket: Socket, channel: string): Promise<{ seq: number }> {
+    return this.serialize(channel, async () => {
+      const [snapshots, bounds] = await Promise.all([this.directory.snapshotsOf(channel), this.store.bounds(channel)]);
+      await socket.join(channel);
+      const timestamp = new Date().toISOString();
+      for (const { event, seq, payload } of snapshots) {
+        socket.emit('stream', { event, channel, seq, timestamp, payload } satisfies StreamFrame);
       }
-      return;
-    }
+      return { seq: Math.max(bounds.latest, ...snapshots.map((s) => s.seq)) };
+    });
+  }
+
+  private onBusMessage(message: BusMessage): void {
     // One task per channel for its frames of the message (a posting batch: three per user). A
     // channel with work queued is kept even before it has a room: a socket may be joining it, and
     // the frame must wait behind the join rather than be dropped (the join may have read the
     // channel's latest seq before this frame was committed).
     const byChannel = new Map<string, StreamFrame[]>();
     for (const frame of message.frames) {
-      if (!this.queues.has(frame.channel) && !this.userNsp?.adapter.rooms.has(frame.channel)) continue;
+      const nsp = isPublicChannel(frame.channel) ? this.publicNsp : this.userNsp;
+      if (!this.queues.has(frame.channel) && !nsp?.adapter.rooms.has(frame.channel)) continue;
       const frames = byChannel.get(frame.channel);
       if (frames) frames.push(frame);
       else byChannel.set(frame.channel, [frame]);
     }
     for (const [channel, frames] of byChannel) {
-      if (this.queues.has(channel)) void this.serialize(channel, () => this.deliverAll(frames));
-      else this.deliverNow(channel, frames);
+      if (isPublicChannel(channel)) {
+        if (this.queues.has(channel)) void this.serialize(channel, () => Promise.resolve(this.broadcast(frames)));
+        else this.broadcast(frames);
+      } else if (this.queues.has(channel)) {
+        void this.serialize(channel, () => this.deliverAll(frames));
+      } else {
+        this.deliverNow(channel, frames);
+      }
+    }
+  }
+
+  /** Public frames: one encoded frame for every socket in the room. */
+  private broadcast(frames: readonly StreamFrame[]): void {
+    const nsp = this.publicNsp;
+    if (!nsp) return;
+    for (const frame of frames) {
+      const room = nsp.adapter.rooms.get(frame.channel);
+      if (!room) continue;
+      nsp.local.to(frame.channel).emit('stream', frame);
+      this.metrics.emitted.inc({ namespace: 'public' }, room.size);
     }
   }
 

@@ -16,15 +16,13 @@ import type { StreamFrame } from './realtime.types.js';
 
 export interface BusMessage {
   frames: StreamFrame[];
-  /** Public market channels: a plain room broadcast, no per-socket order. */
-  public?: boolean;
 }
 
 type OnMessage = (message: BusMessage) => void;
 
 /** JSON.stringify(message), from the frames' texts (frame-json.ts). */
 const messageJson = (message: BusMessage): string =>
-  `{"frames":[${message.frames.map((frame) => frameJson(frame)).join(',')}]${message.public ? ',"public":true' : ''}}`;
+  `{"frames":[${message.frames.map((frame) => frameJson(frame)).join(',')}]}`;
 
 @Injectable()
 export class RealtimeBus implements OnApplicationShutdown {

@@ -16,6 +16,7 @@ import { RealtimeMetrics } from './realtime.metrics.js';
 import {
   isAuthenticated,
   rooms,
+  sessionKeyOf,
   SETTINGS_CHANNEL,
   type AuthenticatedPrincipal,
   type SocketData,
@@ -102,7 +103,9 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
       for (const socket of nsp.sockets.values()) {
         socket.emit('request_reconnect', { reason: 'shutdown' });
         const { principal } = socket.data as SocketData;
-        if (isAuthenticated(principal)) releases.push(this.limits.releaseConnection(principal.userId, socket.id));
+        if (isAuthenticated(principal)) {
+          releases.push(this.limits.releaseConnection(principal.userId, socket.id, sessionKeyOf(principal)));
+        }
       }
       nsp.local.disconnectSockets(true);
     }
@@ -118,6 +121,7 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
       return;
     }
     await socket.join(rooms.user(principal.userId));
+    await this.limits.sessionArrived(sessionKeyOf(principal), socket.id);
     if (principal.kind === 'user') this.scheduleExpiry(socket, principal);
     if (socket.data.generation !== undefined) await this.control.replace(principal.userId, socket.data.generation);
     const since = socket.handshake.auth?.since as number | undefined;
@@ -144,7 +148,7 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
     const principal = (socket.data as SocketData | undefined)?.principal;
     if (principal && isAuthenticated(principal)) {
       await this.limits
-        .releaseConnection(principal.userId, socket.id)
+        .releaseConnection(principal.userId, socket.id, sessionKeyOf(principal))
         .catch((error: unknown) => this.logger.warn({ err: error }, 'could not release a connection'));
     }
   }
@@ -257,10 +261,12 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
 
   /** Keeps this instance's connections counted in Redis (they expire without it). */
   private async beat(): Promise<void> {
-    const connections: { userId: string; socketId: string }[] = [];
+    const connections: { userId: string; socketId: string; session: string }[] = [];
     for (const socket of this.userNsp?.sockets.values() ?? []) {
       const { principal } = socket.data as SocketData;
-      if (isAuthenticated(principal)) connections.push({ userId: principal.userId, socketId: socket.id });
+      if (isAuthenticated(principal)) {
+        connections.push({ userId: principal.userId, socketId: socket.id, session: sessionKeyOf(principal) });
+      }
     }
     try {
       await this.limits.heartbeat(connections);

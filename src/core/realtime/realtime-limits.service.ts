@@ -26,6 +26,21 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`;
 
+// KEYS: presence, gone. ARGV: socket id, now (ms). Notes when the session's last socket left.
+const LEAVE_SCRIPT = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', 86400000) end
+return 0`;
+
+// KEYS: presence, gone. ARGV: now (ms). -1 while a socket is present, else ms since the last left.
+const ABSENCE_SCRIPT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) > 0 then redis.call('DEL', KEYS[2]) return -1 end
+local since = redis.call('GET', KEYS[2])
+if not since then redis.call('SET', KEYS[2], ARGV[1], 'PX', 86400000) return 0 end
+return tonumber(ARGV[1]) - tonumber(since)`;
+
 /** How long a registered connection counts without a heartbeat. */
 export const CONNECTION_TTL_MS = 90_000;
 export const HEARTBEAT_MS = 30_000;
@@ -82,12 +97,12 @@ export class RealtimeLimits {
    * Counts one HTTP request of a user against the same per-minute budget as its socket messages
    * (one budget per user across transports); HTTP has no per-second plan window.
    */
-  async checkRequest(userId: string): Promise<MessageVerdict> {
+  async checkRequest(userId: string, perMinute = this.config.business.requestsPerMinute): Promise<MessageVerdict> {
     const now = Date.now();
     const [blocked, ttl] = await this.count([
       this.rateKey(userId, 'min', Math.floor(now / 60_000)),
       this.rateKey(userId, 'http-sec', Math.floor(now / 1000)),
-      this.config.business.requestsPerMinute,
+      perMinute,
       Number.MAX_SAFE_INTEGER,
     ]);
     return blocked === 0
@@ -149,28 +164,58 @@ export class RealtimeLimits {
     await this.redis.client.zadd(this.connectionsKey(userId), Date.now() + CONNECTION_TTL_MS, socketId);
   }
 
-  async releaseConnection(userId: string, socketId: string): Promise<void> {
-    await this.redis.client.zrem(this.connectionsKey(userId), socketId);
+  /** The connection is gone: it no longer counts, for its user or its session. */
+  async releaseConnection(userId: string, socketId: string, session?: string): Promise<void> {
+    await Promise.all([
+      this.redis.client.zrem(this.connectionsKey(userId), socketId),
+      session === undefined
+        ? undefined
+        : this.redis.client.eval(LEAVE_SCRIPT, 2, ...this.presenceKeys(session), socketId, Date.now()),
+    ]);
   }
 
-  /** Keeps this instance's connections counted. */
-  async heartbeat(connections: { userId: string; socketId: string }[]): Promise<void> {
+  /** A connection of `session` is up (the dead man's switch of its orders waits while one is). */
+  async sessionArrived(session: string, socketId: string): Promise<void> {
+    const [present, gone] = this.presenceKeys(session);
+    await Promise.all([
+      this.redis.client.zadd(present, Date.now() + CONNECTION_TTL_MS, socketId),
+      this.redis.client.pexpire(present, CONNECTION_TTL_MS),
+      this.redis.client.del(gone),
+    ]);
+  }
+
+  /**
+   * How long `session` has had no connection, in ms, or null while it has one. A session whose
+   * sockets vanished without a goodbye (their instance died) counts from when this is first asked
+   * after their registrations lapsed.
+   */
+  async sessionAbsence(session: string): Promise<number | null> {
+    const absent = Number(await this.redis.client.eval(ABSENCE_SCRIPT, 2, ...this.presenceKeys(session), Date.now()));
+    return absent < 0 ? null : absent;
+  }
+
+  /** Keeps this instance's connections counted, per user and per session. */
+  async heartbeat(connections: { userId: string; socketId: string; session?: string }[]): Promise<void> {
     if (connections.length === 0) return;
     const expiry = Date.now() + CONNECTION_TTL_MS;
+    const keys = connections.flatMap((c) => [
+      { key: this.connectionsKey(c.userId), member: c.socketId },
+      ...(c.session === undefined ? [] : [{ key: this.presenceKeys(c.session)[0], member: c.socketId }]),
+    ]);
     if (this.redis.isCluster) {
       // Different users' keys live on different nodes: auto-pipelined per node (see flush).
       await Promise.all(
-        connections.flatMap((c) => [
-          this.redis.client.zadd(this.connectionsKey(c.userId), 'XX', expiry, c.socketId),
-          this.redis.client.pexpire(this.connectionsKey(c.userId), CONNECTION_TTL_MS),
+        keys.flatMap(({ key, member }) => [
+          this.redis.client.zadd(key, 'XX', expiry, member),
+          this.redis.client.pexpire(key, CONNECTION_TTL_MS),
         ]),
       );
       return;
     }
     const pipeline = this.redis.client.pipeline();
-    for (const c of connections) {
-      pipeline.zadd(this.connectionsKey(c.userId), 'XX', expiry, c.socketId);
-      pipeline.pexpire(this.connectionsKey(c.userId), CONNECTION_TTL_MS);
+    for (const { key, member } of keys) {
+      pipeline.zadd(key, 'XX', expiry, member);
+      pipeline.pexpire(key, CONNECTION_TTL_MS);
     }
     await pipeline.exec();
   }
@@ -182,6 +227,11 @@ export class RealtimeLimits {
 
   private rateKey(subject: string, window: 'min' | 'sec' | 'http-sec', period: number): string {
     return this.redis.key('rate', `{${subject}}`, window, period);
+  }
+
+  /** A session's live sockets, and when it last had none; one hash tag, for the scripts. */
+  private presenceKeys(session: string): [present: string, gone: string] {
+    return [this.redis.key('presence', `{${session}}`), this.redis.key('presence', `{${session}}`, 'gone')];
   }
 
   private connectionsKey(userId: string): string {

@@ -18,7 +18,6 @@ import { AppConfig } from '../config/app-config.js';
 import { ChannelDelivery } from './channel-delivery.service.js';
 import { RealtimeConnections, type UserSocket } from './realtime-connections.service.js';
 import { RealtimeDirectory } from './realtime-directory.js';
-import { RedisService } from '../redis/redis.service.js';
 import {
   isAuthenticated,
   PUBLIC_CHANNELS,
@@ -154,12 +153,12 @@ export class UserChannelsGateway implements OnGatewayInit, OnGatewayConnection, 
 
 @WebSocketGateway({ namespace: PUBLIC_NAMESPACE })
 export class PublicChannelsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  private readonly logger = new Logger(PublicChannelsGateway.name);
   private readonly channels: Set<string>;
 
   constructor(
     private readonly connections: RealtimeConnections,
     private readonly delivery: ChannelDelivery,
-    private readonly redis: RedisService,
     config: AppConfig,
   ) {
     const pairs = config.business.pairs.map((p) => p.symbol);
@@ -173,8 +172,14 @@ export class PublicChannelsGateway implements OnGatewayInit, OnGatewayConnection
 
   async handleConnection(socket: Socket): Promise<void> {
     this.connections.onPublicConnect(socket);
-    // As Paymium's own example expects: a public socket hears every market channel at once.
-    await socket.join([...PUBLIC_CHANNELS]);
+    // As Paymium's own example expects: a public socket hears every market channel at once (and
+    // gets the depth snapshot first).
+    try {
+      await Promise.all(PUBLIC_CHANNELS.map((channel) => this.delivery.joinPublic(socket, channel)));
+    } catch (error) {
+      this.logger.error({ err: error, socket_id: socket.id }, 'could not join the public channels');
+      socket.disconnect(true);
+    }
   }
 
   async handleDisconnect(socket: Socket): Promise<void> {
@@ -188,9 +193,13 @@ export class PublicChannelsGateway implements OnGatewayInit, OnGatewayConnection
     if (!channel || !this.channels.has(channel)) {
       return reply(socket, ack, 'channel', failure('SUBSCRIPTION_FAILED', 'unknown public channel'));
     }
-    await socket.join(channel);
-    const seq = Number((await this.redis.client.get(this.redis.key('public-seq', channel))) ?? 0);
-    reply(socket, ack, 'channel', { ok: true, channel, seq });
+    try {
+      const { seq } = await this.delivery.joinPublic(socket, channel);
+      reply(socket, ack, 'channel', { ok: true, channel, seq });
+    } catch (error) {
+      this.logger.error({ err: error, channel }, 'joining a public channel failed');
+      reply(socket, ack, 'channel', failure('INTERNAL', 'internal error', channel));
+    }
   }
 
   @SubscribeMessage('leave')

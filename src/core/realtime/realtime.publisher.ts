@@ -14,7 +14,6 @@ import type {
   TransactionRollbackEvent,
 } from 'typeorm';
 import { sql } from '../database/sql.js';
-import { RedisService } from '../redis/redis.service.js';
 import { shareJson } from './frame-json.js';
 import { markerOf, OutboxStore, type PendingEvent, type StoredFrame } from './outbox.store.js';
 import { RealtimeBus } from './realtime-bus.js';
@@ -50,7 +49,6 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
     @InjectDataSource() private readonly db: DataSource,
     private readonly store: OutboxStore,
     private readonly bus: RealtimeBus,
-    private readonly redis: RedisService,
     private readonly metrics: RealtimeMetrics,
   ) {}
 
@@ -108,13 +106,11 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
   }
 
   /**
-   * Public market channels are not durable: a broadcast with a Redis counter for `seq`, so
-   * clients can notice a gap and re-read the snapshot.
+   * An announcement on a public market channel outside any other change (public frames go through
+   * the outbox like all others: each has its channel's seq, so a client sees a gap).
    */
-  async publishPublic(channel: string, event: string, payload: unknown): Promise<void> {
-    const seq = await this.redis.client.incr(this.redis.key('public-seq', channel));
-    const frame: StreamFrame = { event, channel, seq, timestamp: new Date().toISOString(), payload };
-    await this.bus.publish({ frames: [frame], public: true });
+  publishPublic(channel: string, event: string, payload: unknown): Promise<void> {
+    return this.publishNow(channel, event, payload);
   }
 
   // --- transaction hooks (TypeORM subscriber) ---

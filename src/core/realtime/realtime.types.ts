@@ -6,6 +6,13 @@ export const PUBLIC_NAMESPACE = '/public';
 export const SETTINGS_CHANNEL = 'settings';
 export const PUBLIC_CHANNELS = ['trade', 'ticker', 'market-depth'] as const;
 
+/** Whether `channel` is a public market channel (`trade`, `ticker:BTC-EUR`, ...): a room broadcast on /public. */
+export function isPublicChannel(channel: string): boolean {
+  const colon = channel.indexOf(':');
+  const base = colon === -1 ? channel : channel.slice(0, colon);
+  return (PUBLIC_CHANNELS as readonly string[]).includes(base);
+}
+
 /**
  * The events that can be published on durable channels, with their payloads. Feature modules add
  * theirs by declaration merging:
@@ -68,4 +75,9 @@ export const rooms = {
 
 export function isAuthenticated(principal: Principal): principal is AuthenticatedPrincipal {
   return principal.kind !== 'anonymous';
+}
+
+/** The session a principal's connections belong to: its login session, or its API key. */
+export function sessionKeyOf(principal: AuthenticatedPrincipal): string {
+  return principal.kind === 'user' ? principal.sessionId : `api-key:${principal.apiKeyId}`;
 }

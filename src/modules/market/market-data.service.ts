@@ -8,7 +8,8 @@ import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
 import { bookChecksum } from './engine/index.js';
-import { averagePrice, btc, quoteMajor, type MarketPair } from './market-pairs.js';
+import { formatTrimmed, toDecimalString } from '../../shared/money.js';
+import { averagePrice, BASE_DECIMALS, btc, quoteMajor, type MarketPair } from './market-pairs.js';
 import type { DepthSnapshotPayload, TickPayload } from './market.events.js';
 import { OrderBooks, type PairBook } from './order-books.js';
 import type { CandleInterval } from './orders.repository.js';
@@ -52,6 +53,28 @@ export class MarketData {
     private readonly books: OrderBooks,
     private readonly publisher: RealtimePublisher,
   ) {}
+
+  /** Reads outside any transaction. */
+  get source(): DataSource {
+    return this.db;
+  }
+
+  /** The pairs and their rules, as decimal strings. */
+  pairViews() {
+    const fees = (ppm: bigint) => formatTrimmed(ppm, 6);
+    return [...this.books.pairs.values()].map((pair) => ({
+      symbol: pair.symbol,
+      base: pair.base,
+      quote: pair.quote,
+      price_tick: toDecimalString(pair.priceTick, pair.quoteDecimals),
+      amount_step: toDecimalString(pair.amountStep, BASE_DECIMALS),
+      min_amount: toDecimalString(pair.minAmount, BASE_DECIMALS),
+      max_amount: toDecimalString(pair.maxAmount, BASE_DECIMALS),
+      max_price: toDecimalString(pair.maxPrice, pair.quoteDecimals),
+      maker_fee: fees(pair.rules.makerFeePpm),
+      taker_fee: fees(pair.rules.takerFeePpm),
+    }));
+  }
 
   /** The pair's 24 h figures, with the book's best bid and ask as given (or read from its orders). */
   async ticker(
@@ -126,41 +149,43 @@ export class MarketData {
   }
 
   /**
-   * The pair's book aggregated by price (best first, at most `levels` per side; the checksum
+   * The books of `pairs` aggregated by price (best first, at most `levels` per side; the checksum
    * covers the top 10 whatever `levels` is) with `channel`'s latest seq, read in one snapshot:
-   * applying that channel's later updates to it gives the book.
+   * applying the channel's later updates of a pair to its book gives the server's.
    */
-  async depth(pair: MarketPair, channel: string, levels = Number.POSITIVE_INFINITY): Promise<DepthSnapshotPayload> {
+  async depths(
+    pairs: readonly MarketPair[],
+    channel: string,
+    levels = Number.POSITIVE_INFINITY,
+  ): Promise<DepthSnapshotPayload[]> {
     const { rows } = await sql<{
       seq: string | null;
+      pair: string | null;
       side: 'buy' | 'sell' | null;
       price: string | null;
       amount: string | null;
     }>(
       this.db,
-      `SELECT (SELECT seq FROM channel_seq WHERE channel = $2) AS seq, l.side, l.price, l.amount
+      `SELECT (SELECT seq FROM channel_seq WHERE channel = $2) AS seq, l.pair, l.side, l.price, l.amount
          FROM (SELECT 1) one
-         LEFT JOIN (SELECT side, price, sum(amount - filled) AS amount FROM orders
-                     WHERE pair = $1 AND status IN ('open', 'partially_filled') GROUP BY side, price) l ON true`,
-      [pair.symbol, channel],
+         LEFT JOIN (SELECT pair, side, price, sum(amount - filled) AS amount FROM orders
+                     WHERE pair = ANY($1::text[]) AND status IN ('open', 'partially_filled') GROUP BY pair, side, price) l ON true`,
+      [pairs.map((p) => p.symbol), channel],
     );
-    const bids: [bigint, bigint][] = [];
-    const asks: [bigint, bigint][] = [];
-    for (const row of rows) {
-      if (row.side === null) continue;
-      (row.side === 'buy' ? bids : asks).push([BigInt(row.price!), BigInt(row.amount!)]);
-    }
-    bids.sort((a, b) => (a[0] > b[0] ? -1 : 1));
-    asks.sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    const major = (levels: [bigint, bigint][]) =>
-      levels.map(([price, amount]) => [quoteMajor(price, pair), btc(amount)] as [number, number]);
-    return {
-      pair: pair.symbol,
-      bids: major(bids.slice(0, levels)),
-      asks: major(asks.slice(0, levels)),
-      seq: Number(rows[0]?.seq ?? 0),
-      checksum: bookChecksum({ bids, asks }),
-    };
+    const seq = Number(rows[0]?.seq ?? 0);
+    return pairs.map((pair) => {
+      const bids: [bigint, bigint][] = [];
+      const asks: [bigint, bigint][] = [];
+      for (const row of rows) {
+        if (row.pair !== pair.symbol) continue;
+        (row.side === 'buy' ? bids : asks).push([BigInt(row.price!), BigInt(row.amount!)]);
+      }
+      bids.sort((a, b) => (a[0] > b[0] ? -1 : 1));
+      asks.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      const major = (side: [bigint, bigint][]) =>
+        side.slice(0, levels).map(([price, amount]) => [quoteMajor(price, pair), btc(amount)] as [number, number]);
+      return { pair: pair.symbol, bids: major(bids), asks: major(asks), seq, checksum: bookChecksum({ bids, asks }) };
+    });
   }
 
   /** Public trades, newest first, before `beforeId` when given. */

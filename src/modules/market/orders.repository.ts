@@ -223,6 +223,16 @@ export class OrdersRepository {
     return { orders: rows.filter((r) => r.found).map(toRecord), asOfSeq: Number(rows[0]?.as_of_seq ?? 0) };
   }
 
+  /** The sessions that have open cancel_on_disconnect orders. */
+  async disconnectSessions(): Promise<string[]> {
+    const { rows } = await sql<{ session_id: string }>(
+      this.db,
+      `SELECT DISTINCT session_id FROM orders
+        WHERE cancel_on_disconnect AND status IN ('open', 'partially_filled') AND session_id IS NOT NULL`,
+    );
+    return rows.map((r) => r.session_id);
+  }
+
   /** A session's open orders that go with its last socket. */
   async disconnectOrders(sessionId: string): Promise<{ id: string; pair: string; user_id: string }[]> {
     const { rows } = await sql<{ id: string; pair: string; user_id: string }>(

@@ -6,7 +6,7 @@ import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { DomainError } from '../../core/errors/domain-error.js';
-import type { AuthenticatedPrincipal } from '../../core/realtime/realtime.types.js';
+import { sessionKeyOf, type AuthenticatedPrincipal } from '../../core/realtime/realtime.types.js';
 import { readPositiveDecimal, type DecimalRefusal } from '../../shared/money.js';
 import { requestHash } from '../idempotency/idempotency.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
@@ -24,11 +24,6 @@ import { OrderBooks } from './order-books.js';
 import { OrderLanes } from './order-lanes.js';
 import { orderView, OrderMatching, type OpOutcome, type OrderOp } from './order-matching.js';
 import { OrdersRepository } from './orders.repository.js';
-
-/** The session whose sockets an order may be tied to (cancel_on_disconnect). */
-export function sessionKeyOf(principal: AuthenticatedPrincipal): string {
-  return principal.kind === 'user' ? principal.sessionId : `api-key:${principal.apiKeyId}`;
-}
 
 function numberMessage(field: string, refusal: DecimalRefusal, decimals: number): string {
   switch (refusal) {

@@ -1,0 +1,67 @@
+// The public market REST routes (contract section 5): no authentication, budgeted per address.
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { PublicRateLimited } from '../../core/http/public-rate-limit.guard.js';
+import { CandlesQueryDto, DepthQueryDto, TradesQueryDto } from './dto/market-queries.dto.js';
+import type { DepthSnapshotPayload, TickPayload } from './market.events.js';
+import { MarketData, type Candle, type PublicTrade } from './market-data.service.js';
+import { OrderBooks } from './order-books.js';
+
+const INTERVAL_SECONDS = { '1m': 60, '5m': 300, '1h': 3600, '1d': 86400 } as const;
+
+interface PairView {
+  symbol: string;
+  base: string;
+  quote: string;
+  price_tick: string;
+  amount_step: string;
+  min_amount: string;
+  max_amount: string;
+  max_price: string;
+  maker_fee: string;
+  taker_fee: string;
+}
+
+@ApiTags('market')
+@PublicRateLimited()
+@Controller('market')
+export class MarketController {
+  constructor(
+    private readonly books: OrderBooks,
+    private readonly marketData: MarketData,
+  ) {}
+
+  @Get('pairs')
+  @ApiOperation({ summary: 'The trading pairs and their order rules' })
+  pairs(): { pairs: PairView[] } {
+    return { pairs: this.marketData.pairViews() };
+  }
+
+  @Get(':pair/ticker')
+  @ApiOperation({ summary: 'The pair’s last 24 hours: last, bid, ask, high, low, volume, vwap, change' })
+  ticker(@Param('pair') symbol: string): Promise<TickPayload> {
+    return this.marketData.ticker(this.marketData.source, this.books.pair(symbol));
+  }
+
+  @Get(':pair/depth')
+  @ApiOperation({ summary: 'The book by price level, with its checksum and the seq of market-depth:PAIR' })
+  async depth(@Param('pair') symbol: string, @Query() query: DepthQueryDto): Promise<DepthSnapshotPayload> {
+    const pair = this.books.pair(symbol);
+    const [depth] = await this.marketData.depths([pair], `market-depth:${pair.symbol}`, query.levels ?? 50);
+    return depth;
+  }
+
+  @Get(':pair/trades')
+  @ApiOperation({ summary: 'Recent trades, newest first (page with before_id)' })
+  async trades(@Param('pair') symbol: string, @Query() query: TradesQueryDto): Promise<{ trades: PublicTrade[] }> {
+    return { trades: await this.marketData.trades(this.books.pair(symbol), query.limit ?? 50, query.before_id) };
+  }
+
+  @Get(':pair/candles')
+  @ApiOperation({ summary: 'OHLCV candles of 1m, 5m, 1h or 1d between from and to (Unix seconds), oldest first' })
+  async candles(@Param('pair') symbol: string, @Query() query: CandlesQueryDto): Promise<Candle[]> {
+    const to = query.to ?? Math.floor(Date.now() / 1000);
+    const from = query.from ?? Math.max(0, to - 100 * INTERVAL_SECONDS[query.interval]);
+    return this.marketData.candles(this.books.pair(symbol), query.interval, from, to);
+  }
+}

@@ -209,7 +209,7 @@ describe('worker role', () => {
 
     const worker = await spawnApp({ env: testEnv(), entry: 'worker' });
     expect(worker.output()).toContain(
-      '"queues":["maintenance","outbox","notify.otp","partner.deposit","partner.payout","deposit.expiry"]',
+      '"queues":["maintenance","outbox","notify.otp","partner.deposit","partner.payout","deposit.expiry","market"]',
     );
     expect(worker.output()).not.toContain('listening');
 

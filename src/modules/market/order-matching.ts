@@ -6,119 +6,30 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DomainError } from '../../core/errors/domain-error.js';
-import { toDecimalString } from '../../shared/money.js';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
+import { toDecimalString } from '../../shared/money.js';
 import { AccountsService } from '../accounts/accounts.service.js';
-import { IdempotencyService, type KeyClaim, type KeyOutcome } from '../idempotency/idempotency.service.js';
+import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
-import type {
-  AppliedPosting,
-  FeeLine,
-  HoldState,
-  LedgerChange,
-  LockedAccount,
-  PostingLine,
-} from '../ledger/ledger.types.js';
-import { buyLock, validateOrder, type Fill, type LevelChange, type OrderInput } from './engine/index.js';
-import { averagePrice, BASE_DECIMALS, btc, quoteMajor, type MarketPair } from './market-pairs.js';
-import type { NewTradePayload, OrderView } from './market.events.js';
+import type { AppliedPosting } from '../ledger/ledger.types.js';
+import { buyLock, validateOrder, type Fill, type OrderInput } from './engine/index.js';
+import { BASE_DECIMALS, quoteMajor, type MarketPair } from './market-pairs.js';
+import type { OrderView } from './market.events.js';
 import { MarketData } from './market-data.service.js';
+import { BatchState } from './order-batch.js';
 import { OrderBooks, type PairBook } from './order-books.js';
+import {
+  orderHold,
+  orderView,
+  refusal,
+  type CancelOp,
+  type OpOutcome,
+  type OrderOp,
+  type PlaceOp,
+  type Wallets,
+} from './order-ops.js';
 import { OrdersRepository, type OrderRecord, type TradeRecord } from './orders.repository.js';
-
-export interface PlaceOp {
-  kind: 'place';
-  userId: string;
-  userChannel: string;
-  sessionId: string | null;
-  order: {
-    id: string;
-    side: 'buy' | 'sell';
-    type: 'limit' | 'market';
-    price?: bigint;
-    amount: bigint;
-    timeInForce: 'gtc' | 'ioc' | 'fok';
-    postOnly: boolean;
-    clientOrderId: string | null;
-    cancelOnDisconnect: boolean;
-  };
-  idempotency?: KeyClaim;
-}
-
-export interface CancelOp {
-  kind: 'cancel';
-  userId: string;
-  orderId: string;
-  /** Why: the owner asked, or its session's last socket went (cancel_on_disconnect). */
-  reason: 'cancelled' | 'disconnected';
-}
-
-export type OrderOp = PlaceOp | CancelOp;
-export type OpOutcome = { value: OrderView } | { refused: DomainError };
-
-/** The hold of an order's funds. */
-export const orderHold = (orderId: string) => `order:${orderId}`;
-
-export function orderView(record: OrderRecord, pair: MarketPair): OrderView {
-  const remaining = record.amount - record.filled;
-  const average = averagePrice(record.quoteFilled, record.filled);
-  return {
-    id: record.id,
-    client_order_id: record.clientOrderId,
-    pair: record.pair,
-    side: record.side,
-    type: record.type,
-    price: record.price === null ? null : quoteMajor(record.price, pair),
-    amount: btc(record.amount),
-    filled: btc(record.filled),
-    remaining: record.status === 'cancelled' ? 0 : btc(remaining),
-    average_price: average === null ? null : quoteMajor(average, pair),
-    fee_paid: record.feeCurrency === pair.base ? btc(record.feePaid) : quoteMajor(record.feePaid, pair),
-    fee_currency: record.feeCurrency,
-    status: record.status,
-    ...(record.reason ? { reason: record.reason } : {}),
-    time_in_force: record.timeInForce,
-    post_only: record.postOnly,
-    cancel_on_disconnect: record.cancelOnDisconnect,
-    created_at: record.createdAt.toISOString(),
-    updated_at: record.updatedAt.toISOString(),
-  };
-}
-
-/** A user's wallets of a pair's currencies; null until one is opened. */
-interface Wallets {
-  base: string | null;
-  quote: string | null;
-}
-
-const refusal = (code: DomainError['code'], message: string, field?: string) =>
-  new DomainError(code, message, field ? { field } : {});
-
-/** What one batch builds up before it is written. */
-class BatchState {
-  readonly changes: LedgerChange[] = [];
-  /** Orders placed in this batch, in their final state (inserted once). */
-  readonly inserted = new Map<string, OrderRecord>();
-  /** Orders placed before this batch that it changed (updated once). */
-  readonly updated = new Map<string, OrderRecord>();
-  readonly trades: { draft: Omit<TradeRecord, 'journalId'>; posting: AppliedPosting }[] = [];
-  readonly levels: LevelChange[] = [];
-  /** `order` events: views taken at each change. */
-  readonly orderEvents: { channel: string; view: OrderView }[] = [];
-  readonly keys: KeyOutcome[] = [];
-  constructor(
-    readonly pb: PairBook,
-    readonly accounts: Map<string, LockedAccount>,
-    readonly holds: Map<string, HoldState>,
-    readonly at: Date,
-  ) {}
-
-  changed(record: OrderRecord): void {
-    record.updatedAt = this.at;
-    if (!this.inserted.has(record.id)) this.updated.set(record.id, record);
-    this.orderEvents.push({ channel: record.userChannel, view: orderView(record, this.pb.pair) });
-  }
-}
+import { tradePosting } from './trade-posting.js';
 
 @Injectable()
 export class OrderMatching {
@@ -383,95 +294,20 @@ export class OrderMatching {
     return { value: orderView(taker, pair) };
   }
 
-  /**
-   * One journal for all of a taker's fills: per fill, the buyer's held quote pays the seller (less
-   * the seller's fee), the seller's held BTC goes to the buyer (less the buyer's fee), both fees
-   * to fee revenue. Per currency each fill nets to zero.
-   */
+  /** Settles a taker's fills as one journal, then releases what completed makers still hold. */
   private settle(state: BatchState, taker: OrderRecord, fills: readonly Fill[]): void {
-    const { pair } = state.pb;
-    const pb = state.pb;
-    const [feeBase, feeQuote] = this.feeAccounts(pair);
-    const lines: PostingLine[] = [];
-    const fees: FeeLine[] = [];
-    const captures: { reference: string; amount: bigint }[] = [];
-    const line = (accountId: string, direction: 'DR' | 'CR', amount: bigint, description: string) => {
-      if (amount > 0n) lines.push({ accountId, direction, amount, description });
-    };
-    const drafts: Omit<TradeRecord, 'journalId'>[] = [];
-    const filledMakers: OrderRecord[] = [];
-    for (const fill of fills) {
-      const maker = pb.records.get(fill.makerOrderId)!;
-      const [buyer, seller] = fill.takerSide === 'buy' ? [taker, maker] : [maker, taker];
-      const what = `${pair.symbol} trade ${btc(fill.qty)} ${pair.base} at ${quoteMajor(fill.price, pair)} ${pair.quote}`;
-      line(buyer.quoteAccountId, 'DR', fill.quoteAmount, what);
-      line(seller.quoteAccountId, 'CR', fill.quoteAmount - fill.sellerFee, what);
-      line(feeQuote, 'CR', fill.sellerFee, `${what}: seller's fee`);
-      line(seller.baseAccountId, 'DR', fill.qty, what);
-      line(buyer.baseAccountId, 'CR', fill.qty - fill.buyerFee, what);
-      line(feeBase, 'CR', fill.buyerFee, `${what}: buyer's fee`);
-      if (fill.quoteAmount > 0n) captures.push({ reference: buyer.holdReference!, amount: fill.quoteAmount });
-      captures.push({ reference: seller.holdReference!, amount: fill.qty });
-      const makerIsBuyer = buyer === maker;
-      if (fill.sellerFee > 0n) {
-        fees.push({
-          feeType: makerIsBuyer ? 'FEE_TYPE_TRADING_TAKER' : 'FEE_TYPE_TRADING_MAKER',
-          amount: fill.sellerFee,
-          currency: pair.quote,
-          accountId: feeQuote,
-        });
-      }
-      if (fill.buyerFee > 0n) {
-        fees.push({
-          feeType: makerIsBuyer ? 'FEE_TYPE_TRADING_MAKER' : 'FEE_TYPE_TRADING_TAKER',
-          amount: fill.buyerFee,
-          currency: pair.base,
-          accountId: feeBase,
-        });
-      }
-      for (const order of [buyer, seller]) {
-        order.filled += fill.qty;
-        order.quoteFilled += fill.quoteAmount;
-        order.feePaid += order === buyer ? fill.buyerFee : fill.sellerFee;
-      }
-      maker.status = fill.makerStatus;
-      if (maker.status === 'filled') {
-        pb.records.delete(maker.id);
-        filledMakers.push(maker);
-      }
+    const { pb } = state;
+    const [base, quote] = this.feeAccounts(pb.pair);
+    const trade = tradePosting(pb.pair, taker, fills, (id) => pb.records.get(id)!, { base, quote });
+    for (const maker of trade.makers) {
+      if (maker.status === 'filled') pb.records.delete(maker.id);
       state.changed(maker);
-      drafts.push({
-        pair: pair.symbol,
-        price: fill.price,
-        amount: fill.qty,
-        quoteAmount: fill.quoteAmount,
-        takerSide: fill.takerSide,
-        makerOrderId: maker.id,
-        takerOrderId: taker.id,
-        makerUserId: maker.userId,
-        takerUserId: taker.userId,
-        buyerFee: fill.buyerFee,
-        sellerFee: fill.sellerFee,
-      });
     }
-    const posting = this.ledger.apply(
-      state.accounts,
-      {
-        type: 'TRANSACTION_TYPE_TRADE',
-        description: `${pair.symbol} ${taker.side} order ${taker.id}`,
-        lines,
-        fees,
-        captures,
-        initiatedBy: taker.userId,
-        metadata: { pair: pair.symbol, order_id: taker.id },
-        trading: true,
-      },
-      state.holds,
-    );
+    const posting = this.ledger.apply(state.accounts, trade.request, state.holds);
     state.changes.push(posting);
-    for (const draft of drafts) state.trades.push({ draft, posting });
-    // Only once the fills took what they needed from the makers' holds.
-    for (const maker of filledMakers) this.releaseRest(state, maker);
+    for (const draft of trade.drafts) state.trades.push({ draft, posting });
+    // Only once the journal took what it needed from the makers' holds.
+    for (const maker of trade.filled) this.releaseRest(state, maker);
   }
 
   /** An order that ended gives back what its hold still sets aside (a buy that paid less, a remainder). */
@@ -525,38 +361,7 @@ export class OrderMatching {
       trades,
       at,
     });
-    for (const { channel, view } of state.orderEvents) {
-      this.publisher.publish(tx, channel, 'order', view);
-      this.publisher.publish(tx, view.id, 'order', view);
-    }
-    const seconds = Math.floor(at.getTime() / 1000);
-    trades.forEach((trade, i) => {
-      const payload: NewTradePayload = {
-        price: quoteMajor(trade.price, pair),
-        traded_btc: btc(trade.amount),
-        timestamp: at.getTime(),
-        currency: pair.quote,
-        pair: pair.symbol,
-        amount: btc(trade.amount),
-        side: trade.takerSide,
-        id: Number(tradeIds[i]),
-      };
-      this.publisher.publish(tx, 'trade', 'new-trade', payload);
-      this.publisher.publish(tx, `trade:${pair.symbol}`, 'new-trade', payload);
-    });
-    for (const level of state.levels) {
-      const payload = {
-        category: level.side,
-        timestamp: seconds,
-        amount: btc(level.amount),
-        price: quoteMajor(level.price, pair),
-        currency: pair.quote,
-        pair: pair.symbol,
-        checksum: pb.depth.apply(level),
-      };
-      this.publisher.publish(tx, 'market-depth', 'update-market-depth', payload);
-      this.publisher.publish(tx, `market-depth:${pair.symbol}`, 'update-market-depth', payload);
-    }
+    state.publish(tx, this.publisher, trades, tradeIds);
     if (trades.length > 0) await this.marketData.publishTick(tx, pb);
     await this.idempotency.settle(tx, state.keys);
     // Committed by the caller, who then marks the copy current (OrderBooks.committed).

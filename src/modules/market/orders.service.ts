@@ -22,7 +22,8 @@ import type { OrderView } from './market.events.js';
 import { MarketData, type OwnTrade } from './market-data.service.js';
 import { OrderBooks } from './order-books.js';
 import { OrderLanes } from './order-lanes.js';
-import { orderView, OrderMatching, type OpOutcome, type OrderOp } from './order-matching.js';
+import { OrderMatching } from './order-matching.js';
+import { orderView, type OpOutcome, type OrderOp } from './order-ops.js';
 import { OrdersRepository } from './orders.repository.js';
 
 function numberMessage(field: string, refusal: DecimalRefusal, decimals: number): string {

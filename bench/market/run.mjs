@@ -510,8 +510,10 @@ function notes(m, ledger, load) {
   for (const level of m.throughput) {
     const { orders, transfers, inFlight } = level;
     const share = (100 * orders.crossed) / (orders.acked || 1);
+    const ratio = orders.perSecond / transfers.perSecond;
     lines.push(
-      `(b) ${inFlight} in flight: ${count(orders.acked)} orders acked, ${share.toFixed(1)} % of them crossed and traded ` +
+      `(b) ${inFlight} in flight: place_order ÷ transfer = ${ratio.toFixed(4)}; ` +
+        `${count(orders.acked)} orders acked, ${share.toFixed(1)} % of them crossed and traded ` +
         `(${count(orders.crossingSent - orders.crossed)} crossing orders found nothing to take, ${orders.selfTrades} self-trades); ` +
         `${count(transfers.acked)} transfers acked`,
     );

@@ -18,14 +18,13 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createUser, getJson, logIn, postJson, startCashier } from '../support/cashier.mjs';
+import { createUsers, fundUsers, getJson, logIn, startCashier } from '../support/cashier.mjs';
 import { cpuDelta, cpuSnapshot } from '../support/cpu.mjs';
 import { closeAllLean, openManyLean } from '../support/lean-socket.mjs';
 import { createRawLedger } from '../support/ledger-sql.mjs';
 import { log, onCleanup, prepareRun, runInfo, runMain } from '../support/lifecycle.mjs';
 import { contextRow, judgedRow, markdownTable, writeResults } from '../support/report.mjs';
 import { msSince, summarize } from '../support/stats.mjs';
-import { mapLimit } from '../support/wait.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PARAMS = {
@@ -69,30 +68,6 @@ function checkOpenFileLimit() {
 }
 
 // --- set-up: users, their funds, their sockets, and the account ids the raw side posts to ---
-
-async function createUsers(url, prefix) {
-  const emails = Array.from({ length: PARAMS.users }, (_, i) => `${prefix}.${i}@bench.example.com`);
-  let made = 0;
-  // argon2 hashing is deliberately slow: a few at a time keep both cores busy.
-  return mapLimit(emails, 4, async (email) => {
-    const user = await createUser(url, email, PASSWORD);
-    if (++made % 250 === 0) log(`  ${made} users`);
-    return user;
-  });
-}
-
-async function fund(url, adminToken, users) {
-  const major = (PARAMS.funding / 100n).toString();
-  await mapLimit(users, 16, (user) =>
-    postJson(
-      url,
-      '/api/v1/admin/adjustments',
-      { user_id: user.id, currency: PARAMS.currency, amount: major, direction: 'credit', reason: 'bench funding' },
-      201,
-      adminToken,
-    ),
-  );
-}
 
 /** Wallet ids of the users and the fee account shards, read from the database. */
 async function accountIds(db, users) {
@@ -379,10 +354,10 @@ async function main(abort) {
   onCleanup('close raw SQL pool', raw.close);
 
   log(`creating ${PARAMS.users} users`);
-  const users = await createUsers(cashier.url, run.redisPrefix);
+  const users = await createUsers(cashier.url, run.redisPrefix, PARAMS.users, { password: PASSWORD, log });
   const adminToken = await logIn(cashier.url, ADMIN.email, ADMIN.password);
   log(`funding ${PARAMS.users} users`);
-  await fund(cashier.url, adminToken, users);
+  await fundUsers(cashier.url, adminToken, users, PARAMS.currency, (PARAMS.funding / 100n).toString());
   const feeIds = await accountIds(db, users);
   log(`opening ${PARAMS.users} sockets`);
   const { sockets } = await openManyLean(

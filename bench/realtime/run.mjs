@@ -18,13 +18,13 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBareEmitter, startBareServer } from '../support/bare.mjs';
-import { createPublisher, createUser, startCashier } from '../support/cashier.mjs';
+import { createPublisher, createUsers, startCashier } from '../support/cashier.mjs';
 import { log, onCleanup, prepareRun, runInfo, runMain } from '../support/lifecycle.mjs';
 import { measureRawOutboxWrite } from '../support/outbox-sql.mjs';
 import { contextRow, markdownTable, targetRow, writeResults } from '../support/report.mjs';
 import { closeAll, openMany, openSocket, request } from '../support/sockets.mjs';
 import { msSince, summarize } from '../support/stats.mjs';
-import { mapLimit, sleep, withTimeout } from '../support/wait.mjs';
+import { sleep, withTimeout } from '../support/wait.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PARAMS = {
@@ -54,12 +54,6 @@ function checkOpenFileLimit() {
   if (soft && soft !== 'unlimited' && Number(soft) < MIN_OPEN_FILES) {
     throw new Error(`open file limit is ${soft}; 5,000 sockets need ${MIN_OPEN_FILES}: run \`ulimit -n 20000\` first`);
   }
-}
-
-/** Signs up and logs in `count` users, a few at a time (argon2 hashing is deliberately slow). */
-function createUsers(url, prefix, count) {
-  const emails = Array.from({ length: count }, (_, i) => `${prefix}.${i}@bench.example.com`);
-  return mapLimit(emails, 4, (email) => createUser(url, email, PASSWORD));
 }
 
 // --- measurements ---
@@ -324,7 +318,9 @@ async function main(abort) {
   onCleanup('close bare emitter', emitter.close);
 
   log(`creating ${1 + PARAMS.idle.users} users`);
-  const [user, ...idleUsers] = await createUsers(cashier.url, run.redisPrefix, 1 + PARAMS.idle.users);
+  const [user, ...idleUsers] = await createUsers(cashier.url, run.redisPrefix, 1 + PARAMS.idle.users, {
+    password: PASSWORD,
+  });
   const env = { run, cashier, bare, publisher, emitter, user, idleUsers };
 
   const loadAtStart = loadavg()[0];

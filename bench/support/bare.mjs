@@ -20,15 +20,15 @@ export async function startBareServer(run, { log }) {
   return { proc, url: `http://127.0.0.1:${port}` };
 }
 
-/** Emits `stream` frames to rooms of the child's /user namespace, through Redis only. */
+/** Emits `stream` frames to rooms of the child's /user (or /public) namespace, through Redis only. */
 export function createBareEmitter(run) {
   const pub = new Redis(run.redisUrl);
   const sub = pub.duplicate();
   const io = new Server();
   io.adapter(createAdapter(pub, sub, { key: bareAdapterKey(run) }));
-  const nsp = io.of('/user');
+  const namespaces = { '/user': io.of('/user'), '/public': io.of('/public') };
   return {
-    publish: (room, frame) => void nsp.to(room).emit('stream', frame),
+    publish: (room, frame, namespace = '/user') => void namespaces[namespace].to(room).emit('stream', frame),
     close: () => Promise.all([pub.quit(), sub.quit()]),
   };
 }

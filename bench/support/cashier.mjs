@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { startNodeProcess } from './children.mjs';
+import { mapLimit } from './wait.mjs';
 
 const START_TIMEOUT_MS = 60_000;
 const LISTENING = /"msg":"listening/;
@@ -100,8 +101,37 @@ export async function createPublisher(run) {
   const publisher = context.get(RealtimePublisher);
   return {
     publish: (channel, event, payload) => publisher.publishNow(channel, event, payload),
+    /** What the service calls for an announcement on a public market channel (trade, ticker, ...). */
+    publishPublic: (channel, event, payload) => publisher.publishPublic(channel, event, payload),
     close: () => context.close(),
   };
+}
+
+/**
+ * Signs up and logs in `count` users (`<prefix>.<i>@bench.example.com`), a few at a time: argon2
+ * hashing is deliberately slow, and 4 at once keep both cores busy. `log`, if given, hears every 250.
+ */
+export function createUsers(url, prefix, count, { password, log } = {}) {
+  const emails = Array.from({ length: count }, (_, i) => `${prefix}.${i}@bench.example.com`);
+  let made = 0;
+  return mapLimit(emails, 4, async (email) => {
+    const user = await createUser(url, email, password);
+    if (++made % 250 === 0) log?.(`  ${made} users`);
+    return user;
+  });
+}
+
+/** Credits every user `amount` of `currency` (major units, a string) by an admin adjustment. */
+export async function fundUsers(url, adminToken, users, currency, amount) {
+  await mapLimit(users, 16, (user) =>
+    postJson(
+      url,
+      '/api/v1/admin/adjustments',
+      { user_id: user.id, currency, amount, direction: 'credit', reason: 'bench funding' },
+      201,
+      adminToken,
+    ),
+  );
 }
 
 /** Signs a user up and logs it in once: its id, channel and access token. */

@@ -30,7 +30,8 @@ async function withClient(url, fn) {
 
 /**
  * Copies `source` (config/) to a temp dir and lifts the limits that would otherwise refuse the
- * bench's load: 5,000 sockets over 50 users and thousands of messages a minute.
+ * bench's load: 5,000 sockets over 50 users, thousands of messages a minute, and a user's socket
+ * sending more than its plan's messages per second (the market bench with few users).
  */
 export async function benchConfigDir(source) {
   const dir = await mkdtemp(join(tmpdir(), 'cashier-bench-config-'));
@@ -38,6 +39,7 @@ export async function benchConfigDir(source) {
   const file = join(dir, 'plans.json');
   const plans = JSON.parse(await readFile(file, 'utf8'));
   plans.plans.standard.max_connections = 100_000;
+  plans.plans.standard.messages_per_second = 1_000_000;
   plans.requests_per_minute = 1_000_000;
   await writeFile(file, JSON.stringify(plans, null, 2));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };

@@ -10,11 +10,11 @@ const ACK_TIMEOUT_MS = 30_000;
 const CONNECT_CONCURRENCY = 100;
 
 /**
- * Opens a socket on /user and resolves once `readyEvent` arrives ('connect', or the service's
- * 'connected', sent after the server joined the socket to its channels).
+ * Opens a socket on `namespace` (/user unless given) and resolves once `readyEvent` arrives
+ * ('connect', or the service's 'connected', sent after the server joined the socket to its channels).
  */
-export function openSocket(url, { auth, readyEvent = 'connect' } = {}) {
-  const socket = io(`${url}/user`, {
+export function openSocket(url, { auth, readyEvent = 'connect', namespace = '/user' } = {}) {
+  const socket = io(`${url}${namespace}`, {
     path: PATH,
     transports: ['websocket'],
     auth,

@@ -70,7 +70,17 @@ export class OutboxStore {
       else byChannel.set(event.channel, [i]);
     });
     const channels = [...byChannel.keys()].sort();
-    const payloads = events.map((e) => JSON.stringify(e.payload));
+    // A payload published on several channels (an order on its owner's and its own channel, a
+    // trade on `trade` and `trade:PAIR`) is the same object: serialized once.
+    const texts = new Map<unknown, string>();
+    const payloads = events.map((e) => {
+      let text = texts.get(e.payload);
+      if (text === undefined) {
+        text = JSON.stringify(e.payload);
+        if (typeof e.payload === 'object' && e.payload !== null) texts.set(e.payload, text);
+      }
+      return text;
+    });
     const runs = channels.map(
       (channel) =>
         `[${byChannel

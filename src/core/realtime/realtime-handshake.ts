@@ -19,7 +19,20 @@ import { isAuthenticated, type Principal, type SocketData } from './realtime.typ
 
 type Middleware = (socket: Socket, next: (error?: Error) => void) => void;
 
-class HandshakeRefusal extends Error {
+/** What authentication reads of a handshake (socket.io's, or a plain WebSocket's credentials). */
+interface HandshakeInput {
+  auth?: Record<string, unknown>;
+  query?: Record<string, unknown>;
+  headers: Record<string, unknown>;
+}
+
+/** Marks the upgrade request of a plain WebSocket with its endpoint (plain-websockets.ts). */
+export const PLAIN_ENDPOINT = Symbol('realtime:plain-endpoint');
+
+const plainEndpointOf = (request: unknown): string | undefined =>
+  (request as { [PLAIN_ENDPOINT]?: string } | undefined)?.[PLAIN_ENDPOINT];
+
+export class HandshakeRefusal extends Error {
   readonly data: { status_code: number; message: string; code: ErrorCode; trace_id: string; data: null };
 
   constructor(code: ErrorCode, message: string) {
@@ -70,16 +83,51 @@ export class RealtimeHandshake {
     private readonly metrics: RealtimeMetrics,
   ) {}
 
+  /**
+   * Before a plain WebSocket upgrades (contract section 7): the origin, and credentials if the
+   * endpoint takes them from the upgrade request, with room under the plan for one more
+   * connection. Throws the HandshakeRefusal its HTTP answer is made of.
+   */
+  async preflight(
+    headers: Record<string, unknown>,
+    credentials: Record<string, unknown> | undefined,
+    draining: boolean,
+  ): Promise<Principal | undefined> {
+    try {
+      this.checkOrigin(headers.origin, draining);
+      if (!credentials) return undefined;
+      const principal = await this.authenticate({ auth: credentials, headers: {} });
+      if (!isAuthenticated(principal)) throw new HandshakeRefusal('UNAUTHORIZED', 'credentials are required');
+      if (
+        !this.config.env.SINGLE_SOCKET_PER_USER &&
+        !(await this.limits.hasRoomFor(principal.userId, principal.plan))
+      ) {
+        throw this.overLimit(principal.plan);
+      }
+      return principal;
+    } catch (error) {
+      const refusal = this.asRefusal(error);
+      this.metrics.refused.inc({ code: refusal.data.code });
+      throw refusal;
+    }
+  }
+
   /** Middleware for /user: who is connecting, and may they. */
   forUsers(isDraining: () => boolean): Middleware {
     return this.middleware(async (socket) => {
       this.checkOpen(socket, isDraining());
-      const principal = await this.authenticate(socket);
+      const principal = await this.authenticate(socket.handshake);
       if (!isAuthenticated(principal) && !this.config.env.CHANNEL_ID_AUTH) {
         throw new HandshakeRefusal('UNAUTHORIZED', 'credentials are required');
       }
       scrubCredentials(socket);
-      const data: SocketData = { principal, connectedAt: Date.now(), instance: this.instance };
+      const endpoint = plainEndpointOf(socket.request);
+      const data: SocketData = {
+        principal,
+        connectedAt: Date.now(),
+        instance: this.instance,
+        ...(endpoint ? { endpoint } : {}),
+      };
       if (isAuthenticated(principal)) data.generation = await this.admit(socket, principal.userId, principal.plan);
       socket.data = data;
     });
@@ -115,20 +163,18 @@ export class RealtimeHandshake {
   }
 
   private checkOpen(socket: Socket, draining: boolean): void {
+    this.checkOrigin(socket.handshake.headers.origin, draining);
+  }
+
+  private checkOrigin(origin: unknown, draining: boolean): void {
     if (draining) throw new HandshakeRefusal('SERVICE_UNAVAILABLE', 'server is shutting down');
-    const origin = socket.handshake.headers.origin;
     const allowed = this.config.env.ALLOWED_ORIGINS;
-    if (origin !== undefined && allowed.length > 0 && !allowed.includes('*') && !allowed.includes(origin)) {
+    if (origin !== undefined && allowed.length > 0 && !allowed.includes('*') && !allowed.includes(origin as string)) {
       throw new HandshakeRefusal('FORBIDDEN', 'origin not allowed');
     }
   }
 
-  private async authenticate(socket: Socket): Promise<Principal> {
-    const { auth, query, headers } = socket.handshake as {
-      auth?: Record<string, unknown>;
-      query?: Record<string, unknown>;
-      headers: Record<string, unknown>;
-    };
+  private async authenticate({ auth, query, headers }: HandshakeInput): Promise<Principal> {
     if (auth?.since !== undefined && !(Number.isSafeInteger(auth.since) && (auth.since as number) >= 0)) {
       throw new HandshakeRefusal('VALIDATION_FAILED', 'auth.since must be a non-negative integer');
     }
@@ -177,14 +223,16 @@ export class RealtimeHandshake {
       await this.limits.registerConnection(userId, socket.id);
       return generation;
     }
-    if (!(await this.limits.admitConnection(userId, socket.id, plan))) {
-      const allowed = this.limits.planLimits(plan).maxConnections;
-      throw new HandshakeRefusal(
-        'CONNECTION_LIMIT',
-        `connection limit reached: the ${plan} plan allows ${allowed} connections`,
-      );
-    }
+    if (!(await this.limits.admitConnection(userId, socket.id, plan))) throw this.overLimit(plan);
     return undefined;
+  }
+
+  private overLimit(plan: string): HandshakeRefusal {
+    const allowed = this.limits.planLimits(plan).maxConnections;
+    return new HandshakeRefusal(
+      'CONNECTION_LIMIT',
+      `connection limit reached: the ${plan} plan allows ${allowed} connections`,
+    );
   }
 
   private asRefusal(error: unknown): HandshakeRefusal {

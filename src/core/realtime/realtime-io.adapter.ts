@@ -9,6 +9,7 @@ import type { Server, ServerOptions, Socket } from 'socket.io';
 import { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../redis/redis.service.js';
 import { lenientParser } from './lenient-parser.js';
+import { PlainWebSockets } from './plain/plain-websockets.js';
 import { RequestGate } from './request-gate.js';
 import {
   errorEnvelope,
@@ -52,8 +53,11 @@ export class RealtimeIoAdapter extends IoAdapter implements SharedHandlerBinder 
       transports: ['polling', 'websocket'],
       maxHttpBufferSize: config.env.WS_MAX_PAYLOAD,
       parser: lenientParser,
+      // Upgrades of other paths are the plain WebSocket endpoints' (plain-websockets.ts).
+      destroyUpgrade: false,
       cors: { origin: origins.length === 0 || origins.includes('*') ? true : origins, credentials: false },
     } as ServerOptions);
+    this.app.get(PlainWebSockets, { strict: false }).attach(server);
     server.adapter(this.redisAdapter(redis));
     return server;
   }

@@ -159,6 +159,12 @@ export class RealtimeLimits {
     return admitted === 1;
   }
 
+  /** Whether the user may open one more connection under the plan (nothing is registered). */
+  async hasRoomFor(userId: string, plan: string): Promise<boolean> {
+    const live = await this.redis.client.zcount(this.connectionsKey(userId), Date.now(), '+inf');
+    return live < this.planLimits(plan).maxConnections;
+  }
+
   /** Registers a connection without a limit (SINGLE_SOCKET_PER_USER replaces instead). */
   async registerConnection(userId: string, socketId: string): Promise<void> {
     await this.redis.client.zadd(this.connectionsKey(userId), Date.now() + CONNECTION_TTL_MS, socketId);

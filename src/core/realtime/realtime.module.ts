@@ -12,6 +12,7 @@ import { RealtimeLimits } from './realtime-limits.service.js';
 import { PublicChannelsGateway, UserChannelsGateway } from './realtime.gateways.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 import { RealtimePublisher } from './realtime.publisher.js';
+import { PlainWebSockets } from './plain/plain-websockets.js';
 import { SendBudget } from './send-budget.js';
 
 const PUBLISHING = [
@@ -33,6 +34,7 @@ export class RealtimeCoreModule {}
 @Module({
   controllers: [RealtimeAdminController],
   providers: [
+    PlainWebSockets,
     SendBudget,
     ChannelDelivery,
     RealtimeHandshake,

@@ -63,6 +63,8 @@ export interface SocketData {
   instance: string;
   /** Order of connection among the user's sockets (SINGLE_SOCKET_PER_USER keeps the newest). */
   generation?: number;
+  /** The plain-WebSocket endpoint the connection came through (contract section 7); absent: socket.io. */
+  endpoint?: string;
 }
 
 /**

@@ -3,6 +3,7 @@
 // Redis), counting it against the plan while it lives, and the goodbye on shutdown.
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { DefaultEventsMap, Namespace, Socket } from 'socket.io';
+import { AppConfig } from '../config/app-config.js';
 import { AccessTokenService } from '../auth/access-token.service.js';
 import { revocationChannel, type CredentialRevoked } from '../auth/revocation.js';
 import { SessionService } from '../auth/session.service.js';
@@ -10,10 +11,11 @@ import { DomainError } from '../errors/domain-error.js';
 import { RedisService } from '../redis/redis.service.js';
 import { ChannelDelivery } from './channel-delivery.service.js';
 import { RealtimeControl, type ControlMessage } from './realtime-control.js';
-import { RealtimeHandshake } from './realtime-handshake.js';
+import { plainMarkOf, RealtimeHandshake } from './realtime-handshake.js';
 import { HEARTBEAT_MS, RealtimeLimits } from './realtime-limits.service.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 import {
+  internalStream,
   isAuthenticated,
   rooms,
   sessionKeyOf,
@@ -55,6 +57,7 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
     private readonly control: RealtimeControl,
     private readonly redis: RedisService,
     private readonly metrics: RealtimeMetrics,
+    private readonly config: AppConfig,
   ) {}
 
   get isDraining(): boolean {
@@ -123,7 +126,11 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
     await socket.join(rooms.user(principal.userId));
     await this.limits.sessionArrived(sessionKeyOf(principal), socket.id);
     if (principal.kind === 'user') this.scheduleExpiry(socket, principal);
-    if (socket.data.generation !== undefined) await this.control.replace(principal.userId, socket.data.generation);
+    const mark = plainMarkOf(socket.request);
+    if (socket.data.generation !== undefined) {
+      const scope = this.config.env.SINGLE_SOCKET_PER_USER ? undefined : mark?.endpoint;
+      await this.control.replace(principal.userId, socket.data.generation, scope);
+    }
     const since = socket.handshake.auth?.since as number | undefined;
     await this.delivery.join(socket, principal.channel, since, ({ seq, reset }) =>
       socket.emit('connected', {
@@ -135,6 +142,9 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
       }),
     );
     await this.delivery.join(socket, SETTINGS_CHANNEL);
+    for (const stream of mark?.streams ?? []) {
+      await this.delivery.join(socket, internalStream(stream.name, principal.userId), stream.since);
+    }
   }
 
   onPublicConnect(socket: Socket): void {
@@ -244,7 +254,8 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
       return;
     }
     for (const socket of this.localMembers(rooms.user(message.userId))) {
-      const generation = socket.data.generation;
+      const { generation, endpoint } = socket.data;
+      if (message.endpoint !== undefined && endpoint !== message.endpoint) continue;
       if (generation !== undefined && generation < message.generation) this.close(socket, 'replaced');
     }
   }

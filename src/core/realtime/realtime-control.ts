@@ -6,7 +6,8 @@ import { RedisService } from '../redis/redis.service.js';
 import { rooms } from './realtime.types.js';
 
 export type ControlMessage =
-  { op: 'close'; room: string; reason: string } | { op: 'replace'; userId: string; generation: number };
+  | { op: 'close'; room: string; reason: string }
+  | { op: 'replace'; userId: string; generation: number; endpoint?: string };
 
 @Injectable()
 export class RealtimeControl {
@@ -26,9 +27,12 @@ export class RealtimeControl {
     return this.send({ op: 'close', room: channel, reason });
   }
 
-  /** The user's sockets older than `generation` are replaced (SINGLE_SOCKET_PER_USER). */
-  replace(userId: string, generation: number): Promise<void> {
-    return this.send({ op: 'replace', userId, generation });
+  /**
+   * The user's sockets older than `generation` are replaced (SINGLE_SOCKET_PER_USER), or only
+   * those on `endpoint` (a plain-WebSocket endpoint with one connection per user).
+   */
+  replace(userId: string, generation: number, endpoint?: string): Promise<void> {
+    return this.send({ op: 'replace', userId, generation, ...(endpoint ? { endpoint } : {}) });
   }
 
   private async send(message: ControlMessage): Promise<void> {

@@ -15,7 +15,7 @@ import { ERROR_STATUS, type ErrorCode } from '../errors/error-codes.js';
 import { RealtimeDirectory } from './realtime-directory.js';
 import { RealtimeLimits } from './realtime-limits.service.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
-import { isAuthenticated, type Principal, type SocketData } from './realtime.types.js';
+import { isAuthenticated, type InternalStream, type Principal, type SocketData } from './realtime.types.js';
 
 type Middleware = (socket: Socket, next: (error?: Error) => void) => void;
 
@@ -26,11 +26,21 @@ interface HandshakeInput {
   headers: Record<string, unknown>;
 }
 
-/** Marks the upgrade request of a plain WebSocket with its endpoint (plain-websockets.ts). */
+/** Marks the upgrade request of a plain WebSocket with what its endpoint asks (plain-websockets.ts). */
 export const PLAIN_ENDPOINT = Symbol('realtime:plain-endpoint');
 
-const plainEndpointOf = (request: unknown): string | undefined =>
-  (request as { [PLAIN_ENDPOINT]?: string } | undefined)?.[PLAIN_ENDPOINT];
+/** What a plain-WebSocket endpoint asks of the connections it opens. */
+export interface PlainMark {
+  /** Its path, shown in the admin diagnostics. */
+  endpoint: string;
+  /** The user's internal streams it reads, each from a seq (replay) or from now. */
+  streams: readonly { name: InternalStream; since?: number }[];
+  /** One connection per user on this endpoint: a new one replaces the older ones, on every instance. */
+  single: boolean;
+}
+
+export const plainMarkOf = (request: unknown): PlainMark | undefined =>
+  (request as { [PLAIN_ENDPOINT]?: PlainMark } | undefined)?.[PLAIN_ENDPOINT];
 
 export class HandshakeRefusal extends Error {
   readonly data: { status_code: number; message: string; code: ErrorCode; trace_id: string; data: null };
@@ -121,14 +131,15 @@ export class RealtimeHandshake {
         throw new HandshakeRefusal('UNAUTHORIZED', 'credentials are required');
       }
       scrubCredentials(socket);
-      const endpoint = plainEndpointOf(socket.request);
+      const mark = plainMarkOf(socket.request);
       const data: SocketData = {
         principal,
         connectedAt: Date.now(),
         instance: this.instance,
-        ...(endpoint ? { endpoint } : {}),
+        ...(mark ? { endpoint: mark.endpoint } : {}),
       };
-      if (isAuthenticated(principal)) data.generation = await this.admit(socket, principal.userId, principal.plan);
+      if (isAuthenticated(principal))
+        data.generation = await this.admit(socket, principal.userId, principal.plan, mark);
       socket.data = data;
     });
   }
@@ -216,15 +227,17 @@ export class RealtimeHandshake {
   /**
    * Counts the connection against the plan. With SINGLE_SOCKET_PER_USER there is no refusal: the
    * connection gets the next generation number and older ones are replaced once it is connected.
+   * An endpoint with one connection per user numbers its connections apart from the others
+   * (the user's generation on that endpoint) and is counted against the plan like any other.
    */
-  private async admit(socket: Socket, userId: string, plan: string): Promise<number | undefined> {
+  private async admit(socket: Socket, userId: string, plan: string, mark?: PlainMark): Promise<number | undefined> {
     if (this.config.env.SINGLE_SOCKET_PER_USER) {
       const generation = await this.limits.nextGeneration(userId);
       await this.limits.registerConnection(userId, socket.id);
       return generation;
     }
     if (!(await this.limits.admitConnection(userId, socket.id, plan))) throw this.overLimit(plan);
-    return undefined;
+    return mark?.single ? this.limits.nextGeneration(userId, mark.endpoint) : undefined;
   }
 
   private overLimit(plan: string): HandshakeRefusal {

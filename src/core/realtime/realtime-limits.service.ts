@@ -41,6 +41,15 @@ local since = redis.call('GET', KEYS[2])
 if not since then redis.call('SET', KEYS[2], ARGV[1], 'PX', 86400000) return 0 end
 return tonumber(ARGV[1]) - tonumber(since)`;
 
+// KEYS: the user's generation. ARGV: now (ms). A number above every earlier one, even when Redis
+// lost the key (it starts from the clock, not from 1).
+const GENERATION_SCRIPT = `
+local now = tonumber(ARGV[1])
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+if last >= now then now = last + 1 end
+redis.call('SET', KEYS[1], now, 'PX', 86400000)
+return now`;
+
 /** How long a registered connection counts without a heartbeat. */
 export const CONNECTION_TTL_MS = 90_000;
 export const HEARTBEAT_MS = 30_000;
@@ -226,9 +235,16 @@ export class RealtimeLimits {
     await pipeline.exec();
   }
 
-  /** A number that grows with every connection of a user (orders sockets across instances). */
-  nextGeneration(userId: string): Promise<number> {
-    return this.redis.client.incr(this.redis.key('conn-generation', userId));
+  /**
+   * A number that grows with every connection of a user (orders sockets across instances), or of
+   * a user on one endpoint. Clock-based, so a Redis that came back empty cannot make a new
+   * connection look older than the one it replaces.
+   */
+  async nextGeneration(userId: string, endpoint?: string): Promise<number> {
+    const key = endpoint
+      ? this.redis.key('conn-generation', userId, endpoint)
+      : this.redis.key('conn-generation', userId);
+    return Number(await this.redis.client.eval(GENERATION_SCRIPT, 1, key, Date.now()));
   }
 
   private rateKey(subject: string, window: 'min' | 'sec' | 'http-sec', period: number): string {

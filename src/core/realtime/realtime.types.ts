@@ -75,6 +75,16 @@ export const rooms = {
   user: (userId: string) => `@user:${userId}`,
 };
 
+/**
+ * A user's internal streams: outbox channels that carry what the plain-WebSocket endpoints need
+ * beyond the user channel (contract section 7): `payments`, every status change of the user's
+ * deposits and withdrawals (the `payment` event seed 004 puts only on each payment's channel);
+ * `verifications`, each verification attempt and its outcome. No client can join one by name (no
+ * channel id starts with '~'); a plain connection is joined to those its endpoint reads.
+ */
+export type InternalStream = 'payments' | 'verifications';
+export const internalStream = (name: InternalStream, userId: string): string => `~${name}:${userId}`;
+
 export function isAuthenticated(principal: Principal): principal is AuthenticatedPrincipal {
   return principal.kind !== 'anonymous';
 }

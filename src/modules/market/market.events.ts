@@ -23,6 +23,11 @@ export interface OrderView {
   cancel_on_disconnect: boolean;
   created_at: string;
   updated_at: string;
+  /**
+   * On an `order` event that announces fills: what was filled since the order's previous event
+   * (BTC; what it cost or brought in the quote currency, before fees; the fee, in fee_currency).
+   */
+  last_fill?: { amount: number; quote_amount: number; fee: number };
 }
 
 /** `new-trade` on `trade` and `trade:PAIR`: seed 004's fields, then ours. */

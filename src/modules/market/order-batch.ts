@@ -34,7 +34,19 @@ export class BatchState {
   changed(record: OrderRecord): void {
     record.updatedAt = this.at;
     if (!this.inserted.has(record.id)) this.updated.set(record.id, record);
-    this.orderEvents.push({ channel: record.userChannel, view: orderView(record, this.pb.pair) });
+    const view = orderView(record, this.pb.pair);
+    const before = record.announced ?? { filled: 0n, quoteFilled: 0n, feePaid: 0n };
+    if (record.filled !== before.filled) {
+      const { pair } = this.pb;
+      const fee = record.feePaid - before.feePaid;
+      view.last_fill = {
+        amount: btc(record.filled - before.filled),
+        quote_amount: quoteMajor(record.quoteFilled - before.quoteFilled, pair),
+        fee: record.feeCurrency === pair.base ? btc(fee) : quoteMajor(fee, pair),
+      };
+    }
+    record.announced = { filled: record.filled, quoteFilled: record.quoteFilled, feePaid: record.feePaid };
+    this.orderEvents.push({ channel: record.userChannel, view });
   }
 
   /**

@@ -39,6 +39,11 @@ export interface OrderRecord {
   quoteAccountId: string;
   createdAt: Date;
   updatedAt: Date;
+  /**
+   * What the owner was last told of the fills (the `order` event before this change): the fill
+   * since then is the event's `last_fill`. Absent on an order placed in this batch (nothing yet).
+   */
+  announced?: { filled: bigint; quoteFilled: bigint; feePaid: bigint };
 }
 
 export interface TradeRecord {
@@ -119,6 +124,7 @@ const toRecord = (row: OrderRow): OrderRecord => ({
   quoteAccountId: String(row.quote_account_id),
   createdAt: row.created_at,
   updatedAt: row.updated_at,
+  announced: { filled: BigInt(row.filled), quoteFilled: BigInt(row.quote_filled), feePaid: BigInt(row.fee_paid) },
 });
 
 @Injectable()

@@ -15,6 +15,7 @@ import { DomainError } from '../../core/errors/domain-error.js';
 import { QueueService } from '../../core/queue/queue.service.js';
 import { QUEUES } from '../../core/queue/queues.js';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
+import { internalStream } from '../../core/realtime/realtime.types.js';
 import { formatForMessage, toMajor } from '../../shared/money.js';
 import { AccountsService, HOT_ACCOUNT_SHARDS } from '../accounts/accounts.service.js';
 import { amountOf, currencyOf } from '../accounts/money-input.js';
@@ -344,7 +345,10 @@ export class DepositsService {
   }
 
   private announcePayment(tx: EntityManager, deposit: DepositRow, currency: CurrencyConfig): void {
-    this.publisher.publish(tx, deposit.payment_id, 'payment', depositView(deposit, currency.decimals));
+    // On its own channel (seed 004), and on its owner's internal stream (contract section 7).
+    const view = depositView(deposit, currency.decimals);
+    this.publisher.publish(tx, deposit.payment_id, 'payment', view);
+    this.publisher.publish(tx, internalStream('payments', deposit.user_id), 'payment', view);
   }
 
   private async load(depositId: string): Promise<DepositRow | undefined> {

@@ -17,6 +17,7 @@ import { QueueService } from '../../core/queue/queue.service.js';
 import { QUEUES } from '../../core/queue/queues.js';
 import { jobRetries } from './payments.types.js';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
+import { internalStream } from '../../core/realtime/realtime.types.js';
 import { toMajor } from '../../shared/money.js';
 import { AccountsService, HOT_ACCOUNT_SHARDS } from '../accounts/accounts.service.js';
 import { amountOf, currencyOf } from '../accounts/money-input.js';
@@ -342,7 +343,10 @@ export class WithdrawalsService {
   }
 
   private announcePayment(tx: EntityManager, withdrawal: WithdrawalRow, currency: CurrencyConfig): void {
-    this.publisher.publish(tx, withdrawal.payment_id, 'payment', withdrawalView(withdrawal, currency.decimals));
+    // On its own channel (seed 004), and on its owner's internal stream (contract section 7).
+    const view = withdrawalView(withdrawal, currency.decimals);
+    this.publisher.publish(tx, withdrawal.payment_id, 'payment', view);
+    this.publisher.publish(tx, internalStream('payments', withdrawal.user_id), 'payment', view);
   }
 
   private async load(

@@ -5,6 +5,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
 import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { Clock } from '../../core/time/clock.js';
@@ -27,6 +28,7 @@ import {
   type VerificationMethod,
   type VerificationPurpose,
 } from './verification.types.js';
+import { announceVerification } from './verification.events.js';
 
 export interface OtpSent {
   method: OtpMethod;
@@ -44,6 +46,7 @@ interface ChallengeRow {
   attempts: number;
   code_hash: Buffer;
   expires_at: Date;
+  created_at: Date;
   amount: string | null;
   currency: string | null;
   destination: string | null;
@@ -59,6 +62,7 @@ export class OtpService {
     private readonly tokens: VerificationTokensService,
     private readonly users: UsersService,
     private readonly dispatch: OtpDispatchService,
+    private readonly publisher: RealtimePublisher,
   ) {}
 
   /** Sends a new code; the previous open one of the same purpose stops counting. */
@@ -140,7 +144,7 @@ export class OtpService {
       await this.locks.assertUnlocked(tx, userId, now);
       const { rows } = await sql<ChallengeRow>(
         tx,
-        `SELECT id, method, status, attempts, code_hash, expires_at, amount, currency, destination
+        `SELECT id, method, status, attempts, code_hash, expires_at, created_at, amount, currency, destination
            FROM verification_challenges
           WHERE user_id = $1 AND purpose = $2 AND method <> 'totp'
           ORDER BY created_at DESC LIMIT 1`,
@@ -152,7 +156,20 @@ export class OtpService {
           ? verificationErrors.otpAttemptsExceeded()
           : verificationErrors.otpNotRequested(purpose);
       }
-      if (challenge.expires_at.getTime() <= now.getTime()) return verificationErrors.otpExpired();
+      const announce = (verified: boolean, reason?: string) =>
+        announceVerification(
+          this.publisher,
+          tx,
+          userId,
+          { verified, method: challenge.method, purpose, reason },
+          now,
+          challenge.created_at,
+        );
+      if (challenge.expires_at.getTime() <= now.getTime()) {
+        const expired = verificationErrors.otpExpired();
+        announce(false, expired.code);
+        return expired;
+      }
 
       if (!this.keys.otpMatches(challenge.id, code, challenge.code_hash)) {
         const attempts = challenge.attempts + 1;
@@ -162,8 +179,11 @@ export class OtpService {
           attempts >= OTP_MAX_ATTEMPTS ? 'voided' : 'pending',
         ]);
         await this.locks.recordFailure(tx, userId, now);
-        return verificationErrors.otpInvalid(OTP_MAX_ATTEMPTS - attempts);
+        const invalid = verificationErrors.otpInvalid(OTP_MAX_ATTEMPTS - attempts);
+        announce(false, invalid.code);
+        return invalid;
       }
+      announce(true);
 
       await sql(tx, `UPDATE verification_challenges SET status = 'verified', verified_at = $2 WHERE id = $1`, [
         challenge.id,

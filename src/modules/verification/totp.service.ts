@@ -6,6 +6,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { generateSecret, generateURI, verify } from 'otplib';
 import type { DataSource, EntityManager } from 'typeorm';
+import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
 import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { Clock, unixSeconds } from '../../core/time/clock.js';
@@ -23,6 +24,7 @@ import {
   type TokenBinding,
   type VerificationPurpose,
 } from './verification.types.js';
+import { announceVerification } from './verification.events.js';
 
 export interface TwoFactorSetup {
   secret: string;
@@ -49,6 +51,7 @@ export class TotpService {
     private readonly locks: VerificationLockService,
     private readonly tokens: VerificationTokensService,
     private readonly users: UsersService,
+    private readonly publisher: RealtimePublisher,
   ) {}
 
   /** A new secret for the user's authenticator; replaces one set up but not yet enabled. */
@@ -145,9 +148,20 @@ export class TotpService {
       const row = await this.row(tx, userId);
       if (!row?.enabled_at) return verificationErrors.twoFactorNotEnabled();
       const step = await this.matchingStep(userId, row, code, now);
+      const announce = (verified: boolean, reason?: string, challengedAt: Date | null = null) =>
+        announceVerification(
+          this.publisher,
+          tx,
+          userId,
+          { verified, method: 'totp', purpose, reason },
+          now,
+          challengedAt,
+        );
       if (step === null) {
         await this.locks.recordFailure(tx, userId, now);
-        return verificationErrors.totpInvalid();
+        const invalid = verificationErrors.totpInvalid();
+        announce(false, invalid.code);
+        return invalid;
       }
       // The replay guard: only a later step than the last accepted one moves last_step.
       const { count } = await sql(
@@ -156,21 +170,27 @@ export class TotpService {
           WHERE user_id = $1 AND enabled_at IS NOT NULL AND (last_step IS NULL OR last_step < $2)`,
         [userId, step, now],
       );
-      if (count === 0) return verificationErrors.totpReplayed();
+      if (count === 0) {
+        const replayed = verificationErrors.totpReplayed();
+        announce(false, replayed.code);
+        return replayed;
+      }
 
       const { rows } = await sql<{
         id: string;
         amount: string | null;
         currency: string | null;
         destination: string | null;
+        created_at: Date;
       }>(
         tx,
         `UPDATE verification_challenges SET status = 'verified', verified_at = $3
           WHERE user_id = $1 AND purpose = $2 AND method = 'totp' AND status = 'pending' AND expires_at > $3
-          RETURNING id, amount, currency, destination`,
+          RETURNING id, amount, currency, destination, created_at`,
         [userId, purpose, now],
       );
       const challenge = rows[0];
+      announce(true, undefined, challenge?.created_at ?? null);
       return this.tokens.issue(
         tx,
         {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { assertEngineBridge, openEngineConnection } from './engine-bridge.js';
 import type { EndpointProtocol, PlainContext } from './plain-protocol.js';
-import { PlainSocket } from './plain-socket.js';
+import { PlainSocket, type PlainServices } from './plain-socket.js';
 
 describe('engine bridge', () => {
   let http: HttpServer;
@@ -39,10 +39,17 @@ describe('engine bridge', () => {
       invalid: (ctx, message) => ctx.sendFrame({ invalid: message }),
       refused: (ctx, refusal) => ctx.sendFrame({ refused: refusal.code }),
     };
+    const services: PlainServices = {
+      principalOf: () => undefined,
+      countMessage: () => Promise.resolve({ allowed: true }),
+      anonymousPerSecond: 100,
+    };
     http.on('upgrade', (req, socket, head) => {
       if (!req.url?.startsWith('/plain')) return;
       wss.handleUpgrade(req, socket, head, (ws) => {
-        void openEngineConnection(io, req, new PlainSocket(ws, protocol, new URLSearchParams()), () => ws.close());
+        void openEngineConnection(io, req, new PlainSocket(ws, protocol, new URLSearchParams(), services), () =>
+          ws.close(),
+        );
       });
     });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

@@ -3,9 +3,22 @@
 // channels, limits, session control, delivery) is socket.io's, reached through PlainSocket.
 import type { IncomingMessage } from 'node:http';
 import type { DomainError } from '../../errors/domain-error.js';
+import type { ErrorCode } from '../../errors/error-codes.js';
+import type { PlainMark } from '../realtime-handshake.js';
+import type { AuthenticatedPrincipal } from '../realtime.types.js';
 
 /** The credentials of a connection, read from its upgrade request; `in-band`: its first frame. */
 export type Credentials = { token?: string; apiKey?: string; since?: number } | 'in-band';
+
+/** A message counted against the connection's rate limits: allowed, or refused with why. */
+export type RateVerdict =
+  | { ok: true }
+  | {
+      ok: false;
+      code: Extract<ErrorCode, 'RATE_LIMIT_EXCEEDED' | 'SERVICE_UNAVAILABLE'>;
+      message: string;
+      retry_after: number;
+    };
 
 /** What a protocol may do with its connection. */
 export interface PlainContext {
@@ -22,6 +35,13 @@ export interface PlainContext {
   ): Promise<{ ok: true; data: unknown } | { ok: false; data: { message?: string; code?: string } }>;
   /** A socket.io request with an ack; resolves to the answer (undefined if the connection went). */
   request(event: string, data: unknown): Promise<unknown>;
+  /** Who the connection is, once connected to /user with credentials. */
+  readonly principal: AuthenticatedPrincipal | undefined;
+  /**
+   * Counts a frame the protocol answers itself (a ping, a subscription) against the same limits
+   * a request meets at socket.io's gate; requests are counted there, not here.
+   */
+  checkRate(): Promise<RateVerdict>;
   /** The close code the connection ends with when the server closes it. */
   setClose(code: number, reason: string): void;
   /** Closes the connection now with `code`. */
@@ -33,6 +53,10 @@ export interface EndpointProtocol {
   readonly path: string;
   /** Where this endpoint's clients put their credentials. */
   credentials(req: IncomingMessage, query: URLSearchParams): Credentials;
+  /** The user's internal streams the endpoint reads, and from where (the URL may say). */
+  streams?(query: URLSearchParams): PlainMark['streams'];
+  /** One connection per user on this endpoint: a new one replaces the older ones. */
+  readonly single?: boolean;
   /** The connection is open: connect to /user with the credentials, or wait for them. */
   onOpen(ctx: PlainContext): void | Promise<void>;
   /** A JSON object from the client. */

@@ -7,9 +7,26 @@
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import type { DomainError } from '../../errors/domain-error.js';
+import { RETRY_AFTER_S } from '../../errors/dependency-errors.js';
 import { refuseJsonText } from '../../errors/json-input.js';
+import type { MessageVerdict } from '../realtime-limits.service.js';
+import type { AuthenticatedPrincipal } from '../realtime.types.js';
 import type { EngineWebSocket } from './engine-bridge.js';
-import type { EndpointProtocol, PlainContext } from './plain-protocol.js';
+import { CLOSE, type EndpointProtocol, type PlainContext, type RateVerdict } from './plain-protocol.js';
+
+/** What a plain socket needs of the realtime core beyond socket.io itself. */
+export interface PlainServices {
+  /** The principal of the /user socket `sid` of this instance. */
+  principalOf(sid: string): AuthenticatedPrincipal | undefined;
+  /** Counts one message of a user against the per-minute and per-second windows (RealtimeLimits). */
+  countMessage(principal: AuthenticatedPrincipal): Promise<MessageVerdict>;
+  /** Messages per second a connection may send before it has authenticated. */
+  readonly anonymousPerSecond: number;
+}
+
+/** Refusals for rate that close the connection with 4029 when they come this often. */
+const RATE_STRIKES = 20;
+const RATE_STRIKE_WINDOW_MS = 10_000;
 
 /** WebSocket-level ping interval, and how long a client may stay silent (contract section 7). */
 export const PING_MS = 25_000;
@@ -37,11 +54,16 @@ export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainC
   private lastHeard = Date.now();
   private readonly heartbeat: NodeJS.Timeout;
   private ended = false;
+  private sid?: string;
+  /** Frames of this second before authentication, and refusals for rate of the current window. */
+  private anonymousWindow = { second: 0, count: 0 };
+  private strikes = { since: 0, count: 0 };
 
   constructor(
     private readonly ws: WebSocket,
     readonly protocol: EndpointProtocol,
     readonly query: URLSearchParams,
+    private readonly services: PlainServices,
   ) {
     super();
     ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -102,6 +124,51 @@ export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainC
     return this.connectedNow;
   }
 
+  get principal(): AuthenticatedPrincipal | undefined {
+    return this.connectedNow && this.sid ? this.services.principalOf(this.sid) : undefined;
+  }
+
+  async checkRate(): Promise<RateVerdict> {
+    const principal = this.principal;
+    let verdict: MessageVerdict;
+    if (principal) {
+      try {
+        verdict = await this.services.countMessage(principal);
+      } catch {
+        return {
+          ok: false,
+          code: 'SERVICE_UNAVAILABLE',
+          message: 'service temporarily unavailable (redis), retry',
+          retry_after: RETRY_AFTER_S,
+        };
+      }
+    } else {
+      const second = Math.floor(Date.now() / 1000);
+      if (this.anonymousWindow.second !== second) this.anonymousWindow = { second, count: 0 };
+      this.anonymousWindow.count += 1;
+      verdict =
+        this.anonymousWindow.count > this.services.anonymousPerSecond
+          ? { allowed: false, retryAfter: 1, window: 'second' }
+          : { allowed: true };
+    }
+    if (verdict.allowed) return { ok: true };
+    this.strike();
+    return {
+      ok: false,
+      code: 'RATE_LIMIT_EXCEEDED',
+      message: `rate limit exceeded: too many messages per ${verdict.window}`,
+      retry_after: verdict.retryAfter,
+    };
+  }
+
+  /** One more refusal for rate; too many in a row of seconds and the client is told to back off. */
+  private strike(): void {
+    const now = Date.now();
+    if (now - this.strikes.since > RATE_STRIKE_WINDOW_MS) this.strikes = { since: now, count: 0 };
+    this.strikes.count += 1;
+    if (this.strikes.count >= RATE_STRIKES) this.end(CLOSE.rateLimited, 'rate limited too often: back off');
+  }
+
   sendFrame(frame: unknown): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(frame));
   }
@@ -119,7 +186,10 @@ export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainC
     if (this.ended) return Promise.resolve(undefined);
     const id = this.nextAck++;
     return new Promise((resolve) => {
-      this.acks.set(id, resolve);
+      this.acks.set(id, (answer) => {
+        if (isRateRefusal(answer)) this.strike();
+        resolve(answer);
+      });
       this.toServer(`${EVENT}${NAMESPACE},${id}${JSON.stringify([event, data])}`);
     });
   }
@@ -187,6 +257,7 @@ export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainC
     switch (type) {
       case CONNECT:
         this.connectedNow = true;
+        this.sid = (payload as { sid?: string } | undefined)?.sid;
         this.connecting?.({ ok: true, data: payload });
         this.connecting = undefined;
         return;
@@ -218,4 +289,10 @@ export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainC
     if (this.ended) return;
     this.emit('message', Buffer.from(`4${socketIoPacket}`), false);
   }
+}
+
+/** Whether a reply is socket.io's refusal of a request for rate. */
+function isRateRefusal(answer: unknown): boolean {
+  const data = (answer as { type?: string; data?: { code?: string } } | undefined)?.data;
+  return (answer as { type?: string } | undefined)?.type === 'error' && data?.code === 'RATE_LIMIT_EXCEEDED';
 }

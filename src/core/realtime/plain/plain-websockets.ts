@@ -11,12 +11,13 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Server } from 'socket.io';
 import { WebSocketServer } from 'ws';
 import { AppConfig } from '../../config/app-config.js';
-import { HandshakeRefusal, PLAIN_ENDPOINT, RealtimeHandshake } from '../realtime-handshake.js';
-import { SOCKET_PATH } from '../realtime.types.js';
+import { HandshakeRefusal, PLAIN_ENDPOINT, RealtimeHandshake, type PlainMark } from '../realtime-handshake.js';
+import { RealtimeLimits } from '../realtime-limits.service.js';
+import { isAuthenticated, SOCKET_PATH, USER_NAMESPACE, type SocketData } from '../realtime.types.js';
 import { openEngineConnection } from './engine-bridge.js';
 import { cashierSvcEndpoint } from './endpoints/cashier-svc.js';
 import { CLOSE, type EndpointProtocol } from './plain-protocol.js';
-import { PlainSocket } from './plain-socket.js';
+import { PlainSocket, type PlainServices } from './plain-socket.js';
 
 const ENDPOINTS: readonly EndpointProtocol[] = [cashierSvcEndpoint];
 
@@ -28,9 +29,12 @@ export class PlainWebSockets implements OnApplicationShutdown {
   private io?: Server;
   private draining = false;
 
+  private services?: PlainServices;
+
   constructor(
     private readonly config: AppConfig,
     private readonly handshake: RealtimeHandshake,
+    private readonly limits: RealtimeLimits,
   ) {}
 
   /** Takes the upgrades of the plain endpoints' paths on socket.io's HTTP server. */
@@ -38,6 +42,16 @@ export class PlainWebSockets implements OnApplicationShutdown {
     const http = io.httpServer as HttpServer | undefined;
     if (!http || this.wss) return;
     this.io = io;
+    const users = io.of(USER_NAMESPACE);
+    const business = this.config.business;
+    this.services = {
+      principalOf: (sid) => {
+        const principal = (users.sockets.get(sid)?.data as SocketData | undefined)?.principal;
+        return principal && isAuthenticated(principal) ? principal : undefined;
+      },
+      countMessage: (principal) => this.limits.checkMessage(principal.userId, principal.plan),
+      anonymousPerSecond: this.limits.planLimits(business.defaultPlan).messagesPerSecond,
+    };
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.config.env.WS_MAX_PAYLOAD,
@@ -73,13 +87,18 @@ export class PlainWebSockets implements OnApplicationShutdown {
       );
       return;
     }
-    const wss = this.wss;
-    const io = this.io;
+    const { wss, io, services } = this;
+    if (!services) return;
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const plain = new PlainSocket(ws, endpoint, url.searchParams);
+      const plain = new PlainSocket(ws, endpoint, url.searchParams, services);
       plain.on('error', (err: unknown) => this.logger.warn({ err, endpoint: endpoint.path }, 'plain WebSocket error'));
       if (credentials !== 'in-band') plain.state.set('auth', credentials);
-      (req as IncomingMessage & { [PLAIN_ENDPOINT]?: string })[PLAIN_ENDPOINT] = endpoint.path;
+      const mark: PlainMark = {
+        endpoint: endpoint.path,
+        streams: endpoint.streams?.(url.searchParams) ?? [],
+        single: endpoint.single === true,
+      };
+      (req as IncomingMessage & { [PLAIN_ENDPOINT]?: PlainMark })[PLAIN_ENDPOINT] = mark;
       openEngineConnection(io, req, plain, () => plain.end(CLOSE.internal, 'could not open the connection')).catch(
         (err: unknown) => {
           this.logger.error({ err, endpoint: endpoint.path }, 'could not open a plain WebSocket connection');

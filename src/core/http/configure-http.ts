@@ -11,6 +11,7 @@ import { errorBody, HttpExceptionFilter, toHttpError, traceIdOf } from '../error
 import { JsonInputError, refuseJsonText } from '../errors/json-input.js';
 import { createValidationPipe } from '../errors/validation.js';
 import { assignTraceId } from '../logging/logger.js';
+import { PAYMENT_UPDATES_ROUTES } from '../realtime/plain/payment-updates.controller.js';
 
 export const API_PREFIX = 'api/v1';
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -61,7 +62,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
     res.status(body.status_code).json(body);
   });
 
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics'] });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics', ...PAYMENT_UPDATES_ROUTES] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
   const origins = config.env.ALLOWED_ORIGINS;

@@ -135,6 +135,18 @@ export class OutboxStore {
   }
 
   /** The last seq given out on a channel (0 when none) and the oldest one still retained. */
+  /** The latest seq of each of `channels` (0 for a channel with nothing yet), in one round trip. */
+  async latestOf(channels: readonly string[]): Promise<Map<string, number>> {
+    const { rows } = await sql<{ channel: string; seq: string }>(
+      this.db,
+      `SELECT channel, seq FROM channel_seq WHERE channel = ANY($1::text[])`,
+      [channels],
+    );
+    const latest = new Map(channels.map((channel) => [channel, 0]));
+    for (const row of rows) latest.set(row.channel, Number(row.seq));
+    return latest;
+  }
+
   async bounds(channel: string): Promise<{ latest: number; oldest: number | null }> {
     const { rows } = await sql<{ latest: string | null; oldest: string | null }>(
       this.db,

@@ -123,13 +123,21 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
       socket.emit('connected', { user_id: null, channel: null, timestamp: Math.floor(Date.now() / 1000) });
       return;
     }
-    await socket.join(rooms.user(principal.userId));
+    const mark = plainMarkOf(socket.request);
+    await socket.join(
+      mark
+        ? [rooms.user(principal.userId), rooms.endpoint(mark.endpoint, principal.userId)]
+        : rooms.user(principal.userId),
+    );
     await this.limits.sessionArrived(sessionKeyOf(principal), socket.id);
     if (principal.kind === 'user') this.scheduleExpiry(socket, principal);
-    const mark = plainMarkOf(socket.request);
     if (socket.data.generation !== undefined) {
       const scope = this.config.env.SINGLE_SOCKET_PER_USER ? undefined : mark?.endpoint;
       await this.control.replace(principal.userId, socket.data.generation, scope);
+    }
+    // A plain connection's internal streams first: the `connected` event says everything is joined.
+    for (const stream of mark?.streams ?? []) {
+      await this.delivery.join(socket, internalStream(stream.name, principal.userId), stream.since);
     }
     const since = socket.handshake.auth?.since as number | undefined;
     await this.delivery.join(socket, principal.channel, since, ({ seq, reset }) =>
@@ -141,10 +149,30 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
         reset,
       }),
     );
-    await this.delivery.join(socket, SETTINGS_CHANNEL);
-    for (const stream of mark?.streams ?? []) {
-      await this.delivery.join(socket, internalStream(stream.name, principal.userId), stream.since);
+    await this.delivery.join(socket, SETTINGS_CHANNEL, mark?.settingsSince);
+  }
+
+  /**
+   * Emits `event` to a user's connections on one plain-WebSocket endpoint, on every instance (a
+   * push that is not a channel event: no seq, not stored, e.g. seed 002's test notification).
+   * Resolves to how many connections it reached.
+   */
+  async emitToEndpoint(userId: string, endpoint: string, event: string, payload: unknown): Promise<number> {
+    const nsp = this.userNsp;
+    if (!nsp) return 0;
+    const room = rooms.endpoint(endpoint, userId);
+    const reached = (await nsp.in(room).fetchSockets()).length;
+    if (reached > 0) nsp.to(room).emit(event, payload);
+    return reached;
+  }
+
+  /** This instance's connections on a plain-WebSocket endpoint. */
+  localCount(endpoint: string): number {
+    let count = 0;
+    for (const socket of this.userNsp?.sockets.values() ?? []) {
+      if ((socket.data as SocketData).endpoint === endpoint) count += 1;
     }
+    return count;
   }
 
   onPublicConnect(socket: Socket): void {

@@ -35,6 +35,8 @@ export interface PlainMark {
   endpoint: string;
   /** The user's internal streams it reads, each from a seq (replay) or from now. */
   streams: readonly { name: InternalStream; since?: number }[];
+  /** Where `settings` is read from (the seq it stood at when the connection was let in). */
+  settingsSince?: number;
   /** One connection per user on this endpoint: a new one replaces the older ones, on every instance. */
   single: boolean;
 }
@@ -138,8 +140,9 @@ export class RealtimeHandshake {
         instance: this.instance,
         ...(mark ? { endpoint: mark.endpoint } : {}),
       };
-      if (isAuthenticated(principal))
+      if (isAuthenticated(principal)) {
         data.generation = await this.admit(socket, principal.userId, principal.plan, mark);
+      }
       socket.data = data;
     });
   }

@@ -12,7 +12,9 @@ import { RealtimeLimits } from './realtime-limits.service.js';
 import { PublicChannelsGateway, UserChannelsGateway } from './realtime.gateways.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 import { RealtimePublisher } from './realtime.publisher.js';
+import { PaymentUpdatesController } from './plain/payment-updates.controller.js';
 import { PlainWebSockets } from './plain/plain-websockets.js';
+import { RealtimeDiagnostics } from './realtime-diagnostics.js';
 import { SendBudget } from './send-budget.js';
 
 const PUBLISHING = [
@@ -32,9 +34,10 @@ export class RealtimeCoreModule {}
 
 /** The socket.io side (API processes): gateways, per-socket delivery, connection life, admin. */
 @Module({
-  controllers: [RealtimeAdminController],
+  controllers: [RealtimeAdminController, PaymentUpdatesController],
   providers: [
     PlainWebSockets,
+    RealtimeDiagnostics,
     SendBudget,
     ChannelDelivery,
     RealtimeHandshake,

@@ -73,6 +73,8 @@ export interface SocketData {
  */
 export const rooms = {
   user: (userId: string) => `@user:${userId}`,
+  /** A user's connections on one plain-WebSocket endpoint (seed 002's test push reaches only those). */
+  endpoint: (endpoint: string, userId: string) => `@endpoint:${endpoint}:${userId}`,
 };
 
 /**

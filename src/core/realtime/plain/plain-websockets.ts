@@ -11,15 +11,25 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Server } from 'socket.io';
 import { WebSocketServer } from 'ws';
 import { AppConfig } from '../../config/app-config.js';
+import { asUnavailable } from '../../errors/dependency-errors.js';
 import { HandshakeRefusal, PLAIN_ENDPOINT, RealtimeHandshake, type PlainMark } from '../realtime-handshake.js';
 import { RealtimeLimits } from '../realtime-limits.service.js';
-import { isAuthenticated, SOCKET_PATH, USER_NAMESPACE, type SocketData } from '../realtime.types.js';
+import { OutboxStore } from '../outbox.store.js';
+import {
+  internalStream,
+  isAuthenticated,
+  SETTINGS_CHANNEL,
+  SOCKET_PATH,
+  USER_NAMESPACE,
+  type SocketData,
+} from '../realtime.types.js';
 import { openEngineConnection } from './engine-bridge.js';
 import { cashierSvcEndpoint } from './endpoints/cashier-svc.js';
-import { CLOSE, type EndpointProtocol } from './plain-protocol.js';
+import { paymentUpdatesEndpoint } from './endpoints/payment-updates.js';
+import { CLOSE, type Credentials, type EndpointProtocol } from './plain-protocol.js';
 import { PlainSocket, type PlainServices } from './plain-socket.js';
 
-const ENDPOINTS: readonly EndpointProtocol[] = [cashierSvcEndpoint];
+const ENDPOINTS: readonly EndpointProtocol[] = [cashierSvcEndpoint, paymentUpdatesEndpoint];
 
 @Injectable()
 export class PlainWebSockets implements OnApplicationShutdown {
@@ -35,6 +45,7 @@ export class PlainWebSockets implements OnApplicationShutdown {
     private readonly config: AppConfig,
     private readonly handshake: RealtimeHandshake,
     private readonly limits: RealtimeLimits,
+    private readonly outbox: OutboxStore,
   ) {}
 
   /** Takes the upgrades of the plain endpoints' paths on socket.io's HTTP server. */
@@ -75,15 +86,32 @@ export class PlainWebSockets implements OnApplicationShutdown {
       return;
     }
     const credentials = endpoint.credentials(req, url.searchParams);
+    let mark: PlainMark = {
+      endpoint: endpoint.path,
+      streams: endpoint.streams?.(url.searchParams) ?? [],
+      single: endpoint.single === true,
+    };
     try {
-      await this.handshake.preflight(req.headers, credentials === 'in-band' ? undefined : credentials, this.draining);
+      const principal = await this.handshake.preflight(
+        req.headers,
+        credentials === 'in-band' ? undefined : credentials,
+        this.draining,
+      );
+      if (principal && isAuthenticated(principal) && credentials !== 'in-band') {
+        mark = await this.fromNow(mark, credentials, principal.userId, principal.channel);
+      }
     } catch (error) {
       const refusal = error instanceof HandshakeRefusal ? error.data : undefined;
       if (!refusal) this.logger.error({ err: error }, 'plain WebSocket handshake failed');
+      const unavailable = refusal ? undefined : asUnavailable(error);
       respond(
         socket,
-        refusal?.status_code ?? 500,
-        refusal ?? { status_code: 500, message: 'internal error', code: 'INTERNAL' },
+        refusal?.status_code ?? (unavailable ? 503 : 500),
+        refusal ?? {
+          status_code: unavailable ? 503 : 500,
+          message: unavailable?.message ?? 'internal error',
+          code: unavailable?.code ?? 'INTERNAL',
+        },
       );
       return;
     }
@@ -93,11 +121,6 @@ export class PlainWebSockets implements OnApplicationShutdown {
       const plain = new PlainSocket(ws, endpoint, url.searchParams, services);
       plain.on('error', (err: unknown) => this.logger.warn({ err, endpoint: endpoint.path }, 'plain WebSocket error'));
       if (credentials !== 'in-band') plain.state.set('auth', credentials);
-      const mark: PlainMark = {
-        endpoint: endpoint.path,
-        streams: endpoint.streams?.(url.searchParams) ?? [],
-        single: endpoint.single === true,
-      };
       (req as IncomingMessage & { [PLAIN_ENDPOINT]?: PlainMark })[PLAIN_ENDPOINT] = mark;
       openEngineConnection(io, req, plain, () => plain.end(CLOSE.internal, 'could not open the connection')).catch(
         (err: unknown) => {
@@ -106,6 +129,32 @@ export class PlainWebSockets implements OnApplicationShutdown {
         },
       );
     });
+  }
+
+  /**
+   * A client that opened the connection is owed every event from that moment, though the
+   * connection joins its channels a little later: each channel the client did not give a `since`
+   * for is read from the seq it stands at now (one round trip), so what comes in between is
+   * replayed, not lost.
+   */
+  private async fromNow(
+    mark: PlainMark,
+    credentials: Exclude<Credentials, 'in-band'>,
+    userId: string,
+    userChannel: string,
+  ): Promise<PlainMark> {
+    const streams = mark.streams.map((stream) => ({ ...stream, channel: internalStream(stream.name, userId) }));
+    const latest = await this.outbox.latestOf([
+      userChannel,
+      SETTINGS_CHANNEL,
+      ...streams.filter((s) => s.since === undefined).map((s) => s.channel),
+    ]);
+    if (credentials.since === undefined) credentials.since = latest.get(userChannel);
+    return {
+      ...mark,
+      settingsSince: latest.get(SETTINGS_CHANNEL),
+      streams: streams.map(({ name, since, channel }) => ({ name, since: since ?? latest.get(channel) })),
+    };
   }
 }
 

@@ -1,0 +1,111 @@
+// Seed 002's REST beside its `/ws` socket (contract section 7): a test push to the caller's own
+// `/ws` connections, a health check, and for admins the connections of that endpoint on every
+// instance. Served at /api/websocket/*, as seed 002 names them (outside the /api/v1 prefix).
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsNumber, IsString, Length, Max, Min } from 'class-validator';
+import { CurrentUser, Public, Roles } from '../../auth/auth.decorators.js';
+import type { AuthUser } from '../../auth/auth.types.js';
+import { optional, required } from '../../http/dto-validators.js';
+import { RealtimeConnections } from '../realtime-connections.service.js';
+import { RealtimeDiagnostics, type ConnectionView } from '../realtime-diagnostics.js';
+import { PAYMENT_UPDATES_PATH, TEST_NOTIFICATION_EVENT } from './endpoints/payment-updates.js';
+
+/** The routes, for the global prefix to leave alone. */
+export const PAYMENT_UPDATES_ROUTES = [
+  'api/websocket/test-notification',
+  'api/websocket/health',
+  'api/websocket/stats',
+  'api/websocket/connections',
+];
+
+const MAX_AMOUNT = 1e15;
+
+export class TestNotificationDto {
+  @ApiProperty({ example: 'test_123' })
+  @Length(1, 128)
+  @IsString()
+  @required()
+  PaymentId: string;
+
+  @ApiProperty({ example: 'authorized' })
+  @Length(1, 64)
+  @IsString()
+  @required()
+  Status: string;
+
+  @ApiProperty({ example: 100 })
+  @Max(MAX_AMOUNT)
+  @Min(-MAX_AMOUNT)
+  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 8 })
+  @required()
+  Amount: number;
+
+  @ApiPropertyOptional({ example: 'order_456' })
+  @Length(1, 128)
+  @IsString()
+  @optional()
+  OrderReferenceId?: string;
+}
+
+@ApiTags('websocket')
+@Controller('api/websocket')
+export class PaymentUpdatesController {
+  constructor(
+    private readonly connections: RealtimeConnections,
+    private readonly diagnostics: RealtimeDiagnostics,
+  ) {}
+
+  @Post('test-notification')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: "Pushes a payment-update frame marked Test to the caller's own /ws connections" })
+  async testNotification(
+    @CurrentUser() user: AuthUser,
+    @Body() body: TestNotificationDto,
+  ): Promise<{ message: string; delivered: number }> {
+    const frame = {
+      PaymentId: body.PaymentId,
+      Status: body.Status,
+      Amount: body.Amount,
+      OrderReferenceId: body.OrderReferenceId ?? null,
+      Test: true,
+    };
+    const delivered = await this.connections.emitToEndpoint(
+      user.id,
+      PAYMENT_UPDATES_PATH,
+      TEST_NOTIFICATION_EVENT,
+      frame,
+    );
+    return { message: delivered > 0 ? 'test notification sent' : 'no open /ws connection of yours', delivered };
+  }
+
+  @Get('health')
+  @Public()
+  @ApiOperation({ summary: 'Whether this instance takes /ws connections, and how many it holds' })
+  health(): { status: 'healthy' | 'draining'; endpoint: string; connections: number; timestamp: number } {
+    return {
+      status: this.connections.isDraining ? 'draining' : 'healthy',
+      endpoint: PAYMENT_UPDATES_PATH,
+      connections: this.connections.localCount(PAYMENT_UPDATES_PATH),
+      timestamp: Math.floor(Date.now() / 1000),
+    };
+  }
+
+  @Get('stats')
+  @Roles('admin')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: '/ws connection counts, on every instance' })
+  async stats(): Promise<Record<string, unknown>> {
+    return this.diagnostics.stats(await this.diagnostics.connectionsOf(PAYMENT_UPDATES_PATH));
+  }
+
+  @Get('connections')
+  @Roles('admin')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Users connected on /ws, and each connection, on every instance' })
+  async list(): Promise<{ user_ids: string[]; connections: ConnectionView[]; count: number }> {
+    const connections = await this.diagnostics.connectionsOf(PAYMENT_UPDATES_PATH);
+    return { user_ids: this.diagnostics.userIds(connections), connections, count: connections.length };
+  }
+}

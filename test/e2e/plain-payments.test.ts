@@ -37,9 +37,9 @@ async function userSocket(user: SignedIn): Promise<TestSocket> {
 }
 
 async function deposit(socket: TestSocket, amount: string): Promise<{ request_ref: string; payment_id: string }> {
-  const reply = (await socket.socket
+  const reply = await socket.socket
     .timeout(10_000)
-    .emitWithAck('deposit_request', { amount, currency: 'USD', service: 'mpesa' })) as any;
+    .emitWithAck<any>('deposit_request', { amount, currency: 'USD', service: 'mpesa' });
   expect(reply.type, JSON.stringify(reply)).toBe('success');
   return reply.data.data;
 }
@@ -101,7 +101,7 @@ describe('/ws', () => {
       };
     });
     ws.onmessage = (event) => {
-      const update = JSON.parse(String(event.data));
+      const update = JSON.parse((event.data as Buffer).toString('utf8'));
       received.push(update);
       notify?.();
     };

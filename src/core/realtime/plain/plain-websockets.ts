@@ -97,6 +97,7 @@ export class PlainWebSockets implements OnApplicationShutdown {
         endpoint: endpoint.path,
         streams: endpoint.streams?.(url.searchParams) ?? [],
         single: endpoint.single === true,
+        ownChannelsOnly: endpoint.ownChannelsOnly === true,
       };
       (req as IncomingMessage & { [PLAIN_ENDPOINT]?: PlainMark })[PLAIN_ENDPOINT] = mark;
       openEngineConnection(io, req, plain, () => plain.end(CLOSE.internal, 'could not open the connection')).catch(

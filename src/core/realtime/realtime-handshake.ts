@@ -39,6 +39,8 @@ export interface PlainMark {
   settingsSince?: number;
   /** One connection per user on this endpoint: a new one replaces the older ones, on every instance. */
   single: boolean;
+  /** Only the user's own channel ids may be joined, even when CHANNEL_ID_AUTH lets ids be bearer secrets. */
+  ownChannelsOnly?: boolean;
 }
 
 export const plainMarkOf = (request: unknown): PlainMark | undefined =>

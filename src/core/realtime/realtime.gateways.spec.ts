@@ -49,3 +49,31 @@ describe('UserChannelsGateway.join', () => {
     ]);
   });
 });
+
+describe('UserChannelsGateway.join on a plain endpoint scoped to its user', () => {
+  it('refuses another user’s channel id even when ids are bearer secrets (CHANNEL_ID_AUTH)', async () => {
+    const { UserChannelsGateway } = await import('./realtime.gateways.js');
+    const { PLAIN_ENDPOINT } = await import('./realtime-handshake.js');
+    const joined: string[] = [];
+    const delivery = { join: (_socket: unknown, channel: string) => (joined.push(channel), { seq: 3, reset: false }) };
+    const gateway = new UserChannelsGateway(
+      {} as never,
+      delivery as never,
+      { ownerOf: (channel: string) => Promise.resolve({ ownerId: channel === 'mine' ? '7' : '8' }) } as never,
+      { env: { CHANNEL_ID_AUTH: true } } as never,
+    );
+    const socket = {
+      emit: () => true,
+      request: { [PLAIN_ENDPOINT]: { endpoint: '/x', streams: [], single: false, ownChannelsOnly: true } },
+      data: { principal: { kind: 'user', userId: '7' } },
+    };
+    const answers: unknown[] = [];
+    await gateway.join(socket as never, 'theirs', (response) => answers.push(response));
+    await gateway.join(socket as never, 'mine', (response) => answers.push(response));
+    expect(answers).toEqual([
+      { ok: false, channel: 'theirs', error: { code: 'SUBSCRIPTION_FAILED', message: 'not your channel' } },
+      { ok: true, channel: 'mine', seq: 3 },
+    ]);
+    expect(joined).toEqual(['mine']);
+  });
+});

@@ -18,6 +18,7 @@ import { AppConfig } from '../config/app-config.js';
 import { ChannelDelivery } from './channel-delivery.service.js';
 import { RealtimeConnections, type UserSocket } from './realtime-connections.service.js';
 import { RealtimeDirectory } from './realtime-directory.js';
+import { plainMarkOf } from './realtime-handshake.js';
 import {
   isAuthenticated,
   PUBLIC_CHANNELS,
@@ -145,7 +146,8 @@ export class UserChannelsGateway implements OnGatewayInit, OnGatewayConnection, 
     if (channel === SETTINGS_CHANNEL) return undefined;
     const owner = await this.directory.ownerOf(channel);
     if (!owner) return 'unknown channel';
-    if (this.config.env.CHANNEL_ID_AUTH) return undefined;
+    // With CHANNEL_ID_AUTH an id is a bearer secret, except on a plain endpoint scoped to its user.
+    if (this.config.env.CHANNEL_ID_AUTH && !plainMarkOf(socket.request)?.ownChannelsOnly) return undefined;
     const principal = socket.data.principal;
     return isAuthenticated(principal) && principal.userId === owner.ownerId ? undefined : 'not your channel';
   }

@@ -57,6 +57,11 @@ export interface EndpointProtocol {
   streams?(query: URLSearchParams): PlainMark['streams'];
   /** One connection per user on this endpoint: a new one replaces the older ones. */
   readonly single?: boolean;
+  /**
+   * Channel ids (payments, orders) are joined only by their owner, whatever CHANNEL_ID_AUTH says:
+   * the endpoint's channels are all scoped to its user.
+   */
+  readonly ownChannelsOnly?: boolean;
   /** The connection is open: connect to /user with the credentials, or wait for them. */
   onOpen(ctx: PlainContext): void | Promise<void>;
   /** A JSON object from the client. */

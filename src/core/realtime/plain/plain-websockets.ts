@@ -25,11 +25,12 @@ import {
 } from '../realtime.types.js';
 import { openEngineConnection } from './engine-bridge.js';
 import { cashierSvcEndpoint } from './endpoints/cashier-svc.js';
+import { mobileApiEndpoint } from './endpoints/mobile-api.js';
 import { paymentUpdatesEndpoint } from './endpoints/payment-updates.js';
 import { CLOSE, type Credentials, type EndpointProtocol } from './plain-protocol.js';
 import { PlainSocket, type PlainServices } from './plain-socket.js';
 
-const ENDPOINTS: readonly EndpointProtocol[] = [cashierSvcEndpoint, paymentUpdatesEndpoint];
+const ENDPOINTS: readonly EndpointProtocol[] = [cashierSvcEndpoint, mobileApiEndpoint, paymentUpdatesEndpoint];
 
 @Injectable()
 export class PlainWebSockets implements OnApplicationShutdown {
@@ -90,6 +91,7 @@ export class PlainWebSockets implements OnApplicationShutdown {
       endpoint: endpoint.path,
       streams: endpoint.streams?.(url.searchParams) ?? [],
       single: endpoint.single === true,
+      ownChannelsOnly: endpoint.ownChannelsOnly === true,
     };
     try {
       const principal = await this.handshake.preflight(

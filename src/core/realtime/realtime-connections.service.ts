@@ -131,6 +131,14 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
       const scope = this.config.env.SINGLE_SOCKET_PER_USER ? undefined : mark?.endpoint;
       await this.control.replace(principal.userId, socket.data.generation, scope);
     }
+    // The internal streams a plain endpoint reads from now on are joined before `connected`, so an
+    // endpoint that answers its client once `connected` arrives (seed 003's `authenticated`) misses
+    // nothing of them after that answer. Streams replayed from a seq follow `connected`, as the
+    // user channel's own replay does.
+    const streams = mark?.streams ?? [];
+    for (const stream of streams.filter((s) => s.since === undefined)) {
+      await this.delivery.join(socket, internalStream(stream.name, principal.userId));
+    }
     const since = socket.handshake.auth?.since as number | undefined;
     await this.delivery.join(socket, principal.channel, since, ({ seq, reset }) =>
       socket.emit('connected', {
@@ -142,7 +150,7 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
       }),
     );
     await this.delivery.join(socket, SETTINGS_CHANNEL);
-    for (const stream of mark?.streams ?? []) {
+    for (const stream of streams.filter((s) => s.since !== undefined)) {
       await this.delivery.join(socket, internalStream(stream.name, principal.userId), stream.since);
     }
   }

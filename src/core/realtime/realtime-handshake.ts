@@ -138,8 +138,9 @@ export class RealtimeHandshake {
         instance: this.instance,
         ...(mark ? { endpoint: mark.endpoint } : {}),
       };
-      if (isAuthenticated(principal))
+      if (isAuthenticated(principal)) {
         data.generation = await this.admit(socket, principal.userId, principal.plan, mark);
+      }
       socket.data = data;
     });
   }

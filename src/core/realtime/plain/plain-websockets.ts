@@ -16,10 +16,11 @@ import { RealtimeLimits } from '../realtime-limits.service.js';
 import { isAuthenticated, SOCKET_PATH, USER_NAMESPACE, type SocketData } from '../realtime.types.js';
 import { openEngineConnection } from './engine-bridge.js';
 import { cashierSvcEndpoint } from './endpoints/cashier-svc.js';
+import { dataStreamEndpoint } from './endpoints/data-stream.js';
 import { CLOSE, type EndpointProtocol } from './plain-protocol.js';
 import { PlainSocket, type PlainServices } from './plain-socket.js';
 
-const ENDPOINTS: readonly EndpointProtocol[] = [cashierSvcEndpoint];
+const ENDPOINTS: readonly EndpointProtocol[] = [cashierSvcEndpoint, dataStreamEndpoint];
 
 @Injectable()
 export class PlainWebSockets implements OnApplicationShutdown {

@@ -289,7 +289,7 @@ describe('/api/data: authentication', () => {
     });
   });
 
-  it('closes with 4001 after saying so when the API key is revoked', async () => {
+  it('closes with 4001 when the API key is revoked and 4003 on a forced logout, saying so first', async () => {
     const owner = await member();
     const plain = await authenticated(owner.apiKey);
     const revoked = await api.delete(`/api/v1/user/api-keys/${owner.apiKeyId}`, { token: owner.accessToken });
@@ -302,6 +302,20 @@ describe('/api/data: authentication', () => {
       timestamp: expect.any(Number),
     });
     expect((await plain.closed).code).toBe(4001);
+
+    // An administrator's forced logout: the key still works, but this connection must not come back on its own.
+    const other = await member();
+    const forced = await authenticated(other.apiKey);
+    const logout = await api.post(`/api/v1/admin/users/${other.userId}/force-logout`, {}, { token: adminToken });
+    expect(logout.status, JSON.stringify(logout.body)).toBe(200);
+    expect(await nextOfType(forced, 'error')).toEqual({
+      type: 'error',
+      code: 'AUTHENTICATION_FAILED',
+      message: 'logged out by an administrator',
+      reason: 'revoked',
+      timestamp: expect.any(Number),
+    });
+    expect((await forced.closed).code).toBe(4003);
   });
 });
 

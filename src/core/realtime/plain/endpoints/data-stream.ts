@@ -110,8 +110,8 @@ export const dataStreamEndpoint: EndpointProtocol = {
         session.connectedArrived();
         return;
       case 'force_logout': {
-        const { reason } = (payload ?? {}) as { reason?: string };
-        const message = reason === 'revoked' ? 'the API key was revoked' : `logged out (${reason ?? 'unknown'})`;
+        const { reason, detail } = (payload ?? {}) as { reason?: string; detail?: string };
+        const message = logoutMessage(reason, detail);
         ctx.sendFrame(errorFrame('AUTHENTICATION_FAILED', message, { reason }));
         ctx.end(closeCodeFor(event, payload) ?? CLOSE.forcedLogout, message);
         return;
@@ -134,6 +134,16 @@ export const dataStreamEndpoint: EndpointProtocol = {
     inTurn(ctx, () => ctx.sendFrame(errorFrame(refusal.code, refusal.message, field))).catch(logFailure);
   },
 };
+
+/**
+ * Why the server ended the connection (realtime-connections.service.ts): a revoked key's
+ * connections get `revoked` with the revocation's own reason as `detail`; an administrator's
+ * forced logout gets `revoked` alone.
+ */
+function logoutMessage(reason: string | undefined, detail: string | undefined): string {
+  if (reason === 'revoked') return detail === undefined ? 'logged out by an administrator' : 'the API key was revoked';
+  return `logged out (${reason ?? 'no reason given'})`;
+}
 
 async function authenticate(ctx: PlainContext, session: DataSession, apiKey: unknown): Promise<void> {
   if (session.user) {

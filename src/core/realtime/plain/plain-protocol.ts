@@ -32,7 +32,7 @@ export interface PlainContext {
   /** socket.io's CONNECT to /user with these credentials, as a socket.io client would send it. */
   connect(
     auth: Record<string, unknown>,
-  ): Promise<{ ok: true; data: unknown } | { ok: false; data: { message?: string; code?: string } }>;
+  ): Promise<{ ok: true; data: unknown } | { ok: false; data: { message: string; code: string } }>;
   /** A socket.io request with an ack; resolves to the answer (undefined if the connection went). */
   request(event: string, data: unknown): Promise<unknown>;
   /** Who the connection is, once connected to /user with credentials. */

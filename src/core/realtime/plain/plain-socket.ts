@@ -40,7 +40,7 @@ const EVENT = '2';
 const ACK = '3';
 const CONNECT_ERROR = '4';
 
-type ConnectOutcome = { ok: true; data: unknown } | { ok: false; data: { message?: string; code?: string } };
+type ConnectOutcome = { ok: true; data: unknown } | { ok: false; data: { message: string; code: string } };
 
 export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainContext {
   readonly state = new Map<string, unknown>();
@@ -261,10 +261,19 @@ export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainC
         this.connecting?.({ ok: true, data: payload });
         this.connecting = undefined;
         return;
-      case CONNECT_ERROR:
-        this.connecting?.({ ok: false, data: payload ?? {} });
+      case CONNECT_ERROR: {
+        // socket.io sends the middleware's error as {message, data}; the handshake's refusal is in data.
+        const error = (payload ?? {}) as { message?: string; data?: { code?: string; message?: string } };
+        this.connecting?.({
+          ok: false,
+          data: {
+            code: error.data?.code ?? 'UNAUTHORIZED',
+            message: error.data?.message ?? error.message ?? 'unauthorized',
+          },
+        });
         this.connecting = undefined;
         return;
+      }
       case ACK: {
         const resolve = this.acks.get(Number(digits));
         this.acks.delete(Number(digits));

@@ -25,12 +25,18 @@ import {
 } from '../realtime.types.js';
 import { openEngineConnection } from './engine-bridge.js';
 import { cashierSvcEndpoint } from './endpoints/cashier-svc.js';
+import { dataStreamEndpoint } from './endpoints/data-stream.js';
 import { mobileApiEndpoint } from './endpoints/mobile-api.js';
 import { paymentUpdatesEndpoint } from './endpoints/payment-updates.js';
 import { CLOSE, type Credentials, type EndpointProtocol } from './plain-protocol.js';
 import { PlainSocket, type PlainServices } from './plain-socket.js';
 
-const ENDPOINTS: readonly EndpointProtocol[] = [cashierSvcEndpoint, mobileApiEndpoint, paymentUpdatesEndpoint];
+const ENDPOINTS: readonly EndpointProtocol[] = [
+  cashierSvcEndpoint,
+  mobileApiEndpoint,
+  paymentUpdatesEndpoint,
+  dataStreamEndpoint,
+];
 
 @Injectable()
 export class PlainWebSockets implements OnApplicationShutdown {

@@ -220,7 +220,7 @@ export const mobileApiEndpoint: EndpointProtocol = {
     const outcome = await ctx.connect(ctx.state.get('auth') as Record<string, unknown>);
     if (outcome.ok) return;
     connection.settle(undefined);
-    const { code = 'UNAUTHORIZED', message = 'unauthorized' } = outcome.data;
+    const { code, message } = outcome.data;
     ctx.sendFrame(errorFrame({ code, message }));
     ctx.end(closeCodeOfRefusal(code), message);
   },

@@ -55,7 +55,7 @@ export const paymentUpdatesEndpoint: EndpointProtocol = {
   async onOpen(ctx: PlainContext) {
     const outcome = await ctx.connect(ctx.state.get('auth') as Record<string, unknown>);
     if (!outcome.ok) {
-      ctx.sendFrame(errorFrame(outcome.data.code ?? 'UNAUTHORIZED', outcome.data.message ?? 'unauthorized'));
+      ctx.sendFrame(errorFrame(outcome.data.code, outcome.data.message));
       ctx.end(CLOSE.unauthorized, 'unauthorized');
     }
   },

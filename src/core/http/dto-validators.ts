@@ -1,6 +1,6 @@
 // Decorators every request DTO uses, with the API's messages (class-validator).
 import { applyDecorators } from '@nestjs/common';
-import { IsDefined, IsInt, Matches, Max, Min, ValidateIf, type ValidationOptions } from 'class-validator';
+import { IsDefined, IsInt, Matches, Max, Min, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
 
 /**
  * The field may be left out; when present it is validated, `null` included (class-validator's
@@ -29,3 +29,28 @@ export const offsetField = () => integerIn(0, MAX_OFFSET);
 
 /** A row id given as a JSON integer (each element with `{ each: true }`). */
 export const rowIdInteger = (options: ValidationOptions = {}) => integerIn(1, Number.MAX_SAFE_INTEGER, options);
+
+/** Decimal places of a finite number as JavaScript writes it (`1e-7` has 7, `1.25e-5` has 7). */
+export function decimalPlacesOf(value: number): number {
+  const [mantissa, exponent] = String(value).split('e');
+  const places = (mantissa.split('.')[1]?.length ?? 0) - Number(exponent ?? 0);
+  return Math.max(0, places);
+}
+
+/**
+ * A finite JSON number with at most `places` decimal places. class-validator's own
+ * `maxDecimalPlaces` throws on numbers JavaScript writes with an exponent (1e-7), which reached
+ * clients as a 500.
+ */
+export const finiteNumber = (places: number, options: ValidationOptions = {}) =>
+  ValidateBy(
+    {
+      name: 'finiteNumber',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'number' && Number.isFinite(value) && decimalPlacesOf(value) <= places,
+        defaultMessage: () => `$property must be a number with at most ${places} decimal places`,
+      },
+    },
+    options,
+  );

@@ -3,10 +3,10 @@
 // instance. Served at /api/websocket/*, as seed 002 names them (outside the /api/v1 prefix).
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsNumber, IsString, Length, Max, Min } from 'class-validator';
+import { IsString, Length, Max, Min } from 'class-validator';
 import { CurrentUser, Public, Roles } from '../../auth/auth.decorators.js';
 import type { AuthUser } from '../../auth/auth.types.js';
-import { optional, required } from '../../http/dto-validators.js';
+import { finiteNumber, optional, required } from '../../http/dto-validators.js';
 import { RealtimeConnections } from '../realtime-connections.service.js';
 import { RealtimeDiagnostics, type ConnectionView } from '../realtime-diagnostics.js';
 import { PAYMENT_UPDATES_PATH, TEST_NOTIFICATION_EVENT } from './endpoints/payment-updates.js';
@@ -37,7 +37,7 @@ export class TestNotificationDto {
   @ApiProperty({ example: 100 })
   @Max(MAX_AMOUNT)
   @Min(-MAX_AMOUNT)
-  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 8 })
+  @finiteNumber(8)
   @required()
   Amount: number;
 

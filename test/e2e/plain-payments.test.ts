@@ -157,22 +157,24 @@ describe('/ws', () => {
     const socket = await userSocket(user);
     const first = await updates(a, user.accessToken);
     const { request_ref: ref } = await deposit(socket, '20.00');
-    const pending = await first.waitFor((f) => f.OrderReferenceId === ref && f.Status === 'pending');
+    await first.waitFor((f) => f.OrderReferenceId === ref && f.Status === 'pending');
+    // The worker hands the deposit to the partner (its own frame) before the partner can answer.
+    const sent = await first.waitFor((f) => f.OrderReferenceId === ref && f.Status === 'sent_to_partner');
     first.close();
     await first.closed;
 
     // While no /ws connection is open: the deposit fails, a second one is made.
     await webhook(ref, 'deposit.failed', '20.00', { error: 'Payment timeout' });
     const second = await deposit(socket, '30.00');
-    const resumed = await updates(b, user.accessToken, `&since=${pending.seq}`);
+    const resumed = await updates(b, user.accessToken, `&since=${sent.seq}`);
     const failed = await resumed.waitFor((f) => f.OrderReferenceId === ref && f.Status === 'failed');
     const created = await resumed.waitFor((f) => f.OrderReferenceId === second.request_ref);
-    expect(failed.seq).toBe(pending.seq + 1);
-    expect(created).toMatchObject({ Status: 'pending', Amount: 30, seq: pending.seq + 2 });
+    expect(failed.seq).toBe(sent.seq + 1);
+    expect(created).toMatchObject({ Status: 'pending', Amount: 30, seq: sent.seq + 2 });
     // Then the second deposit goes to the partner: live, right after the replay, nothing twice.
     await resumed.waitFor((f) => f.OrderReferenceId === second.request_ref && f.Status === 'sent_to_partner');
     const seqs = resumed.frames.filter((f) => f.seq !== undefined).map((f) => f.seq);
-    expect(seqs).toEqual([pending.seq + 1, pending.seq + 2, pending.seq + 3]);
+    expect(seqs).toEqual([sent.seq + 1, sent.seq + 2, sent.seq + 3]);
   });
 
   it('answers ping, refuses what it does not take without closing, and a bad token before the upgrade', async () => {

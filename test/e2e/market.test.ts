@@ -2,16 +2,18 @@
 // example hears trades made on the other instance; a depth client keeps an exact copy of the book
 // through 1,000 random operations, checking every checksum; order events reach the user and order
 // channels; the dead man's switch; bad input refused with its code, changing nothing.
+// The book must start empty, so this file has a database of its own (other files trade too).
 import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decimalBookChecksum } from '../../src/modules/market/engine/index.js';
 import { isolatedRedisPrefix, spawnApp, testEnv, type AppProcess } from '../helpers/app-process.js';
 import { configDirWith, withLimits } from '../helpers/config-dir.js';
-import { withDb } from '../helpers/db.js';
+import { withDb as withSharedDb } from '../helpers/db.js';
 import { signUpAndLogIn, type SignedIn } from '../helpers/factories.js';
 import { client, type Client } from '../helpers/http.js';
 import { connect, connectUser, type TestSocket } from '../helpers/sockets.js';
+import { createDatabase, dropDatabase } from '../setup/infrastructure.js';
 
 const ADMIN = { email: 'market-admin@example.com', password: 'market admin password' };
 let a: AppProcess;
@@ -58,8 +60,14 @@ async function walletsOf(userId: string): Promise<Record<string, { balance: stri
   });
 }
 
+const database = `cashier_market_${randomBytes(4).toString('hex')}`;
+let databaseUrl: string;
+const withDb = <T>(fn: Parameters<typeof withSharedDb<T>>[0]) => withSharedDb(fn, databaseUrl);
+
 beforeAll(async () => {
+  databaseUrl = await createDatabase(inject('databaseServerUrl'), database);
   const env = testEnv({
+    DATABASE_URL: databaseUrl,
     REDIS_PREFIX: isolatedRedisPrefix(),
     CONFIG_DIR: configDirWith({ 'plans.json': withLimits(1_000_000, 100_000, 50) }),
     ADMIN_EMAIL: ADMIN.email,
@@ -73,6 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const socket of sockets) ('socket' in socket ? socket.socket : socket).close();
   await Promise.all([a?.stop(), b?.stop()]);
+  await dropDatabase(inject('databaseServerUrl'), database);
 });
 
 describe('seed 004’s public example', () => {

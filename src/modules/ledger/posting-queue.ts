@@ -25,6 +25,7 @@ import { HOT_ACCOUNT_SHARDS } from '../accounts/accounts.service.js';
 import { IdempotencyService, type KeyClaim, type KeyOutcome } from '../idempotency/idempotency.service.js';
 import { LedgerService } from './ledger.service.js';
 import type { AppliedPosting, LockedAccount, PostedJournal, PostingRequest } from './ledger.types.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 /**
  * A posting to run: which accounts it needs, how to build it, and what to answer. `spread` is the
@@ -96,6 +97,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
   private idle?: () => void;
 
   constructor(
+    private readonly transactions: Transactions,
     private readonly ledger: LedgerService,
     private readonly idempotency: IdempotencyService,
     config: AppConfig,
@@ -175,7 +177,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
     batchSize.observe(batch.length);
     let outcomes: Outcome[];
     try {
-      outcomes = await this.ledger.transaction((tx) => this.execute(tx, batch, spread));
+      outcomes = await this.transactions.run((tx) => this.execute(tx, batch, spread));
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
       this.logger.warn({ err: error, postings: batch.length }, 'batch failed; its postings run again one by one');

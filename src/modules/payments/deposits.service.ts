@@ -38,6 +38,7 @@ import {
   type PartnerEvent,
   type WebhookOutcome,
 } from './payments.types.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 export interface DepositCreated {
   request_ref: string;
@@ -61,6 +62,7 @@ export class DepositsService {
   private readonly logger = new Logger(DepositsService.name);
 
   constructor(
+    private readonly transactions: Transactions,
     @InjectDataSource() private readonly db: DataSource,
     private readonly ledger: LedgerService,
     private readonly accounts: AccountsService,
@@ -94,7 +96,7 @@ export class DepositsService {
       partner_id: partner.id,
       payment_method: paymentMethod,
     });
-    const created = await this.ledger.transaction(async (tx) => {
+    const created = await this.transactions.run(async (tx) => {
       if (key) {
         const claim = await this.idempotency.claim<DepositCreated>(tx, userId, key, 'deposit_request', hash);
         if (!claim.fresh) return { response: claim.response, depositId: undefined };
@@ -142,7 +144,7 @@ export class DepositsService {
 
   /** cancel_deposit: only while open; racing a completion, exactly one of them wins. */
   async cancel(userId: string, { request_ref }: DepositRefDto): Promise<void> {
-    await this.ledger.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       const deposit = await this.lockByRef(tx, request_ref);
       if (!deposit || deposit.user_id !== userId) throw notFound();
       if (!OPEN_DEPOSIT.includes(deposit.status)) {
@@ -169,7 +171,7 @@ export class DepositsService {
       currency: currency.code,
       partnerId: deposit.partner_id,
     });
-    await this.ledger.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       const sent = await transition(tx, 'deposits', depositId, ['pending'], {
         status: 'sent_to_partner',
         final: false,
@@ -182,7 +184,7 @@ export class DepositsService {
 
   /** After the job's last attempt: the partner could not be reached, the deposit fails. */
   async giveUp(depositId: string, reason: string): Promise<void> {
-    await this.ledger.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       const [deposit] = await selectPayments(tx, 'deposits', 'd.id = $1', [depositId], 'FOR UPDATE OF d');
       if (deposit && OPEN_DEPOSIT.includes(deposit.status)) await this.finish(tx, deposit, 'failed', reason);
     });
@@ -220,7 +222,7 @@ export class DepositsService {
     );
     let expired = 0;
     for (const { request_ref } of due) {
-      await this.ledger.transaction(async (tx) => {
+      await this.transactions.run(async (tx) => {
         const deposit = await this.lockByRef(tx, request_ref);
         if (deposit && OPEN_DEPOSIT.includes(deposit.status) && deposit.expires_at.getTime() < Date.now()) {
           await this.finish(tx, deposit, 'expired', 'Deposit expired');

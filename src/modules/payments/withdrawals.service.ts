@@ -43,6 +43,7 @@ import {
   type WithdrawalRoute,
   withdrawalCreatedView,
 } from './payments.types.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 export const payoutJobId = (withdrawalId: string) => `payout-${withdrawalId}`;
 const holdReference = (withdrawalId: string) => `withdrawal:${withdrawalId}`;
@@ -54,6 +55,7 @@ export class WithdrawalsService {
   private readonly logger = new Logger(WithdrawalsService.name);
 
   constructor(
+    private readonly transactions: Transactions,
     @InjectDataSource() private readonly db: DataSource,
     private readonly ledger: LedgerService,
     private readonly accounts: AccountsService,
@@ -83,7 +85,7 @@ export class WithdrawalsService {
       agent_id: route.agent?.id ?? null,
       verification_token: request.verification_token ?? null,
     });
-    const created = await this.ledger.transaction(async (tx) => {
+    const created = await this.transactions.run(async (tx) => {
       if (key) {
         const claim = await this.idempotency.claim<WithdrawalCreated>(tx, userId, key, 'withdraw_request', hash);
         if (!claim.fresh) return { response: claim.response, withdrawalId: undefined };
@@ -139,7 +141,7 @@ export class WithdrawalsService {
     if (!withdrawal || withdrawal.status !== 'processing') return 'skipped';
     const currency = currencyOf(this.config, withdrawal.currency);
     if (withdrawal.agent_id) {
-      await this.ledger.transaction(async (tx) => {
+      await this.transactions.run(async (tx) => {
         const locked = await this.lock(tx, withdrawalId);
         if (locked && locked.status === 'processing') await this.complete(tx, locked, currency, null);
       });
@@ -152,7 +154,7 @@ export class WithdrawalsService {
       destination: withdrawal.destination,
       partnerId: withdrawal.partner_id!,
     });
-    await this.ledger.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       const sent = await transition(tx, 'withdrawals', withdrawalId, ['processing'], {
         status: 'sent_to_partner',
         final: false,
@@ -165,7 +167,7 @@ export class WithdrawalsService {
 
   /** After the job's last attempt: the payout could not be made, the hold goes back. */
   async giveUp(withdrawalId: string, reason: string): Promise<void> {
-    await this.ledger.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       const withdrawal = await this.lock(tx, withdrawalId);
       if (withdrawal && OPEN_WITHDRAWAL.includes(withdrawal.status)) await this.fail(tx, withdrawal, reason);
     });

@@ -27,7 +27,10 @@ function heldLedger() {
         });
       }),
   };
-  const idempotency = { claimNew: () => Promise.resolve(new Set()), settle: () => Promise.resolve() };
+  const idempotency = {
+    claim: (_tx: unknown, claims: unknown[]) => Promise.resolve(claims.map(() => ({ fresh: true }))),
+    settle: () => Promise.resolve(),
+  };
   const config = { env: { DATABASE_POOL_SIZE: 10 } } as AppConfig; // two transactions at once
   const runner = { run: <T>(work: (tx: unknown) => Promise<T>) => work({}) };
   const queue = new PostingQueue(

@@ -97,10 +97,9 @@ export class DepositsService {
       payment_method: paymentMethod,
     });
     const created = await this.transactions.run(async (tx) => {
-      if (key) {
-        const claim = await this.idempotency.claim<DepositCreated>(tx, userId, key, 'deposit_request', hash);
-        if (!claim.fresh) return { response: claim.response, depositId: undefined };
-      }
+      const claim = key ? { userId, key, requestType: 'deposit_request', hash } : undefined;
+      const replay = await this.idempotency.claimAlone<DepositCreated>(tx, claim);
+      if (replay) return { response: replay.response, depositId: undefined };
       const wallet = await this.accounts.walletId(tx, userId, currency.code);
       if (wallet) await this.requireCreditable(tx, wallet);
       const deposit = await insertPayment(
@@ -134,7 +133,7 @@ export class DepositsService {
         expires_at: deposit.expires_at.toISOString(),
         created_at: deposit.created_at.toISOString(),
       };
-      if (key) await this.idempotency.complete(tx, userId, key, response);
+      if (key) await this.idempotency.settle(tx, [{ userId, key, response }]);
       return { response, depositId: String(deposit.id) };
     });
     // After the commit: a job that cannot be enqueued now is enqueued by the next sweep.

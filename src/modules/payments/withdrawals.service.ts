@@ -86,10 +86,9 @@ export class WithdrawalsService {
       verification_token: request.verification_token ?? null,
     });
     const created = await this.transactions.run(async (tx) => {
-      if (key) {
-        const claim = await this.idempotency.claim<WithdrawalCreated>(tx, userId, key, 'withdraw_request', hash);
-        if (!claim.fresh) return { response: claim.response, withdrawalId: undefined };
-      }
+      const claim = key ? { userId, key, requestType: 'withdraw_request', hash } : undefined;
+      const replay = await this.idempotency.claimAlone<WithdrawalCreated>(tx, claim);
+      if (replay) return { response: replay.response, withdrawalId: undefined };
       await this.tokens.consume(
         userId,
         request.verification_token,
@@ -124,7 +123,7 @@ export class WithdrawalsService {
       this.announcePayment(tx, withdrawal, currency);
       const agentAccount = route.agent && this.accounts.systemAccountNumber('agent', currency.code, route.agent.id);
       const response = withdrawalCreatedView(withdrawal, currency, route, agentAccount);
-      if (key) await this.idempotency.complete(tx, userId, key, response);
+      if (key) await this.idempotency.settle(tx, [{ userId, key, response }]);
       return { response, withdrawalId: id };
     });
     if (created.withdrawalId) {

@@ -8,6 +8,7 @@ import { sql } from '../../src/core/database/sql.js';
 import { AccountsService } from '../../src/modules/accounts/accounts.service.js';
 import { AdjustmentsService } from '../../src/modules/ledger/adjustments.service.js';
 import { LedgerService } from '../../src/modules/ledger/ledger.service.js';
+import { Transactions } from '../../src/core/database/transactions.js';
 import { StatementsService } from '../../src/modules/ledger/statements.service.js';
 import { TransfersService } from '../../src/modules/transfers/transfers.service.js';
 import { withDb } from '../helpers/db.js';
@@ -28,6 +29,7 @@ import { UsersModule } from '../../src/modules/users/users.module.js';
 let app: INestApplicationContext;
 let transfers: TransfersService;
 let ledger: LedgerService;
+let transactions: Transactions;
 
 const USD = (major: number | string) => BigInt(Math.round(Number(major) * 100));
 const send = (from: MoneyUser, to: MoneyUser, amount: string | number, extra: Record<string, unknown> = {}) =>
@@ -37,6 +39,7 @@ beforeAll(async () => {
   app = await createTestContext([UsersModule, LedgerModule, TransfersModule], testConfig({ DATABASE_POOL_SIZE: '20' }));
   transfers = app.get(TransfersService);
   ledger = app.get(LedgerService);
+  transactions = app.get(Transactions);
 });
 
 afterAll(async () => {
@@ -279,18 +282,18 @@ describe('holds', () => {
     const alice = await fundedUser(app, { USD: '50.00' });
     const db = dataSourceOf(app);
     const accounts = app.get(AccountsService);
-    await ledger.transaction((tx) => ledger.placeHold(tx, alice.wallets.USD, 3000n, `test-hold-${alice.id}-a`));
+    await transactions.run((tx) => ledger.placeHold(tx, alice.wallets.USD, 3000n, `test-hold-${alice.id}-a`));
     await expect(
-      ledger.transaction((tx) => ledger.placeHold(tx, alice.wallets.USD, 2001n, `test-hold-${alice.id}-b`)),
+      transactions.run((tx) => ledger.placeHold(tx, alice.wallets.USD, 2001n, `test-hold-${alice.id}-b`)),
     ).rejects.toMatchObject({
       code: 'INSUFFICIENT_BALANCE',
       message: 'insufficient balance: available 20.00 USD',
     });
-    await ledger.transaction((tx) => ledger.placeHold(tx, alice.wallets.USD, 1000n, `test-hold-${alice.id}-c`));
-    expect(await ledger.transaction((tx) => ledger.releaseHold(tx, `test-hold-${alice.id}-c`))).toBe(true);
-    expect(await ledger.transaction((tx) => ledger.releaseHold(tx, `test-hold-${alice.id}-c`))).toBe(false);
+    await transactions.run((tx) => ledger.placeHold(tx, alice.wallets.USD, 1000n, `test-hold-${alice.id}-c`));
+    expect(await transactions.run((tx) => ledger.releaseHold(tx, `test-hold-${alice.id}-c`))).toBe(true);
+    expect(await transactions.run((tx) => ledger.releaseHold(tx, `test-hold-${alice.id}-c`))).toBe(false);
     // Capture: the held 30.00 leaves the wallet into the adjustments account.
-    await ledger.transaction(async (tx) => {
+    await transactions.run(async (tx) => {
       const hold = (await ledger.heldByReference(tx, `test-hold-${alice.id}-a`))!;
       await ledger.post(tx, {
         type: 'TRANSACTION_TYPE_ADJUSTMENT',
@@ -331,7 +334,7 @@ describe('holds taken in parts', () => {
       ],
       captures: [{ reference, amount }],
     });
-    await ledger.transaction(async (tx) => {
+    await transactions.run(async (tx) => {
       const locked = await ledger.lock(tx, [alice.wallets.USD, adjustments]);
       const holds = new Map();
       const placed = ledger.hold(locked, holds, { accountId: alice.wallets.USD, amount: 3000n, reference });
@@ -359,8 +362,8 @@ describe('holds taken in parts', () => {
     const alice = await fundedUser(app, { USD: '10.00' });
     const adjustments = app.get(AccountsService).systemAccount('adjustments', 'USD');
     const reference = `test-whole-${alice.id}`;
-    await ledger.transaction((tx) => ledger.placeHold(tx, alice.wallets.USD, 400n, reference));
-    const posted = await ledger.transaction(async (tx) => {
+    await transactions.run((tx) => ledger.placeHold(tx, alice.wallets.USD, 400n, reference));
+    const posted = await transactions.run(async (tx) => {
       const locked = await ledger.lock(tx, [alice.wallets.USD, adjustments]);
       const holds = await ledger.lockHolds(tx, [reference]);
       const parts = [300n, 100n].map((amount) =>

@@ -186,4 +186,27 @@ describe('orders placed concurrently through two instances', () => {
     const rows = await withDb((db) => db.query(`SELECT count(*)::int AS n FROM orders WHERE user_id = $1`, [user.id]));
     expect(rows.rows[0].n).toBe(0);
   });
+  it('places an order once for a key sent many times at once, on both instances, and answers each with it', async () => {
+    const { user, principal } = await trader({ EUR: '1000.00' });
+    const request = {
+      pair: 'BTC-EUR',
+      side: 'buy' as const,
+      type: 'limit' as const,
+      amount: '0.01',
+      price: '1000.00',
+      idempotency_key: `same-${randomUUID()}`,
+    };
+    // Several land in one batch of a lane, the others wait on the key's row from the other instance.
+    const answers = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? a : b).get(OrdersService).place(principal, request)),
+    );
+    expect(new Set(answers.map((answer) => answer.id)).size).toBe(1);
+    const rows = await withDb((db) => db.query(`SELECT count(*)::int AS n FROM orders WHERE user_id = $1`, [user.id]));
+    expect(rows.rows[0].n).toBe(1);
+    const wallet = (await wallets([user.id])).get(`${user.id}/EUR`)!;
+    expect(wallet.pending).toBe(1000n); // 10.00 EUR held once, for the one order
+    await expect(a.get(OrdersService).place(principal, { ...request, amount: '0.02' })).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_CONFLICT',
+    });
+  });
 });

@@ -10,6 +10,7 @@ import { DomainError } from '../errors/domain-error.js';
 import { RedisService } from '../redis/redis.service.js';
 import { sql } from '../database/sql.js';
 import { announceRevoked, revocationChannel, type RevokeReason } from './revocation.js';
+import { Transactions } from '../database/transactions.js';
 
 export interface OpenedSession {
   sessionId: string;
@@ -41,6 +42,7 @@ export class SessionService {
   private readonly logger = new Logger(SessionService.name);
 
   constructor(
+    private readonly transactions: Transactions,
     @InjectDataSource() private readonly db: DataSource,
     private readonly redis: RedisService,
     private readonly config: AppConfig,
@@ -55,7 +57,7 @@ export class SessionService {
     const sessionId = newUuid();
     const refreshToken = newSecretToken();
     const expiresAt = this.refreshExpiry();
-    await this.db.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       await sql(tx, `INSERT INTO sessions (id, user_id, expires_at, user_agent, ip) VALUES ($1, $2, $3, $4, $5)`, [
         sessionId,
         userId,
@@ -76,7 +78,7 @@ export class SessionService {
   /** Exchanges a refresh token for a new one in the same session. */
   async rotate(refreshToken: string): Promise<{ sessionId: string; userId: string; refreshToken: string }> {
     if (!REFRESH_TOKEN.test(refreshToken)) throw this.invalidRefreshToken();
-    const outcome = await this.db.transaction(async (tx): Promise<RotateOutcome> => {
+    const outcome = await this.transactions.run(async (tx): Promise<RotateOutcome> => {
       const { rows } = await sql<RefreshRow>(
         tx,
         `SELECT rt.id AS token_id, rt.used_at, rt.expires_at, s.id AS session_id, s.user_id, s.revoked_at

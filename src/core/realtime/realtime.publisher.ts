@@ -19,6 +19,7 @@ import { markerOf, OutboxStore, type PendingEvent, type StoredFrame } from './ou
 import { RealtimeBus } from './realtime-bus.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 import type { RealtimeEvent, RealtimeEventMap, StreamFrame } from './realtime.types.js';
+import { Transactions } from '../database/transactions.js';
 
 const PENDING = Symbol('realtime:pending');
 const WRITTEN = Symbol('realtime:written');
@@ -46,6 +47,7 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
   private readonly emitting = new Set<Promise<void>>();
 
   constructor(
+    private readonly transactions: Transactions,
     @InjectDataSource() private readonly db: DataSource,
     private readonly store: OutboxStore,
     private readonly bus: RealtimeBus,
@@ -99,7 +101,7 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
 
   /** publish() in a transaction of its own, for announcements that change nothing else. */
   async publishNow(channel: string, event: string, payload: unknown): Promise<void> {
-    await this.db.transaction((tx) => {
+    await this.transactions.run((tx) => {
       this.publishUnchecked(tx, channel, event, payload);
       return Promise.resolve();
     });

@@ -1,16 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { SessionService } from '../../core/auth/session.service.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { RealtimeControl } from '../../core/realtime/realtime-control.js';
 import { AuditService } from '../audit/audit.service.js';
 import { UsersService } from '../users/users.service.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 @Injectable()
 export class AdminUsersService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly transactions: Transactions,
     private readonly users: UsersService,
     private readonly sessions: SessionService,
     private readonly control: RealtimeControl,
@@ -22,7 +21,7 @@ export class AdminUsersService {
     if (!(await this.users.findById(userId))) throw new DomainError('NOT_FOUND', 'user not found', { field: 'id' });
     const revoked = await this.sessions.revokeAllForUser(userId, 'admin');
     await this.control.closeUser(userId, 'revoked');
-    await this.db.transaction((tx) =>
+    await this.transactions.run((tx) =>
       this.audit.record(tx, {
         actorId,
         action: 'user.force_logout',

@@ -1,7 +1,5 @@
 // Signup, login, refresh and logout: users (modules/users) plus sessions and tokens (core/auth).
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { AccessTokenService } from '../../core/auth/access-token.service.js';
 import { AppConfig } from '../../core/config/app-config.js';
 import { AccountsService } from '../accounts/accounts.service.js';
@@ -10,6 +8,7 @@ import { DomainError } from '../../core/errors/domain-error.js';
 import { toUserView, type UserEntity, type UserView } from '../users/user.entity.js';
 import { UsersService, type NewUser } from '../users/users.service.js';
 import { LoginThrottle } from './login-throttle.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 export interface TokenPair {
   access_token: string;
@@ -26,7 +25,7 @@ export interface ClientMeta {
 @Injectable()
 export class AuthService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly transactions: Transactions,
     private readonly accounts: AccountsService,
     private readonly config: AppConfig,
     private readonly users: UsersService,
@@ -37,7 +36,7 @@ export class AuthService {
 
   /** A new user and, in the same transaction, wallets in the default currencies. */
   async signup(input: NewUser): Promise<UserView> {
-    const user = await this.db.transaction(async (tx) => {
+    const user = await this.transactions.run(async (tx) => {
       const created = await this.users.create(input, 'user', tx);
       await this.accounts.openWallets(tx, created.id, this.config.business.defaultWallets);
       return created;

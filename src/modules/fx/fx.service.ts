@@ -9,6 +9,7 @@ import { DomainError } from '../../core/errors/domain-error.js';
 import { AmountError } from '../../shared/money.js';
 import { parseRate, rateScaledToString } from '../../shared/fx.js';
 import { AuditService } from '../audit/audit.service.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 export interface FxRate {
   id: string;
@@ -54,6 +55,7 @@ const toRate = (row: RateRow): FxRate => ({
 @Injectable()
 export class FxService {
   constructor(
+    private readonly transactions: Transactions,
     @InjectDataSource() private readonly db: DataSource,
     private readonly config: AppConfig,
     private readonly audit: AuditService,
@@ -95,7 +97,7 @@ export class FxService {
       if (error instanceof AmountError) throw DomainError.validation(error.field, error.message);
       throw error;
     }
-    return this.db.transaction(async (tx) => {
+    return this.transactions.run(async (tx) => {
       const { rows } = await sql<RateRow>(
         tx,
         `INSERT INTO fx_rates (base, quote, rate, created_by) VALUES ($1, $2, $3::numeric, $4) RETURNING id, base, quote, rate, created_at`,

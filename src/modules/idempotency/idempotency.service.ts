@@ -7,7 +7,16 @@ import type { EntityManager } from 'typeorm';
 import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 
-export type Claim<T> = { fresh: true } | { fresh: false; response: T };
+/**
+ * What claiming a key gave: fresh (go ahead, then settle it), a replay of the response stored for
+ * it, a refusal (the key was used for another request), or a repeat of an earlier claim of the
+ * same call (answer it as that one is answered).
+ */
+export type Claim<T = unknown> =
+  | { fresh: true }
+  | { fresh: false; response: T }
+  | { fresh: false; refused: DomainError }
+  | { fresh: false; sameAs: number };
 
 /** A key a request wants to claim. */
 export interface KeyClaim {
@@ -35,69 +44,58 @@ export function requestHash(request: Record<string, unknown>): Buffer {
   return createHash('sha256').update(canonical).digest();
 }
 
+const FRESH: Claim<never> = { fresh: true };
+
+/**
+ * The one protocol, for a request alone or a batch of them: claim() the keys at the start of the
+ * transaction, do the work of the fresh ones, settle() every claimed key before commit (its
+ * response, or given up when the request was refused).
+ */
 @Injectable()
 export class IdempotencyService {
-  async claim<T>(tx: EntityManager, userId: string, key: string, requestType: string, hash: Buffer): Promise<Claim<T>> {
-    const inserted = await sql(
-      tx,
-      `INSERT INTO idempotency_keys (user_id, key, request_type, request_hash) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (user_id, key) DO NOTHING RETURNING 1`,
-      [userId, key, requestType, hash],
-    );
-    if (inserted.count === 1) return { fresh: true };
-    const { rows } = await sql<{ request_type: string; request_hash: Buffer; response: T | null; expired: boolean }>(
-      tx,
-      `SELECT request_type, request_hash, response, created_at < now() - make_interval(hours => $3) AS expired
-         FROM idempotency_keys WHERE user_id = $1 AND key = $2 FOR UPDATE`,
-      [userId, key, WINDOW_HOURS],
-    );
-    const stored = rows[0];
-    if (stored.expired || stored.response === null) {
-      await sql(
-        tx,
-        `UPDATE idempotency_keys SET request_type = $3, request_hash = $4, response = NULL, created_at = now()
-          WHERE user_id = $1 AND key = $2`,
-        [userId, key, requestType, hash],
-      );
-      return { fresh: true };
+  /**
+   * Claims `claims` (undefined: a request without a key, always fresh) in one statement, in
+   * (user, key) order so that concurrent claimers never wait on each other in a cycle; a key used
+   * before is then resolved on its own: replayed, refused, or renewed when it expired or its
+   * request was given up.
+   */
+  async claim<T>(tx: EntityManager, claims: readonly (KeyClaim | undefined)[]): Promise<Claim<T>[]> {
+    const keyed = claims.filter((claim): claim is KeyClaim => claim !== undefined);
+    const inserted = await this.insertNew(tx, keyed);
+    const first = new Map<string, number>();
+    const results: Claim<T>[] = [];
+    for (const [i, claim] of claims.entries()) {
+      if (!claim) {
+        results.push(FRESH);
+        continue;
+      }
+      const id = keyOf(claim.userId, claim.key);
+      const earlier = first.get(id);
+      if (earlier !== undefined) {
+        results.push({ fresh: false, sameAs: earlier });
+        continue;
+      }
+      first.set(id, i);
+      results.push(inserted.has(id) ? FRESH : await this.resolveUsed<T>(tx, claim));
     }
-    if (stored.request_type !== requestType || !stored.request_hash.equals(hash)) {
-      throw new DomainError('IDEMPOTENCY_CONFLICT', 'idempotency_key was already used for a different request', {
-        field: 'idempotency_key',
-      });
-    }
-    return { fresh: false, response: stored.response };
+    return results;
   }
 
   /**
-   * Claims keys not used before, in one statement, in (user, key) order so that concurrent
-   * claimers never wait on each other in a cycle. Returns the keys claimed now (see `claimedNow`);
-   * a key that already exists is left to claim(), which replays, refuses or renews it.
+   * claim() for a request that runs alone: undefined to go ahead (then settle the key), or the
+   * stored response to replay; a key used for another request is refused (thrown).
    */
-  async claimNew(tx: EntityManager, claims: KeyClaim[]): Promise<Set<string>> {
-    if (claims.length === 0) return new Set();
-    const { rows } = await sql<{ user_id: string; key: string }>(
-      tx,
-      `INSERT INTO idempotency_keys (user_id, key, request_type, request_hash)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[]) AS c(user_id, key, request_type, request_hash)
-        ORDER BY user_id, key
-       ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key`,
-      [
-        claims.map((c) => c.userId),
-        claims.map((c) => c.key),
-        claims.map((c) => c.requestType),
-        claims.map((c) => c.hash),
-      ],
-    );
-    return new Set(rows.map((r) => keyOf(String(r.user_id), r.key)));
-  }
-
-  static claimedNow(claimed: Set<string>, claim: { userId: string; key: string }): boolean {
-    return claimed.has(keyOf(claim.userId, claim.key));
+  async claimAlone<T>(tx: EntityManager, claim: KeyClaim | undefined): Promise<{ response: T } | undefined> {
+    if (!claim) return undefined;
+    const [claimed] = await this.claim<T>(tx, [claim]);
+    if (claimed.fresh) return undefined;
+    if ('refused' in claimed) throw claimed.refused;
+    if ('response' in claimed) return { response: claimed.response };
+    throw new Error('one claim cannot repeat another');
   }
 
   /** Stores the responses of claimed keys and drops the claims of refused requests, in one statement. */
-  async settle(tx: EntityManager, outcomes: KeyOutcome[]): Promise<void> {
+  async settle(tx: EntityManager, outcomes: readonly KeyOutcome[]): Promise<void> {
     if (outcomes.length === 0) return;
     const done = outcomes.filter((o): o is KeyOutcome & { response: unknown } => 'response' in o);
     const abandoned = outcomes.filter((o) => 'abandoned' in o);
@@ -120,11 +118,56 @@ export class IdempotencyService {
     );
   }
 
-  async complete(tx: EntityManager, userId: string, key: string, response: unknown): Promise<void> {
-    await sql(tx, `UPDATE idempotency_keys SET response = $3 WHERE user_id = $1 AND key = $2`, [
-      userId,
-      key,
-      JSON.stringify(response),
-    ]);
+  /** Inserts the keys not used before; returns those inserted now. */
+  private async insertNew(tx: EntityManager, claims: readonly KeyClaim[]): Promise<Set<string>> {
+    if (claims.length === 0) return new Set();
+    const { rows } = await sql<{ user_id: string; key: string }>(
+      tx,
+      `INSERT INTO idempotency_keys (user_id, key, request_type, request_hash)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[]) AS c(user_id, key, request_type, request_hash)
+        ORDER BY user_id, key
+       ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key`,
+      [
+        claims.map((c) => c.userId),
+        claims.map((c) => c.key),
+        claims.map((c) => c.requestType),
+        claims.map((c) => c.hash),
+      ],
+    );
+    return new Set(rows.map((r) => keyOf(String(r.user_id), r.key)));
+  }
+
+  /** A key that exists (committed by another transaction: the insert waited for it). */
+  private async resolveUsed<T>(tx: EntityManager, claim: KeyClaim): Promise<Claim<T>> {
+    const { userId, key, requestType, hash } = claim;
+    const { rows } = await sql<{ request_type: string; request_hash: Buffer; response: T | null; expired: boolean }>(
+      tx,
+      `SELECT request_type, request_hash, response, created_at < now() - make_interval(hours => $3) AS expired
+         FROM idempotency_keys WHERE user_id = $1 AND key = $2 FOR UPDATE`,
+      [userId, key, WINDOW_HOURS],
+    );
+    const stored = rows[0];
+    if (!stored || stored.expired || stored.response === null) {
+      // Expired, given up, or deleted since the insert looked: the key is this request's now.
+      await sql(
+        tx,
+        `INSERT INTO idempotency_keys (user_id, key, request_type, request_hash) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (user_id, key) DO UPDATE
+           SET request_type = EXCLUDED.request_type, request_hash = EXCLUDED.request_hash, response = NULL, created_at = now()`,
+        [userId, key, requestType, hash],
+      );
+      return FRESH;
+    }
+    if (stored.request_type !== requestType || !stored.request_hash.equals(hash)) {
+      const refused = new DomainError(
+        'IDEMPOTENCY_CONFLICT',
+        'idempotency_key was already used for a different request',
+        {
+          field: 'idempotency_key',
+        },
+      );
+      return { fresh: false, refused };
+    }
+    return { fresh: false, response: stored.response };
   }
 }

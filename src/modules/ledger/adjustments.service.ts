@@ -11,10 +11,12 @@ import { amountOf, currencyOf } from '../accounts/money-input.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { AdjustmentRequestDto } from './dto/adjustment-request.dto.js';
 import { LedgerService } from './ledger.service.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 @Injectable()
 export class AdjustmentsService {
   constructor(
+    private readonly transactions: Transactions,
     private readonly ledger: LedgerService,
     private readonly accounts: AccountsService,
     private readonly audit: AuditService,
@@ -25,7 +27,7 @@ export class AdjustmentsService {
   async adjust(actorId: string, request: AdjustmentRequestDto): Promise<{ receipt_code: string; journal_id: number }> {
     const currency = currencyOf(this.config, request.currency);
     const amount = amountOf(request.amount, currency);
-    return this.ledger.transaction(async (tx) => {
+    return this.transactions.run(async (tx) => {
       const { rows } = await sql(tx, `SELECT 1 FROM users WHERE id = $1`, [request.user_id]);
       if (rows.length === 0) throw new DomainError('NOT_FOUND', 'user not found', { field: 'user_id' });
       const wallet =

@@ -4,9 +4,8 @@
 // holds and the new balances in one statement (ledger-writer.ts); then announces the new
 // balances. Holds set funds aside (pending_debit) until they are captured into journals, all at
 // once or in parts, or released.
-import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { QueryFailedError, type DataSource, type EntityManager } from 'typeorm';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { pgArray } from '../../core/database/pg-array.js';
 import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
@@ -27,9 +26,6 @@ import type {
   PostingLine,
   PostingRequest,
 } from './ledger.types.js';
-
-const RETRYABLE = new Set(['40P01', '40001']); // deadlock detected, serialization failure
-const MAX_ATTEMPTS = 6;
 
 interface AccountRow {
   id: string;
@@ -63,36 +59,14 @@ const toLocked = (row: AccountRow): LockedAccount => ({
   isLocked: row.is_locked,
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 const NO_HOLDS: ReadonlyMap<string, HoldState> = new Map();
 
 @Injectable()
 export class LedgerService {
-  private readonly logger = new Logger(LedgerService.name);
-
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly publisher: RealtimePublisher,
     private readonly config: AppConfig,
   ) {}
-
-  /**
-   * Runs `work` in one transaction. Deadlocks and serialization failures are retried here (with
-   * a fresh transaction), never shown to the client; every other failure rolls back and is thrown.
-   */
-  async transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.db.transaction(work);
-      } catch (error) {
-        const code = error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : undefined;
-        if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw error;
-        this.logger.debug({ code, attempt }, 'transaction retried');
-        await sleep(Math.random() * 10 * attempt);
-      }
-    }
-  }
 
   /** Locks accounts in id order (so two postings never wait on each other in a cycle). */
   async lock(tx: EntityManager, accountIds: string[]): Promise<Map<string, LockedAccount>> {

@@ -5,13 +5,13 @@ import type { AppConfig } from '../../core/config/app-config.js';
 import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import type { LedgerService } from './ledger.service.js';
 import type { AppliedPosting, PostedJournal, PostingRequest } from './ledger.types.js';
+import type { Transactions } from '../../core/database/transactions.js';
 import { PostingQueue, type PostingJob } from './posting-queue.js';
 
 /** A ledger whose transactions each wait in their write until `end(n)` lets the n-th go. */
 function heldLedger() {
   const transactions: { names: string[]; release: () => void }[] = [];
   const ledger = {
-    transaction: <T>(work: (tx: unknown) => Promise<T>) => work({}),
     lock: () => Promise.resolve(new Map()),
     apply: (_accounts: unknown, request: PostingRequest): AppliedPosting => ({
       request,
@@ -27,9 +27,14 @@ function heldLedger() {
         });
       }),
   };
-  const idempotency = { claimNew: () => Promise.resolve(new Set()), settle: () => Promise.resolve() };
+  const idempotency = {
+    claim: (_tx: unknown, claims: unknown[]) => Promise.resolve(claims.map(() => ({ fresh: true }))),
+    settle: () => Promise.resolve(),
+  };
   const config = { env: { DATABASE_POOL_SIZE: 10 } } as AppConfig; // two transactions at once
+  const runner = { run: <T>(work: (tx: unknown) => Promise<T>) => work({}) };
   const queue = new PostingQueue(
+    runner as unknown as Transactions,
     ledger as unknown as LedgerService,
     idempotency as unknown as IdempotencyService,
     config,

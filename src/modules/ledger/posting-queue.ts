@@ -25,6 +25,7 @@ import { HOT_ACCOUNT_SHARDS } from '../accounts/accounts.service.js';
 import { IdempotencyService, type KeyClaim, type KeyOutcome } from '../idempotency/idempotency.service.js';
 import { LedgerService } from './ledger.service.js';
 import type { AppliedPosting, LockedAccount, PostedJournal, PostingRequest } from './ledger.types.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 /**
  * A posting to run: which accounts it needs, how to build it, and what to answer. `spread` is the
@@ -96,6 +97,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
   private idle?: () => void;
 
   constructor(
+    private readonly transactions: Transactions,
     private readonly ledger: LedgerService,
     private readonly idempotency: IdempotencyService,
     config: AppConfig,
@@ -175,7 +177,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
     batchSize.observe(batch.length);
     let outcomes: Outcome[];
     try {
-      outcomes = await this.ledger.transaction((tx) => this.execute(tx, batch, spread));
+      outcomes = await this.transactions.run((tx) => this.execute(tx, batch, spread));
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
       this.logger.warn({ err: error, postings: batch.length }, 'batch failed; its postings run again one by one');
@@ -194,21 +196,17 @@ export class PostingQueue implements BeforeApplicationShutdown {
   private async execute(tx: EntityManager, batch: Queued[], spread: number): Promise<Outcome[]> {
     const alone = batch.length === 1;
     const outcomes: Outcome[] = [];
-    const claims = batch.flatMap((queued) => (queued.job.idempotency ? [queued.job.idempotency] : []));
-    const claimed = await this.idempotency.claimNew(tx, claims);
+    const claims = await this.idempotency.claim(
+      tx,
+      batch.map((queued) => queued.job.idempotency),
+    );
     const live: number[] = [];
-    for (const [i, { job }] of batch.entries()) {
-      const claim = job.idempotency;
-      if (!claim || IdempotencyService.claimedNow(claimed, claim)) {
-        live.push(i);
-      } else if (!alone) {
-        // Used before: a replay, a conflict or an expired key, each settled on its own.
-        outcomes[i] = { again: true };
-      } else {
-        const existing = await this.idempotency.claim(tx, claim.userId, claim.key, claim.requestType, claim.hash);
-        if (!existing.fresh) return [{ value: existing.response }];
-        live.push(i);
-      }
+    for (const [i, claim] of claims.entries()) {
+      if (claim.fresh) live.push(i);
+      else if ('response' in claim) outcomes[i] = { value: claim.response };
+      else if ('refused' in claim) outcomes[i] = { refused: claim.refused };
+      // The same key twice in one batch (take() avoids it): again, once the first committed.
+      else outcomes[i] = { again: true };
     }
     if (live.length === 0) return outcomes;
 

@@ -13,6 +13,7 @@ import { averagePrice, BASE_DECIMALS, btc, quoteMajor, type MarketPair } from '.
 import type { DepthSnapshotPayload, TickPayload } from './market.events.js';
 import { OrderBooks, type PairBook } from './order-books.js';
 import type { CandleInterval } from './orders.repository.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 export interface PublicTrade {
   id: number;
@@ -49,6 +50,7 @@ export const MAX_CANDLES = 1000;
 @Injectable()
 export class MarketData {
   constructor(
+    private readonly transactions: Transactions,
     @InjectDataSource() private readonly db: DataSource,
     private readonly books: OrderBooks,
     private readonly publisher: RealtimePublisher,
@@ -139,7 +141,7 @@ export class MarketData {
   /** Every pair's tick, each in a transaction of its own (the worker's periodic tick). */
   async publishAllTicks(): Promise<number> {
     for (const pair of this.books.pairs.values()) {
-      await this.db.transaction(async (tx) => {
+      await this.transactions.run(async (tx) => {
         const tick = await this.ticker(tx, pair);
         this.publisher.publish(tx, 'ticker', 'tick', tick);
         this.publisher.publish(tx, `ticker:${pair.symbol}`, 'tick', tick);

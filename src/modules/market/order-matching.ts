@@ -31,6 +31,9 @@ import {
 import { OrdersRepository, type OrderRecord, type TradeRecord } from './orders.repository.js';
 import { tradePosting } from './trade-posting.js';
 
+/** An operation's outcome known before the book is touched (from its idempotency key), if any. */
+type Early = OpOutcome | { sameAs: number } | undefined;
+
 @Injectable()
 export class OrderMatching {
   constructor(
@@ -55,14 +58,18 @@ export class OrderMatching {
     const pb = await this.books.acquire(tx, symbol);
     // From here the copy may run ahead of the database until this transaction commits.
     pb.stale = true;
-    const outcomes: (OpOutcome | undefined)[] = await this.replays(tx, ops);
+    const outcomes: Early[] = await this.replays(tx, ops);
     const places = ops.flatMap((op, i) => (op.kind === 'place' && !outcomes[i] ? [op] : []));
     const taken = await this.repository.clientOrderIdsTaken(
       tx,
       places.flatMap((op) => (op.order.clientOrderId ? [[op.userId, op.order.clientOrderId] as const] : [])),
     );
     const wallets = await this.takerWallets(pb.pair, places);
-    const { accountIds, holdReferences } = this.foreseen(pb, ops, wallets);
+    const { accountIds, holdReferences } = this.foreseen(
+      pb,
+      ops.filter((_op, i) => !outcomes[i]),
+      wallets,
+    );
     const state = new BatchState(
       pb,
       await this.ledger.lock(tx, accountIds),
@@ -71,7 +78,9 @@ export class OrderMatching {
     );
     const coids = new Set(taken);
     for (const [i, op] of ops.entries()) {
-      if (outcomes[i]) continue;
+      const early = outcomes[i];
+      if (early && 'sameAs' in early) outcomes[i] = outcomes[early.sameAs];
+      if (early) continue;
       try {
         outcomes[i] =
           op.kind === 'place'
@@ -93,40 +102,21 @@ export class OrderMatching {
     return { outcomes: outcomes as OpOutcome[], book: pb };
   }
 
-  /** Keys used before: their stored answers (or conflicts) stand in for the operations. */
-  private async replays(tx: EntityManager, ops: readonly OrderOp[]): Promise<(OpOutcome | undefined)[]> {
-    const claims = ops.flatMap((op) => (op.kind === 'place' && op.idempotency ? [op.idempotency] : []));
-    const claimed = await this.idempotency.claimNew(tx, claims);
-    const outcomes: (OpOutcome | undefined)[] = [];
-    const seen = new Set<string>();
-    for (const op of ops) {
-      const claim = op.kind === 'place' ? op.idempotency : undefined;
-      const id = claim && `${claim.userId}/${claim.key}`;
-      if (!claim || (IdempotencyService.claimedNow(claimed, claim) && !seen.has(id!))) {
-        if (id) seen.add(id);
-        outcomes.push(undefined);
-        continue;
-      }
-      try {
-        const existing = await this.idempotency.claim<OrderView>(
-          tx,
-          claim.userId,
-          claim.key,
-          claim.requestType,
-          claim.hash,
-        );
-        if (existing.fresh) {
-          seen.add(id!);
-          outcomes.push(undefined);
-        } else {
-          outcomes.push({ value: existing.response });
-        }
-      } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
-        outcomes.push({ refused: error });
-      }
-    }
-    return outcomes;
+  /**
+   * Keys used before: their stored answers (or conflicts) stand in for the operations; an
+   * operation repeating a key of an earlier one of the batch gets that one's answer.
+   */
+  private async replays(tx: EntityManager, ops: readonly OrderOp[]): Promise<Early[]> {
+    const claims = await this.idempotency.claim<OrderView>(
+      tx,
+      ops.map((op) => (op.kind === 'place' ? op.idempotency : undefined)),
+    );
+    return claims.map((claim) => {
+      if (claim.fresh) return undefined;
+      if ('response' in claim) return { value: claim.response };
+      if ('refused' in claim) return { refused: claim.refused };
+      return { sameAs: claim.sameAs };
+    });
   }
 
   /**

@@ -9,7 +9,6 @@ import { DomainError } from '../../core/errors/domain-error.js';
 import { sessionKeyOf, type AuthenticatedPrincipal } from '../../core/realtime/realtime.types.js';
 import { readPositiveDecimal, type DecimalRefusal } from '../../shared/money.js';
 import { requestHash } from '../idempotency/idempotency.service.js';
-import { LedgerService } from '../ledger/ledger.service.js';
 import type {
   CancelAllOrdersRequestDto,
   CancelOrderRequestDto,
@@ -25,6 +24,7 @@ import { OrderLanes } from './order-lanes.js';
 import { OrderMatching } from './order-matching.js';
 import { orderView, type OpOutcome, type OrderOp } from './order-ops.js';
 import { OrdersRepository } from './orders.repository.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 function numberMessage(field: string, refusal: DecimalRefusal, decimals: number): string {
   switch (refusal) {
@@ -55,10 +55,10 @@ export class OrdersService implements BeforeApplicationShutdown {
   private readonly lanes: OrderLanes<OrderOp, OpOutcome>;
 
   constructor(
+    private readonly transactions: Transactions,
     @InjectDataSource() private readonly db: DataSource,
     private readonly books: OrderBooks,
     private readonly matching: OrderMatching,
-    private readonly ledger: LedgerService,
     private readonly repository: OrdersRepository,
     private readonly marketData: MarketData,
   ) {
@@ -200,7 +200,7 @@ export class OrdersService implements BeforeApplicationShutdown {
   /** One batch of a pair's operations, in one transaction (retried on deadlock by the ledger). */
   private async runBatch(pair: string, ops: OrderOp[]): Promise<OpOutcome[]> {
     let executed: Awaited<ReturnType<OrderMatching['execute']>> | undefined;
-    const outcomes = await this.ledger.transaction(async (tx) => {
+    const outcomes = await this.transactions.run(async (tx) => {
       executed = await this.matching.execute(tx, pair, ops);
       return executed.outcomes;
     });

@@ -8,6 +8,7 @@ import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
 import { AuditService } from '../audit/audit.service.js';
 import { NotificationEntity } from './notification.entity.js';
 import './notifications.events.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 export interface NotificationView {
   id: number;
@@ -21,6 +22,7 @@ const MAX_TEST_PAYLOAD_BYTES = 16 * 1024;
 @Injectable()
 export class NotificationsService {
   constructor(
+    private readonly transactions: Transactions,
     @InjectDataSource() private readonly db: DataSource,
     private readonly publisher: RealtimePublisher,
     private readonly audit: AuditService,
@@ -37,7 +39,7 @@ export class NotificationsService {
   }
 
   async send(actorId: string, userId: string, message: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       await this.requireUser(tx, userId);
       await this.notify(tx, userId, message);
       await this.audit.record(tx, {
@@ -74,7 +76,7 @@ export class NotificationsService {
 
   /** Marks the given notifications (or all) read and announces the new unread count. */
   async markRead(userId: string, ids?: number[]): Promise<{ unread_count: number; marked: number }> {
-    return this.db.transaction(async (tx) => {
+    return this.transactions.run(async (tx) => {
       const where = { userId, readAt: IsNull(), ...(ids ? { id: In(ids.map(String)) } : {}) };
       const { affected } = await tx.update(NotificationEntity, where, { readAt: new Date() });
       const unread = await this.unread(tx, userId);
@@ -93,7 +95,7 @@ export class NotificationsService {
     if (Buffer.byteLength(JSON.stringify(payload)) > MAX_TEST_PAYLOAD_BYTES) {
       throw DomainError.validation('payload', `payload must be at most ${MAX_TEST_PAYLOAD_BYTES} bytes of JSON`);
     }
-    return this.db.transaction(async (tx) => {
+    return this.transactions.run(async (tx) => {
       await this.requireUser(tx, userId);
       const channel = await this.publisher.userChannel(tx, userId);
       this.publisher.publishUnchecked(tx, channel, event, payload);

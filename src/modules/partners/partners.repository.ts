@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { sql } from '../../core/database/sql.js';
 import type { PartnerStatus } from './partners.types.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 export interface PartnerRow {
   id: string;
@@ -40,7 +41,10 @@ const COLUMNS = 'id, name, service, country, currencies, adapter, status, webhoo
 
 @Injectable()
 export class PartnersRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly transactions: Transactions,
+  ) {}
 
   /**
    * Makes the table say what `seeds` say; rows not among them become inactive (never deleted:
@@ -48,7 +52,7 @@ export class PartnersRepository {
    * retired partner can still be verified after a rotation. Unchanged rows are not written.
    */
   async sync(seeds: readonly PartnerSeed[], secretsOfOthers: Record<string, string[]> = {}): Promise<SyncResult> {
-    return this.db.transaction(async (tx) => {
+    return this.transactions.run(async (tx) => {
       // Instances starting together take turns; each one's upsert then sees the other's rows.
       await sql(tx, `SELECT pg_advisory_xact_lock(hashtext('cashier.partners.sync'))`);
       const changed: string[] = [];

@@ -38,6 +38,7 @@ import {
   type PartnerEvent,
   type WebhookOutcome,
 } from './payments.types.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 export interface DepositCreated {
   request_ref: string;
@@ -61,6 +62,7 @@ export class DepositsService {
   private readonly logger = new Logger(DepositsService.name);
 
   constructor(
+    private readonly transactions: Transactions,
     @InjectDataSource() private readonly db: DataSource,
     private readonly ledger: LedgerService,
     private readonly accounts: AccountsService,
@@ -94,11 +96,10 @@ export class DepositsService {
       partner_id: partner.id,
       payment_method: paymentMethod,
     });
-    const created = await this.ledger.transaction(async (tx) => {
-      if (key) {
-        const claim = await this.idempotency.claim<DepositCreated>(tx, userId, key, 'deposit_request', hash);
-        if (!claim.fresh) return { response: claim.response, depositId: undefined };
-      }
+    const created = await this.transactions.run(async (tx) => {
+      const claim = key ? { userId, key, requestType: 'deposit_request', hash } : undefined;
+      const replay = await this.idempotency.claimAlone<DepositCreated>(tx, claim);
+      if (replay) return { response: replay.response, depositId: undefined };
       const wallet = await this.accounts.walletId(tx, userId, currency.code);
       if (wallet) await this.requireCreditable(tx, wallet);
       const deposit = await insertPayment(
@@ -132,7 +133,7 @@ export class DepositsService {
         expires_at: deposit.expires_at.toISOString(),
         created_at: deposit.created_at.toISOString(),
       };
-      if (key) await this.idempotency.complete(tx, userId, key, response);
+      if (key) await this.idempotency.settle(tx, [{ userId, key, response }]);
       return { response, depositId: String(deposit.id) };
     });
     // After the commit: a job that cannot be enqueued now is enqueued by the next sweep.
@@ -142,7 +143,7 @@ export class DepositsService {
 
   /** cancel_deposit: only while open; racing a completion, exactly one of them wins. */
   async cancel(userId: string, { request_ref }: DepositRefDto): Promise<void> {
-    await this.ledger.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       const deposit = await this.lockByRef(tx, request_ref);
       if (!deposit || deposit.user_id !== userId) throw notFound();
       if (!OPEN_DEPOSIT.includes(deposit.status)) {
@@ -169,7 +170,7 @@ export class DepositsService {
       currency: currency.code,
       partnerId: deposit.partner_id,
     });
-    await this.ledger.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       const sent = await transition(tx, 'deposits', depositId, ['pending'], {
         status: 'sent_to_partner',
         final: false,
@@ -182,7 +183,7 @@ export class DepositsService {
 
   /** After the job's last attempt: the partner could not be reached, the deposit fails. */
   async giveUp(depositId: string, reason: string): Promise<void> {
-    await this.ledger.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       const [deposit] = await selectPayments(tx, 'deposits', 'd.id = $1', [depositId], 'FOR UPDATE OF d');
       if (deposit && OPEN_DEPOSIT.includes(deposit.status)) await this.finish(tx, deposit, 'failed', reason);
     });
@@ -220,7 +221,7 @@ export class DepositsService {
     );
     let expired = 0;
     for (const { request_ref } of due) {
-      await this.ledger.transaction(async (tx) => {
+      await this.transactions.run(async (tx) => {
         const deposit = await this.lockByRef(tx, request_ref);
         if (deposit && OPEN_DEPOSIT.includes(deposit.status) && deposit.expires_at.getTime() < Date.now()) {
           await this.finish(tx, deposit, 'expired', 'Deposit expired');

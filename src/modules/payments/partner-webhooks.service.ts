@@ -3,22 +3,22 @@
 // inserts, the others wait on the unique index and then find it taken.
 import { Injectable } from '@nestjs/common';
 import { sql } from '../../core/database/sql.js';
-import { LedgerService } from '../ledger/ledger.service.js';
 import { DepositsService } from './deposits.service.js';
 import type { PartnerWebhookDto } from './dto/partner-webhook.dto.js';
 import type { WebhookOutcome } from './payments.types.js';
 import { WithdrawalsService } from './withdrawals.service.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 @Injectable()
 export class PartnerWebhooksService {
   constructor(
-    private readonly ledger: LedgerService,
+    private readonly transactions: Transactions,
     private readonly deposits: DepositsService,
     private readonly withdrawals: WithdrawalsService,
   ) {}
 
   async receive(partnerId: string, event: PartnerWebhookDto): Promise<WebhookOutcome | 'duplicate'> {
-    return this.ledger.transaction(async (tx) => {
+    return this.transactions.run(async (tx) => {
       const { rows } = await sql<{ id: string }>(
         tx,
         `INSERT INTO webhook_events (partner_id, event_id, type, request_ref, payload, outcome)

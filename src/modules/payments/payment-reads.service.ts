@@ -18,6 +18,7 @@ import {
   type WithdrawalRow,
   type WithdrawalView,
 } from './payments.types.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 export interface History {
   deposits?: DepositView[];
@@ -30,6 +31,7 @@ type Kind = 'deposits' | 'withdrawals' | 'all';
 @Injectable()
 export class PaymentReadsService {
   constructor(
+    private readonly transactions: Transactions,
     @InjectDataSource() private readonly db: DataSource,
     private readonly config: AppConfig,
   ) {}
@@ -48,7 +50,7 @@ export class PaymentReadsService {
   async history(userId: string, request: HistoryRequestDto): Promise<History> {
     const kind = request.type ?? 'all';
     const page = { limit: request.limit ?? 20, offset: request.offset ?? 0 };
-    return this.db.transaction('REPEATABLE READ', async (tx) => {
+    return this.transactions.run(async (tx) => {
       const { rows } = await sql<{ seq: string | null }>(
         tx,
         `SELECT (SELECT cs.seq FROM users u JOIN channel_seq cs ON cs.channel = u.channel WHERE u.id = $1) AS seq`,
@@ -60,7 +62,7 @@ export class PaymentReadsService {
         ...(lists.withdrawals && { withdrawals: lists.withdrawals.map((row) => this.withdrawal(row)) }),
         as_of_seq: Number(rows[0]?.seq ?? 0),
       };
-    });
+    }, 'REPEATABLE READ');
   }
 
   /** For admins: every user's payments, newest 200, optionally of one status (failed ones stay visible). */

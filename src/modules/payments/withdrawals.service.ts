@@ -43,6 +43,7 @@ import {
   type WithdrawalRoute,
   withdrawalCreatedView,
 } from './payments.types.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 export const payoutJobId = (withdrawalId: string) => `payout-${withdrawalId}`;
 const holdReference = (withdrawalId: string) => `withdrawal:${withdrawalId}`;
@@ -54,6 +55,7 @@ export class WithdrawalsService {
   private readonly logger = new Logger(WithdrawalsService.name);
 
   constructor(
+    private readonly transactions: Transactions,
     @InjectDataSource() private readonly db: DataSource,
     private readonly ledger: LedgerService,
     private readonly accounts: AccountsService,
@@ -83,11 +85,10 @@ export class WithdrawalsService {
       agent_id: route.agent?.id ?? null,
       verification_token: request.verification_token ?? null,
     });
-    const created = await this.ledger.transaction(async (tx) => {
-      if (key) {
-        const claim = await this.idempotency.claim<WithdrawalCreated>(tx, userId, key, 'withdraw_request', hash);
-        if (!claim.fresh) return { response: claim.response, withdrawalId: undefined };
-      }
+    const created = await this.transactions.run(async (tx) => {
+      const claim = key ? { userId, key, requestType: 'withdraw_request', hash } : undefined;
+      const replay = await this.idempotency.claimAlone<WithdrawalCreated>(tx, claim);
+      if (replay) return { response: replay.response, withdrawalId: undefined };
       await this.tokens.consume(
         userId,
         request.verification_token,
@@ -122,7 +123,7 @@ export class WithdrawalsService {
       this.announcePayment(tx, withdrawal, currency);
       const agentAccount = route.agent && this.accounts.systemAccountNumber('agent', currency.code, route.agent.id);
       const response = withdrawalCreatedView(withdrawal, currency, route, agentAccount);
-      if (key) await this.idempotency.complete(tx, userId, key, response);
+      if (key) await this.idempotency.settle(tx, [{ userId, key, response }]);
       return { response, withdrawalId: id };
     });
     if (created.withdrawalId) {
@@ -139,7 +140,7 @@ export class WithdrawalsService {
     if (!withdrawal || withdrawal.status !== 'processing') return 'skipped';
     const currency = currencyOf(this.config, withdrawal.currency);
     if (withdrawal.agent_id) {
-      await this.ledger.transaction(async (tx) => {
+      await this.transactions.run(async (tx) => {
         const locked = await this.lock(tx, withdrawalId);
         if (locked && locked.status === 'processing') await this.complete(tx, locked, currency, null);
       });
@@ -152,7 +153,7 @@ export class WithdrawalsService {
       destination: withdrawal.destination,
       partnerId: withdrawal.partner_id!,
     });
-    await this.ledger.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       const sent = await transition(tx, 'withdrawals', withdrawalId, ['processing'], {
         status: 'sent_to_partner',
         final: false,
@@ -165,7 +166,7 @@ export class WithdrawalsService {
 
   /** After the job's last attempt: the payout could not be made, the hold goes back. */
   async giveUp(withdrawalId: string, reason: string): Promise<void> {
-    await this.ledger.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       const withdrawal = await this.lock(tx, withdrawalId);
       if (withdrawal && OPEN_WITHDRAWAL.includes(withdrawal.status)) await this.fail(tx, withdrawal, reason);
     });

@@ -10,6 +10,7 @@ import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
 import { SETTINGS_CHANNEL } from '../../core/realtime/realtime.types.js';
 import { AuditService } from '../audit/audit.service.js';
 import { SettingEntity } from './setting.entity.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 const KEY = /^[a-z][a-z0-9_]{0,63}$/;
 const MAX_VALUE_BYTES = 8 * 1024;
@@ -23,6 +24,7 @@ export interface SettingView {
 @Injectable()
 export class SettingsService {
   constructor(
+    private readonly transactions: Transactions,
     @InjectDataSource() private readonly db: DataSource,
     private readonly publisher: RealtimePublisher,
     private readonly outbox: OutboxStore,
@@ -39,7 +41,7 @@ export class SettingsService {
       throw DomainError.validation('value', `the setting must be at most ${MAX_VALUE_BYTES} bytes of JSON`);
     }
     const record = value as Record<string, unknown>;
-    return this.db.transaction(async (tx) => {
+    return this.transactions.run(async (tx) => {
       const { rows } = await sql<{ value: Record<string, unknown>; updated_at: Date }>(
         tx,
         `INSERT INTO settings (key, value, updated_by) VALUES ($1, $2, $3)

@@ -12,6 +12,7 @@ import { NotificationsService } from '../notifications/notifications.service.js'
 import { NotifierRegistry } from './delivery/notifier-registry.js';
 import { messageContext, VerificationKeys } from './verification-keys.js';
 import type { DeliveryChannel } from './verification.types.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 export type DeliveryOutcome = 'sent' | 'skipped';
 
@@ -53,6 +54,7 @@ export class OtpDeliveryService {
   private readonly logger = new Logger(OtpDeliveryService.name);
 
   constructor(
+    private readonly transactions: Transactions,
     @InjectDataSource() private readonly db: DataSource,
     private readonly clock: Clock,
     private readonly keys: VerificationKeys,
@@ -155,7 +157,7 @@ export class OtpDeliveryService {
       );
       return;
     }
-    await this.db.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       const { count } = await sql(
         tx,
         `UPDATE verification_messages

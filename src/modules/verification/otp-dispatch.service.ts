@@ -1,8 +1,7 @@
 // The API side of OTP delivery: which channels can be delivered here, the message row (its body
 // sealed, written in the caller's transaction) and the `notify.otp` job that names it.
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../../core/config/app-config.js';
 import { sql } from '../../core/database/sql.js';
 import { QueueService } from '../../core/queue/queue.service.js';
@@ -18,6 +17,7 @@ import {
   type TokenBinding,
   type VerificationPurpose,
 } from './verification.types.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 export interface OtpMessage {
   challengeId: string;
@@ -35,7 +35,7 @@ export class OtpDispatchService {
   private readonly logger = new Logger(OtpDispatchService.name);
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly transactions: Transactions,
     private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly keys: VerificationKeys,
@@ -81,7 +81,7 @@ export class OtpDispatchService {
     } catch (error) {
       // Nothing will deliver this code: close it, so the user may ask again at once.
       this.logger.error({ err: error, message_id: messageId }, 'could not queue an OTP message');
-      await this.db.transaction(async (tx) => {
+      await this.transactions.run(async (tx) => {
         await sql(
           tx,
           `UPDATE verification_messages SET status = 'failed', body_enc = NULL, failed_at = $2, last_error = 'not queued'

@@ -2,9 +2,7 @@
 // purpose; delivered through the `notify.otp` queue by OtpDispatchService), verify (constant time,
 // 5 tries, 180 s).
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
 import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
@@ -29,6 +27,7 @@ import {
   type VerificationPurpose,
 } from './verification.types.js';
 import { announceVerification } from './verification.events.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 export interface OtpSent {
   method: OtpMethod;
@@ -55,7 +54,7 @@ interface ChallengeRow {
 @Injectable()
 export class OtpService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly transactions: Transactions,
     private readonly clock: Clock,
     private readonly keys: VerificationKeys,
     private readonly locks: VerificationLockService,
@@ -82,7 +81,7 @@ export class OtpService {
     const code = newOtpCode();
     const challengeId = randomUUID();
     const now = this.clock.now();
-    const messageId = await this.db.transaction(async (tx) => {
+    const messageId = await this.transactions.run(async (tx) => {
       await this.locks.serialize(tx, userId);
       await this.locks.assertUnlocked(tx, userId, now);
       const { rows: last } = await sql<{ created_at: Date }>(
@@ -139,7 +138,7 @@ export class OtpService {
     const now = this.clock.now();
     // A wrong code is counted (and committed) before it is refused, so the refusal is thrown
     // outside the transaction.
-    const outcome = await this.db.transaction(async (tx): Promise<IssuedToken | DomainError> => {
+    const outcome = await this.transactions.run(async (tx): Promise<IssuedToken | DomainError> => {
       await this.locks.serialize(tx, userId);
       await this.locks.assertUnlocked(tx, userId, now);
       const { rows } = await sql<ChallengeRow>(

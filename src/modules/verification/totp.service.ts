@@ -25,6 +25,7 @@ import {
   type VerificationPurpose,
 } from './verification.types.js';
 import { announceVerification } from './verification.events.js';
+import { Transactions } from '../../core/database/transactions.js';
 
 export interface TwoFactorSetup {
   secret: string;
@@ -45,6 +46,7 @@ interface TotpRow {
 @Injectable()
 export class TotpService {
   constructor(
+    private readonly transactions: Transactions,
     @InjectDataSource() private readonly db: DataSource,
     private readonly clock: Clock,
     private readonly keys: VerificationKeys,
@@ -81,7 +83,7 @@ export class TotpService {
   /** Turns 2FA on once the user proves the authenticator holds the secret. */
   async enable(userId: string, code: string): Promise<{ two_factor_enabled: true }> {
     const now = this.clock.now();
-    const outcome = await this.db.transaction(async (tx): Promise<DomainError | null> => {
+    const outcome = await this.transactions.run(async (tx): Promise<DomainError | null> => {
       await this.locks.serialize(tx, userId);
       await this.locks.assertUnlocked(tx, userId, now);
       const row = await this.row(tx, userId);
@@ -110,7 +112,7 @@ export class TotpService {
    */
   async request(userId: string, purpose: VerificationPurpose, binding: TokenBinding): Promise<TotpRequested> {
     const now = this.clock.now();
-    await this.db.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       await this.locks.serialize(tx, userId);
       await this.locks.assertUnlocked(tx, userId, now);
       const row = await this.row(tx, userId);
@@ -142,7 +144,7 @@ export class TotpService {
   /** Checks a TOTP code; a match for a step not used before is exchanged for a token. */
   async verify(userId: string, code: string, purpose: VerificationPurpose): Promise<IssuedToken> {
     const now = this.clock.now();
-    const outcome = await this.db.transaction(async (tx): Promise<IssuedToken | DomainError> => {
+    const outcome = await this.transactions.run(async (tx): Promise<IssuedToken | DomainError> => {
       await this.locks.serialize(tx, userId);
       await this.locks.assertUnlocked(tx, userId, now);
       const row = await this.row(tx, userId);

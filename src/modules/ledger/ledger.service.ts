@@ -13,6 +13,7 @@ import { AppConfig } from '../../core/config/app-config.js';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
 import { toDecimalString, toMajor } from '../../shared/money.js';
 import './ledger.events.js';
+import { announceJournal } from './journal-events.js';
 import { writeLedgerChanges } from './ledger-writer.js';
 import type {
   AccountKind,
@@ -199,7 +200,8 @@ export class LedgerService {
 
   /**
    * Writes postings and hold changes applied in memory, in one statement (ledger-writer.ts); then
-   * announces every balance each of them left, in order, to the wallets' owners.
+   * announces every balance each of them left, in order, to the wallets' owners, and the journals
+   * that ask for it (journal-events.ts).
    */
   async write(tx: EntityManager, changes: readonly LedgerChange[]): Promise<PostedJournal[]> {
     if (changes.length === 0) return [];
@@ -214,13 +216,17 @@ export class LedgerService {
       for (const account of change.accounts.values()) {
         this.announceBalance(tx, account, change.request.trading ?? false);
       }
-      posted.push({
+      const done: PostedJournal = {
         journalId: journal.id,
         receiptCode: journal.receiptCode,
         createdAt: journal.createdAt,
         entries: change.entries,
         accounts: change.accounts,
-      });
+      };
+      if (change.request.announce) {
+        announceJournal(this.publisher, tx, this.config.business.currencies, change.request, done);
+      }
+      posted.push(done);
     }
     return posted;
   }

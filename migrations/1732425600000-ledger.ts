@@ -3,8 +3,15 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * The double-entry ledger: currencies, accounts, journals and their entries, fees, holds, FX rates
  * and idempotency keys. The database enforces what must never be wrong even if code is: positive
- * entry amounts, no negative available balance on a user wallet, one entry per account version,
- * balanced journals (checked at commit), and ledger rows that are never updated or deleted.
+ * entry, fee and hold amounts; no negative pending_debit, and no negative available balance
+ * (balance - pending_debit) on a user wallet; one entry per account version; every journal
+ * balanced in each currency and never without entries (checked at commit here; per statement as
+ * well since LedgerChecks1732771200000); journals, entries and fees never updated or deleted.
+ *
+ * It does not compute balances: that `accounts.balance` and each entry's `balance_after` follow
+ * from the entries, and that versions run without gaps, is checked by `checkLedger`
+ * (src/modules/ledger/ledger-check.ts: GET /api/v1/admin/ledger/check, and after every
+ * integration and e2e test).
  */
 export class Ledger1732425600000 implements MigrationInterface {
   name = 'Ledger1732425600000';

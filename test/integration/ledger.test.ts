@@ -11,6 +11,7 @@ import { LedgerService } from '../../src/modules/ledger/ledger.service.js';
 import { Transactions } from '../../src/core/database/transactions.js';
 import { StatementsService } from '../../src/modules/ledger/statements.service.js';
 import { TransfersService } from '../../src/modules/transfers/transfers.service.js';
+import { checkLedger } from '../../src/modules/ledger/ledger-check.js';
 import { withDb } from '../helpers/db.js';
 import {
   balanceOf,
@@ -159,6 +160,38 @@ describe('what the database refuses by itself', () => {
          VALUES (999999001, ${alice.wallets.USD}, 'EUR', 'CR', 5, 0, 1000, 'x'), (999999001, ${fee}, 'EUR', 'DR', 5, 0, 1000, 'x')`,
       ]),
     ).toMatch(/entries_account_fkey/);
+  });
+});
+
+describe('the ledger check', () => {
+  it('finds an entry whose balance_after does not follow from the one before it', async () => {
+    const alice = await fundedUser(app, { USD: '10.00' });
+    await transfers.transfer(alice.id, { to_user_id: (await fundedUser(app)).id, amount: '1.00', currency: 'USD' });
+    const problems = await withDb(async (db) => {
+      await db.query('BEGIN');
+      try {
+        // Entries are append-only; with triggers off, in a transaction rolled back, one is made wrong.
+        await db.query(`SET LOCAL session_replication_role = replica`);
+        await db.query(
+          `UPDATE entries SET balance_after = balance_after + 1
+            WHERE id = (SELECT min(id) FROM entries WHERE account_id = $1)`,
+          [alice.wallets.USD],
+        );
+        const report = await checkLedger(
+          async <T>(text: string, params?: unknown[]) => (await db.query(text, params)).rows as T[],
+        );
+        return report.problems;
+      } finally {
+        await db.query('ROLLBACK');
+      }
+    });
+    // The entry made wrong, and the next one (which no longer follows from it).
+    expect(problems).toHaveLength(2);
+    for (const problem of problems) {
+      expect(problem).toMatch(
+        /^account \d+: entry \d+ says balance_after \d+, the previous entry and its amount give \d+$/,
+      );
+    }
   });
 });
 

@@ -7,8 +7,8 @@ import { DomainError } from '../../src/core/errors/domain-error.js';
 import { AccountsService } from '../../src/modules/accounts/accounts.service.js';
 import { AdjustmentsService } from '../../src/modules/ledger/adjustments.service.js';
 import { LedgerModule } from '../../src/modules/ledger/ledger.module.js';
-import type { PostingRequest } from '../../src/modules/ledger/ledger.types.js';
-import { PostingQueue, type PostingJob } from '../../src/modules/ledger/posting-queue.js';
+import type { PostingOrder } from '../../src/modules/ledger/posting-order.js';
+import { PostingQueue } from '../../src/modules/ledger/posting-queue.js';
 import { TransfersModule } from '../../src/modules/transfers/transfers.module.js';
 import { TransfersService } from '../../src/modules/transfers/transfers.service.js';
 import { UsersModule } from '../../src/modules/users/users.module.js';
@@ -114,34 +114,42 @@ describe('postings that arrive together', () => {
 
   it('fail only the culprit when one of them fails unexpectedly', async () => {
     const queue = app.get(PostingQueue);
-    const accounts = app.get(AccountsService);
+    const source = await fundedUser(app, { USD: '100.00' });
     const users = await usersOf(12);
-    const adjustments = accounts.systemAccount('adjustments', 'USD');
-    const credit = (user: MoneyUser): PostingRequest => ({
-      type: 'TRANSACTION_TYPE_ADJUSTMENT',
+    await warm([source, ...users]);
+    const wallet = (user: MoneyUser) => ({ wallet: user.id, currency: 'USD', field: 'currency' });
+    const order = (user: MoneyUser, culprit?: 'missing account' | 'bug'): PostingOrder => ({
+      type: 'TRANSACTION_TYPE_TRANSFER',
       description: 'queue test',
+      initiatedBy: source.id,
       lines: [
-        { accountId: adjustments, direction: 'DR', amount: 100n, description: 'queue test' },
-        { accountId: user.wallets.USD, direction: 'CR', amount: 100n, description: 'queue test' },
+        { account: wallet(source), direction: 'DR', amount: 100n, description: 'queue test' },
+        culprit === 'missing account'
+          ? {
+              account: { split: 'fee_revenue', currency: 'XYZ' },
+              direction: 'CR',
+              amount: 100n,
+              description: 'queue test',
+            }
+          : {
+              account: wallet(user),
+              direction: 'CR',
+              amount: culprit === 'bug' ? 0n : 100n,
+              description: 'queue test',
+            },
       ],
-    });
-    const job = (user: MoneyUser, culprit?: 'missing account' | 'bug'): PostingJob<string> => ({
-      accountIds: () =>
-        culprit === 'missing account' ? [adjustments, '987654321987'] : [adjustments, user.wallets.USD],
-      plan: () => {
-        if (culprit === 'bug') throw new Error('a bug in one posting');
-        return credit(user);
-      },
-      finish: (_tx, posted) => posted.receiptCode,
     });
     // All submitted in one tick: the first few run at once, alone; the rest queue and go together.
     const outcomes = await Promise.allSettled(
-      users.map((user, i) => queue.submit(job(user, i === 8 ? 'missing account' : i === 10 ? 'bug' : undefined))),
+      users.map((user, i) => queue.submit(order(user, i === 8 ? 'missing account' : i === 10 ? 'bug' : undefined))),
     );
     outcomes.forEach((outcome, i) => {
       if (i === 8) expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'ACCOUNT_NOT_FOUND' } });
       else if (i === 10) {
-        expect(outcome).toMatchObject({ status: 'rejected', reason: { message: 'a bug in one posting' } });
+        expect(outcome).toMatchObject({
+          status: 'rejected',
+          reason: { message: 'posting lines carry positive amounts' },
+        });
       } else expect(outcome).toMatchObject({ status: 'fulfilled' });
     });
     expect((outcomes[8] as PromiseRejectedResult).reason).toBeInstanceOf(DomainError);

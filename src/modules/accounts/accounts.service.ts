@@ -69,6 +69,7 @@ export class AccountsService implements OnApplicationBootstrap {
       `INSERT INTO accounts (id, account_number, kind, currency, owner_user_id)
        SELECT n, 'ACC-USER-' || c || '-' || n, 'user_wallet', c, $1
          FROM (SELECT c, nextval(pg_get_serial_sequence('accounts', 'id')) AS n FROM unnest($2::text[]) AS c) w
+        WHERE EXISTS (SELECT 1 FROM users WHERE id = $1)
        ON CONFLICT (owner_user_id, currency) WHERE kind = 'user_wallet' DO NOTHING`,
       [userId, [...currencies]],
     );

@@ -72,6 +72,11 @@ export class FxService {
     return toRate(rows[0]);
   }
 
+  /** The latest rate of a pair, as committed now. */
+  latestRate(base: string, quote: string): Promise<FxRate> {
+    return this.rate(this.db, base, quote);
+  }
+
   /** The latest rate of every pair. */
   async latest(): Promise<FxRate[]> {
     const { rows } = await sql<RateRow>(

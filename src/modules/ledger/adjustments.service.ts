@@ -1,11 +1,9 @@
 // Administrative corrections: credit or debit a user wallet against the adjustments account of
-// the currency, with a reason, audited, in one transaction.
+// the currency, with a reason, audited, in one transaction; the ledger announces the journal.
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../core/config/app-config.js';
 import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
-import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
-import { toMajor } from '../../shared/money.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { amountOf, currencyOf } from '../accounts/money-input.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -20,7 +18,6 @@ export class AdjustmentsService {
     private readonly ledger: LedgerService,
     private readonly accounts: AccountsService,
     private readonly audit: AuditService,
-    private readonly publisher: RealtimePublisher,
     private readonly config: AppConfig,
   ) {}
 
@@ -46,6 +43,7 @@ export class AdjustmentsService {
         ],
         initiatedBy: actorId,
         metadata: { reason: request.reason, direction: request.direction },
+        announce: true,
       });
       await this.audit.record(tx, {
         actorId,
@@ -58,17 +56,6 @@ export class AdjustmentsService {
           direction: request.direction,
           reason: request.reason,
         },
-      });
-      const account = posted.accounts.get(wallet)!;
-      this.publisher.publish(tx, account.ownerChannel!, 'transaction_completed', {
-        receipt_code: posted.receiptCode,
-        transaction_id: Number(posted.journalId),
-        transaction_type: 'adjustment',
-        amount: toMajor(amount, currency.decimals),
-        currency: currency.code,
-        balance_after: toMajor(account.balance, currency.decimals),
-        fee: 0,
-        timestamp: Math.floor(posted.createdAt.getTime() / 1000),
       });
       return { receipt_code: posted.receiptCode, journal_id: Number(posted.journalId) };
     });

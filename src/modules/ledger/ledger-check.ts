@@ -81,6 +81,18 @@ export async function checkLedger(query: RunQuery): Promise<LedgerCheckReport> {
         LIMIT ${LIMIT}`,
     ),
   );
+  // Each entry's balance_after is the account's previous one moved by the entry (the code computes
+  // it under the account lock; this proves every one of them, not only the last).
+  note(
+    await query<{ problem: string }>(
+      `SELECT 'account ' || account_id || ': entry ' || id || ' says balance_after ' || balance_after
+              || ', the previous entry and its amount give ' || expected AS problem
+         FROM (SELECT id, account_id, balance_after,
+                      coalesce(lag(balance_after) OVER w, 0) + CASE direction WHEN 'CR' THEN amount ELSE -amount END AS expected
+                 FROM entries WINDOW w AS (PARTITION BY account_id ORDER BY account_version)) e
+        WHERE balance_after <> expected LIMIT ${LIMIT}`,
+    ),
+  );
   const [counts] = await query<{ accounts: string; journals: string }>(
     `SELECT (SELECT count(*) FROM accounts)::text AS accounts, (SELECT count(*) FROM journals)::text AS journals`,
   );

@@ -13,6 +13,7 @@ import { AppConfig } from '../../core/config/app-config.js';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
 import { toDecimalString, toMajor } from '../../shared/money.js';
 import './ledger.events.js';
+import { announceJournal } from './journal-events.js';
 import { writeLedgerChanges } from './ledger-writer.js';
 import type {
   AccountKind,
@@ -113,21 +114,24 @@ export class LedgerService {
     request: PostingRequest,
     holds: ReadonlyMap<string, HoldState> = NO_HOLDS,
   ): AppliedPosting {
-    this.checkBalanced(request.lines);
     const captured = (request.captures ?? []).map((capture) => {
       const hold = holds.get(capture.reference);
       if (!hold || hold.status !== 'held' || capture.amount <= 0n || capture.amount > hold.remaining) {
         throw new Error(`cannot capture ${capture.amount} of hold ${capture.reference}: not held, or not that much`);
       }
+      if (!request.lines.some((line) => line.accountId === hold.accountId && line.direction === 'DR')) {
+        throw new Error(`hold ${capture.reference} is on account ${hold.accountId}, which the posting does not debit`);
+      }
       return { hold, amount: capture.amount };
     });
-    const ids = [...new Set([...request.lines.map((l) => l.accountId), ...captured.map((c) => c.hold.accountId)])];
+    const ids = [...new Set(request.lines.map((l) => l.accountId))];
     const next = new Map<string, LockedAccount>();
     for (const id of ids) {
       const account = accounts.get(id);
       if (!account) throw new Error(`account ${id} is not locked`);
       next.set(id, { ...account });
     }
+    this.checkBalanced(request.lines, next);
     const nextHolds = new Map<HoldState, HoldState>();
     for (const { hold, amount } of captured) {
       const copy = nextHolds.get(hold) ?? { ...hold };
@@ -199,7 +203,8 @@ export class LedgerService {
 
   /**
    * Writes postings and hold changes applied in memory, in one statement (ledger-writer.ts); then
-   * announces every balance each of them left, in order, to the wallets' owners.
+   * announces every balance each of them left, in order, to the wallets' owners, and the journals
+   * that ask for it (journal-events.ts).
    */
   async write(tx: EntityManager, changes: readonly LedgerChange[]): Promise<PostedJournal[]> {
     if (changes.length === 0) return [];
@@ -214,13 +219,17 @@ export class LedgerService {
       for (const account of change.accounts.values()) {
         this.announceBalance(tx, account, change.request.trading ?? false);
       }
-      posted.push({
+      const done: PostedJournal = {
         journalId: journal.id,
         receiptCode: journal.receiptCode,
         createdAt: journal.createdAt,
         entries: change.entries,
         accounts: change.accounts,
-      });
+      };
+      if (change.request.announce) {
+        announceJournal(this.publisher, tx, this.config.business.currencies, change.request, done);
+      }
+      posted.push(done);
     }
     return posted;
   }
@@ -289,9 +298,18 @@ export class LedgerService {
       : null;
   }
 
-  private checkBalanced(lines: PostingLine[]): void {
+  /** At least two lines, positive amounts, and debits equal to credits in each currency. */
+  private checkBalanced(lines: readonly PostingLine[], accounts: ReadonlyMap<string, LockedAccount>): void {
     if (lines.length < 2) throw new Error('a journal needs at least two lines');
-    for (const line of lines) if (line.amount <= 0n) throw new Error('posting lines carry positive amounts');
+    const net = new Map<string, bigint>();
+    for (const line of lines) {
+      if (line.amount <= 0n) throw new Error('posting lines carry positive amounts');
+      const { currency } = accounts.get(line.accountId)!;
+      net.set(currency, (net.get(currency) ?? 0n) + (line.direction === 'CR' ? line.amount : -line.amount));
+    }
+    for (const [currency, amount] of net) {
+      if (amount !== 0n) throw new Error(`the journal does not balance in ${currency}: credits - debits = ${amount}`);
+    }
   }
 
   private applyLine(account: LockedAccount, line: PostingLine, request: PostingRequest): PostedEntry {

@@ -31,6 +31,8 @@ export interface FeeLine {
   amount: bigint;
   currency: string;
   accountId: string;
+  /** The account that pays it, when it is a user's wallet whose `transaction_completed` shows it. */
+  payerAccountId?: string;
 }
 
 export interface PostingRequest {
@@ -48,6 +50,11 @@ export interface PostingRequest {
   captures?: { reference: string; amount: bigint }[];
   /** Balance events of this journal say `trading: true` (an exchange fill). */
   trading?: boolean;
+  /**
+   * The ledger announces the journal itself to the user wallets it touches (journal-events.ts):
+   * `transaction_completed`, and `transfer_completed` for a transfer.
+   */
+  announce?: boolean;
 }
 
 export type HoldStatus = 'held' | 'captured' | 'released';

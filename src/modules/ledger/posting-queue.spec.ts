@@ -6,7 +6,9 @@ import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import type { LedgerService } from './ledger.service.js';
 import type { AppliedPosting, PostedJournal, PostingRequest } from './ledger.types.js';
 import type { Transactions } from '../../core/database/transactions.js';
-import { PostingQueue, type PostingJob } from './posting-queue.js';
+import type { AccountsService } from '../accounts/accounts.service.js';
+import type { PostingOrder } from './posting-order.js';
+import { PostingQueue } from './posting-queue.js';
 
 /** A ledger whose transactions each wait in their write until `end(n)` lets the n-th go. */
 function heldLedger() {
@@ -23,7 +25,12 @@ function heldLedger() {
       new Promise((resolve) => {
         transactions.push({
           names: postings.map((p) => p.request.description),
-          release: () => resolve(postings.map(() => ({}) as PostedJournal)),
+          release: () =>
+            resolve(
+              postings.map(
+                (p) => ({ receiptCode: p.request.description, journalId: '1', createdAt: new Date() }) as PostedJournal,
+              ),
+            ),
         });
       }),
   };
@@ -31,22 +38,31 @@ function heldLedger() {
     claim: (_tx: unknown, claims: unknown[]) => Promise.resolve(claims.map(() => ({ fresh: true }))),
     settle: () => Promise.resolve(),
   };
+  // Every user's wallet is known, and its id is the user's: a test names accounts by their ids.
+  const accounts = { committedWalletIds: (users: string[]) => Promise.resolve(users) };
   const config = { env: { DATABASE_POOL_SIZE: 10 } } as AppConfig; // two transactions at once
   const runner = { run: <T>(work: (tx: unknown) => Promise<T>) => work({}) };
   const queue = new PostingQueue(
     runner as unknown as Transactions,
     ledger as unknown as LedgerService,
+    accounts as unknown as AccountsService,
     idempotency as unknown as IdempotencyService,
     config,
   );
   return { queue, transactions };
 }
 
-/** A posting on `accounts` that answers its own name. */
-const job = (name: string, accounts: string[]): PostingJob<string> => ({
-  accountIds: () => accounts,
-  plan: () => ({ type: 'TRANSACTION_TYPE_TRANSFER', description: name, lines: [] }) as unknown as PostingRequest,
-  finish: () => name,
+/** A posting on `accounts` (wallets, by id) that answers its own name. */
+const job = (name: string, accounts: string[]): PostingOrder => ({
+  type: 'TRANSACTION_TYPE_TRANSFER',
+  description: name,
+  initiatedBy: 'test',
+  lines: accounts.map((id) => ({
+    account: { wallet: id, currency: 'USD', field: 'currency' },
+    direction: 'CR' as const,
+    amount: 1n,
+    description: name,
+  })),
 });
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
@@ -56,7 +72,7 @@ describe('posting queue: transactions at once', () => {
     const { queue, transactions } = heldLedger();
     const done: string[] = [];
     const submit = (name: string, accounts: string[]) =>
-      queue.submit(job(name, accounts)).then((answer) => done.push(answer));
+      queue.submit(job(name, accounts)).then((answer) => done.push(answer.receipt_code));
 
     void submit('first', ['a', 'b']);
     void submit('other', ['x', 'y']);

@@ -14,63 +14,52 @@
 // Each posting still stands or falls alone. A refused one (insufficient balance, locked account)
 // writes nothing, gives its idempotency key back, and the others go ahead. An unexpected failure
 // re-runs every posting of the batch on its own, so only the culprit fails.
+//
+// A batch of one and a batch of sixty take the same path: claim the keys, lock the accounts, check
+// and apply each posting (LedgerService.apply), write them in one statement (LedgerService.write,
+// which announces them), settle the keys. A posting naming a wallet whose id is not known yet
+// (a recipient's first credit in a currency) runs alone and finds or opens it inside.
 import { randomInt } from 'node:crypto';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Histogram } from 'prom-client';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../../core/config/app-config.js';
+import { Transactions } from '../../core/database/transactions.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { metricOnce } from '../../core/metrics/metric-once.js';
-import { HOT_ACCOUNT_SHARDS } from '../accounts/accounts.service.js';
-import { IdempotencyService, type KeyClaim, type KeyOutcome } from '../idempotency/idempotency.service.js';
+import { AccountsService, HOT_ACCOUNT_SHARDS } from '../accounts/accounts.service.js';
+import { IdempotencyService, type KeyOutcome } from '../idempotency/idempotency.service.js';
 import { LedgerService } from './ledger.service.js';
 import type { AppliedPosting, LockedAccount, PostedJournal, PostingRequest } from './ledger.types.js';
-import { Transactions } from '../../core/database/transactions.js';
-
-/**
- * A posting to run: which accounts it needs, how to build it, and what to answer. `spread` is the
- * transaction's pick among the shards of split hot accounts (fee revenue, FX liquidity): each
- * transaction running at once has its own, so they never wait on each other for those accounts.
- */
-export interface PostingJob<R> {
-  /** The accounts to lock, known beforehand: the posting may share a transaction. */
-  accountIds?: (spread: number) => string[];
-  /**
-   * Or: finds (and may open) its accounts inside the transaction. The posting then runs alone,
-   * and a refusal rolls back whatever this wrote.
-   */
-  resolveAccounts?: (tx: EntityManager, spread: number) => Promise<string[]>;
-  /** Claimed in the same transaction; a key used before replays its stored response. */
-  idempotency?: KeyClaim;
-  /**
-   * The posting, from the locked accounts as the earlier postings of the batch left them; throws
-   * a DomainError to refuse. Runs again if the transaction is retried, so it must not keep state.
-   */
-  plan(accounts: ReadonlyMap<string, LockedAccount>, spread: number): PostingRequest;
-  /** After the write, in the transaction: announces events and returns the response. */
-  finish(tx: EntityManager, posted: PostedJournal): R;
-}
+import {
+  walletKey,
+  walletsOf,
+  type AccountRef,
+  type PostingOrder,
+  type Receipt,
+  type WalletRef,
+} from './posting-order.js';
 
 interface Queued {
-  job: PostingJob<unknown>;
-  /** Run in a transaction of its own (it must, or a batch it was in failed). */
+  order: PostingOrder;
+  /** Ids of the order's wallets known before its transaction (committed ones). */
+  wallets: ReadonlyMap<string, string>;
+  /** Runs in a transaction of its own: a wallet of it is not known yet, or a batch it was in failed. */
   alone: boolean;
-  resolve(value: unknown): void;
+  resolve(receipt: Receipt): void;
   reject(error: unknown): void;
 }
 
-type Outcome = { value: unknown } | { refused: DomainError } | { again: true };
+type Outcome = { receipt: Receipt } | { refused: DomainError } | { again: true };
 
 /** Postings per transaction at most: enough to amortize it, small enough to keep lock times short. */
 const MAX_BATCH = 64;
 /**
  * Transactions in flight at once, at most; the pool keeps connections for everything else. Fewer
  * runners make bigger batches: on 2 cores 1 runner posted ~20 % more per second than 4 (bench/ledger),
- * and 2 keeps one conversion (which runs alone) from holding up every transfer behind it.
+ * and 2 keeps one posting that runs alone from holding up every other behind it.
  */
 const MAX_RUNNING = 2;
-
-const claimKey = (claim: KeyClaim) => `${claim.userId}/${claim.key}`;
 
 const batchSize = metricOnce(
   'ledger_posting_batch_size',
@@ -81,6 +70,13 @@ const batchSize = metricOnce(
       buckets: [1, 2, 4, 8, 16, 32, 64],
     }),
 );
+
+const receiptOf = (posted: PostedJournal, request: PostingRequest): Receipt => ({
+  receipt_code: posted.receiptCode,
+  journal_id: Number(posted.journalId),
+  created_at: posted.createdAt.toISOString(),
+  metadata: request.metadata ?? {},
+});
 
 @Injectable()
 export class PostingQueue implements BeforeApplicationShutdown {
@@ -99,6 +95,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
   constructor(
     private readonly transactions: Transactions,
     private readonly ledger: LedgerService,
+    private readonly accounts: AccountsService,
     private readonly idempotency: IdempotencyService,
     config: AppConfig,
   ) {
@@ -106,10 +103,19 @@ export class PostingQueue implements BeforeApplicationShutdown {
     this.freeLanes = Array.from({ length: this.maxRunning }, (_, lane) => lane);
   }
 
-  /** Runs `job` (alone or with others) and resolves to its response once committed. */
-  submit<R>(job: PostingJob<R>): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      this.queue.push({ job, alone: !job.accountIds, resolve: resolve, reject });
+  /**
+   * Posts `order` (alone or with others), announced by the ledger; resolves to its receipt once
+   * committed, or to the receipt its idempotency key stored before. A refusal rejects with it.
+   */
+  async submit(order: PostingOrder): Promise<Receipt> {
+    // A split account that does not exist is refused here, before the queue needs its shards.
+    for (const { account } of order.lines) {
+      if ('split' in account) this.accounts.systemAccount(account.split, account.currency);
+    }
+    const wallets = await this.knownWallets(order);
+    const alone = walletsOf(order).some(({ userId, currency }) => !wallets.has(walletKey(userId, currency)));
+    return new Promise<Receipt>((resolve, reject) => {
+      this.queue.push({ order, wallets, alone, resolve, reject });
       this.pump();
     });
   }
@@ -122,6 +128,37 @@ export class PostingQueue implements BeforeApplicationShutdown {
     });
   }
 
+  /** The committed wallets the order names, from the accounts' memory (one read per unknown currency). */
+  private async knownWallets(order: PostingOrder): Promise<Map<string, string>> {
+    const byCurrency = new Map<string, string[]>();
+    for (const { userId, currency } of walletsOf(order)) {
+      byCurrency.set(currency, [...(byCurrency.get(currency) ?? []), userId]);
+    }
+    const known = new Map<string, string>();
+    for (const [currency, users] of byCurrency) {
+      const ids = await this.accounts.committedWalletIds(users, currency);
+      users.forEach((userId, i) => {
+        if (ids[i]) known.set(walletKey(userId, currency), ids[i]);
+      });
+    }
+    return known;
+  }
+
+  /** The accounts a queued posting will lock in a transaction of `spread` (known ones only). */
+  private accountIdsOf(queued: Queued, spread: number): string[] {
+    const ids: string[] = [];
+    for (const { account } of queued.order.lines) {
+      const id = this.idOf(account, queued.wallets, spread);
+      if (id) ids.push(id);
+    }
+    return ids;
+  }
+
+  private idOf(ref: AccountRef, wallets: ReadonlyMap<string, string>, spread: number): string | undefined {
+    if ('split' in ref) return this.accounts.systemAccount(ref.split, ref.currency, '', spread);
+    return wallets.get(walletKey(ref.wallet, ref.currency));
+  }
+
   private pump(): void {
     while (this.freeLanes.length > 0 && this.queue.length > 0) {
       const lane = this.freeLanes[this.freeLanes.length - 1];
@@ -132,7 +169,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
       if (batch.length === 0) batch = this.take(spread, false);
       this.freeLanes.pop();
       this.running += 1;
-      const accounts = batch.flatMap((queued) => queued.job.accountIds?.(spread) ?? []);
+      const accounts = batch.flatMap((queued) => this.accountIdsOf(queued, spread));
       for (const id of accounts) this.busy.set(id, (this.busy.get(id) ?? 0) + 1);
       void this.run(batch, spread).finally(() => {
         for (const id of accounts) {
@@ -160,8 +197,9 @@ export class PostingQueue implements BeforeApplicationShutdown {
     const rest: Queued[] = [];
     const keys = new Set<string>();
     for (const queued of this.queue) {
-      const key = queued.job.idempotency && claimKey(queued.job.idempotency);
-      const free = !avoidBusy || !queued.job.accountIds?.(spread).some((id) => this.busy.has(id));
+      const claim = queued.order.idempotency;
+      const key = claim && `${claim.userId}/${claim.key}`;
+      const free = !avoidBusy || !this.accountIdsOf(queued, spread).some((id) => this.busy.has(id));
       if (batch.length < MAX_BATCH && !queued.alone && free && !(key && keys.has(key))) {
         batch.push(queued);
         if (key) keys.add(key);
@@ -186,60 +224,139 @@ export class PostingQueue implements BeforeApplicationShutdown {
     }
     outcomes.forEach((outcome, i) => {
       const queued = batch[i];
-      if ('value' in outcome) queued.resolve(outcome.value);
+      if ('receipt' in outcome) queued.resolve(outcome.receipt);
       else if ('refused' in outcome) queued.reject(outcome.refused);
       else this.queue.push({ ...queued, alone: true });
     });
   }
 
-  /** One transaction for `batch`: claims, locks, plans, one write, responses. */
+  /** One transaction for `batch`: claims, wallets, locks, checks and applies, one write, receipts. */
   private async execute(tx: EntityManager, batch: Queued[], spread: number): Promise<Outcome[]> {
-    const alone = batch.length === 1;
     const outcomes: Outcome[] = [];
-    const claims = await this.idempotency.claim(
+    const claims = await this.idempotency.claim<Receipt>(
       tx,
-      batch.map((queued) => queued.job.idempotency),
+      batch.map((queued) => queued.order.idempotency),
     );
     const live: number[] = [];
     for (const [i, claim] of claims.entries()) {
       if (claim.fresh) live.push(i);
-      else if ('response' in claim) outcomes[i] = { value: claim.response };
+      else if ('response' in claim) outcomes[i] = { receipt: claim.response };
       else if ('refused' in claim) outcomes[i] = { refused: claim.refused };
       // The same key twice in one batch (take() avoids it): again, once the first committed.
       else outcomes[i] = { again: true };
     }
     if (live.length === 0) return outcomes;
 
-    const first = batch[live[0]].job;
-    const ids =
-      alone && first.resolveAccounts
-        ? await first.resolveAccounts(tx, spread)
-        : live.flatMap((i) => batch[i].job.accountIds?.(spread) ?? []);
+    const wallets = new Map(live.map((i) => [i, batch[i].wallets]));
+    for (const i of live) {
+      if (batch[i].alone) wallets.set(i, await this.findWallets(tx, batch[i].order, batch[i].wallets));
+    }
+    const ids = live.flatMap((i) =>
+      batch[i].order.lines.flatMap(({ account }) => this.idOf(account, wallets.get(i)!, spread) ?? []),
+    );
     const accounts = await this.ledger.lock(tx, ids);
     const applied: { index: number; posting: AppliedPosting }[] = [];
     const keys: KeyOutcome[] = [];
     for (const i of live) {
-      const { job } = batch[i];
+      const { order } = batch[i];
       try {
-        applied.push({ index: i, posting: this.ledger.apply(accounts, job.plan(accounts, spread)) });
+        const request = this.requestOf(order, wallets.get(i)!, accounts, spread);
+        applied.push({ index: i, posting: this.ledger.apply(accounts, request) });
       } catch (error) {
-        // Alone, a refusal rolls the transaction back; in a batch it leaves the others be.
-        if (alone || !(error instanceof DomainError)) throw error;
+        // Alone, a refusal rolls the transaction back (a wallet it opened with it); in a batch it
+        // leaves the others be.
+        if (batch.length === 1 || !(error instanceof DomainError)) throw error;
         outcomes[i] = { refused: error };
-        if (job.idempotency) keys.push({ userId: job.idempotency.userId, key: job.idempotency.key, abandoned: true });
+        if (order.idempotency) {
+          keys.push({ userId: order.idempotency.userId, key: order.idempotency.key, abandoned: true });
+        }
       }
     }
     const posted = await this.ledger.write(
       tx,
       applied.map((a) => a.posting),
     );
-    applied.forEach(({ index }, n) => {
-      const { job } = batch[index];
-      const value = job.finish(tx, posted[n]);
-      outcomes[index] = { value };
-      if (job.idempotency) keys.push({ userId: job.idempotency.userId, key: job.idempotency.key, response: value });
+    applied.forEach(({ index, posting }, n) => {
+      const receipt = receiptOf(posted[n], posting.request);
+      outcomes[index] = { receipt };
+      const claim = batch[index].order.idempotency;
+      if (claim) keys.push({ userId: claim.userId, key: claim.key, response: receipt });
     });
     await this.idempotency.settle(tx, keys);
     return outcomes;
+  }
+
+  /**
+   * The order's wallets inside its transaction: those not known before are read, and opened when
+   * the posting credits them (the owner must exist); a debited wallet that does not exist is
+   * ACCOUNT_NOT_FOUND naming its field.
+   */
+  private async findWallets(
+    tx: EntityManager,
+    order: PostingOrder,
+    known: ReadonlyMap<string, string>,
+  ): Promise<Map<string, string>> {
+    const found = new Map(known);
+    for (const { account, direction } of order.lines) {
+      if (!('wallet' in account) || found.has(walletKey(account.wallet, account.currency))) continue;
+      let id = await this.accounts.walletId(tx, account.wallet, account.currency);
+      if (!id && direction === 'CR') {
+        // Opened only for a user that exists; refused with the rest of the transaction.
+        await this.accounts.openWallets(tx, account.wallet, [account.currency]);
+        id = await this.accounts.walletId(tx, account.wallet, account.currency);
+      }
+      if (!id) throw this.missing(order, account);
+      found.set(walletKey(account.wallet, account.currency), id);
+    }
+    return found;
+  }
+
+  private missing(order: PostingOrder, ref: WalletRef): DomainError {
+    const active = order.activeUser;
+    if (active && active.userId === ref.wallet) {
+      return new DomainError('ACCOUNT_NOT_FOUND', active.message, { field: active.field });
+    }
+    return new DomainError('ACCOUNT_NOT_FOUND', 'account not found', { field: ref.field });
+  }
+
+  /** The order with its accounts resolved, after the recipient's rule is checked on the locked rows. */
+  private requestOf(
+    order: PostingOrder,
+    wallets: ReadonlyMap<string, string>,
+    accounts: ReadonlyMap<string, LockedAccount>,
+    spread: number,
+  ): PostingRequest {
+    const id = (ref: AccountRef) => {
+      const found = this.idOf(ref, wallets, spread);
+      if (found === undefined) throw new Error(`posting names an account it did not resolve: ${JSON.stringify(ref)}`);
+      return found;
+    };
+    const active = order.activeUser;
+    if (active) {
+      const owned = [...accounts.values()].filter((a) => a.ownerUserId === active.userId);
+      if (owned.length === 0 || owned.some((a) => a.ownerState !== 'active')) {
+        throw new DomainError('ACCOUNT_NOT_FOUND', active.message, { field: active.field });
+      }
+    }
+    return {
+      type: order.type,
+      description: order.description,
+      lines: order.lines.map(({ account, direction, amount, description }) => ({
+        accountId: id(account),
+        direction,
+        amount,
+        description,
+      })),
+      fees: (order.fees ?? []).map(({ feeType, amount, currency, account, payer }) => ({
+        feeType,
+        amount,
+        currency,
+        accountId: id(account),
+        payerAccountId: id(payer),
+      })),
+      initiatedBy: order.initiatedBy,
+      metadata: order.metadata,
+      announce: true,
+    };
   }
 }

@@ -1,23 +1,17 @@
-// Peer-to-peer transfers and currency conversions: each one posting (which may share its
-// transaction with others that arrive together, see PostingQueue), with its fee from the schedule,
-// its idempotency key claimed in the same transaction, and its events (balance from the ledger;
-// transfer_completed, transaction_completed here).
+// Peer-to-peer transfers and currency conversions: each one posting, said as data (which wallets,
+// which fee, which rule for the recipient, which idempotency key) and handed to the ledger's
+// posting queue, which claims the key, posts, announces and stores the receipt in one transaction
+// (possibly shared with others that arrive together). The answer is built from the receipt.
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../../core/config/app-config.js';
-import type { CurrencyConfig } from '../../core/config/business-config.js';
-import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
-import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
 import { convertMinor, rateScaledToString } from '../../shared/fx.js';
 import { toMajor } from '../../shared/money.js';
-import { AccountsService } from '../accounts/accounts.service.js';
 import { amountOf, currencyOf } from '../accounts/money-input.js';
 import { FeesService } from '../fees/fees.service.js';
-import { FxService, type FxRate } from '../fx/fx.service.js';
+import { FxService } from '../fx/fx.service.js';
 import { requestHash, type KeyClaim } from '../idempotency/idempotency.service.js';
 import { PostingQueue } from '../ledger/posting-queue.js';
-import type { PostedJournal, PostingLine } from '../ledger/ledger.types.js';
 import type { ConvertRequestDto, TransferRequestDto } from './dto/transfer-requests.dto.js';
 
 export interface TransferResult {
@@ -45,24 +39,21 @@ export interface ConversionResult {
 
 const FEE_TYPE = 'FEE_TYPE_PLATFORM';
 
-const recipientNotFound = () => new DomainError('ACCOUNT_NOT_FOUND', 'recipient not found', { field: 'to_user_id' });
+const RECIPIENT = { field: 'to_user_id', message: 'recipient not found' };
 
 @Injectable()
 export class TransfersService {
   constructor(
     private readonly postings: PostingQueue,
-    private readonly accounts: AccountsService,
     private readonly fees: FeesService,
     private readonly fx: FxService,
-    private readonly publisher: RealtimePublisher,
     private readonly config: AppConfig,
   ) {}
 
   /**
-   * Moves `amount` from the user's wallet to the recipient's, the fee on top to the fee account.
-   * When both wallets are known (the usual case) the transfer may share a transaction with
-   * others; a recipient without a wallet in the currency gets one opened, in a transaction of its
-   * own so a refusal opens nothing.
+   * Moves `amount` from the user's wallet to the recipient's (opened on its first credit), the fee
+   * on top to the fee account. The ledger announces it (transfer_completed, transaction_completed,
+   * balance) to both.
    */
   async transfer(userId: string, request: TransferRequestDto): Promise<TransferResult> {
     const currency = currencyOf(this.config, request.currency);
@@ -71,60 +62,44 @@ export class TransfersService {
     if (recipient === userId) throw DomainError.validation('to_user_id', 'cannot transfer to yourself');
     const { fee } = this.fees.quote('transfer', amount, currency.code);
     const description = request.description ?? 'Transfer';
+    const from = { wallet: userId, currency: currency.code, field: 'currency' };
+    const to = { wallet: recipient, currency: currency.code, field: 'to_user_id' };
+    const feeAccount = { split: 'fee_revenue' as const, currency: currency.code };
 
-    const [knownFrom, knownTo] = await this.accounts.committedWalletIds([userId, recipient], currency.code);
-    let fromId = knownFrom ?? '';
-    let toId = knownTo ?? '';
-    const feeAccount = (spread: number) => this.accounts.systemAccount('fee_revenue', currency.code, '', spread);
-    return this.postings.submit<TransferResult>({
-      accountIds: knownFrom && knownTo ? (spread) => [knownFrom, knownTo, feeAccount(spread)] : undefined,
-      resolveAccounts: async (tx, spread) => {
-        ({ fromId, toId } = await this.transferAccounts(tx, userId, recipient, currency.code));
-        return [fromId, toId, feeAccount(spread)];
-      },
+    const receipt = await this.postings.submit({
+      type: 'TRANSACTION_TYPE_TRANSFER',
+      description,
+      lines: [
+        { account: from, direction: 'DR', amount: amount + fee, description: `Transfer to user ${recipient}` },
+        { account: to, direction: 'CR', amount, description: `Transfer from user ${userId}` },
+        ...(fee > 0n
+          ? [{ account: feeAccount, direction: 'CR' as const, amount: fee, description: 'Transfer fee' }]
+          : []),
+      ],
+      fees:
+        fee > 0n ? [{ feeType: FEE_TYPE, amount: fee, currency: currency.code, account: feeAccount, payer: from }] : [],
+      initiatedBy: userId,
+      metadata: { from_user_id: userId, to_user_id: recipient },
+      activeUser: { userId: recipient, ...RECIPIENT },
       idempotency: this.claimOf(userId, request.idempotency_key, 'transfer', () =>
         requestHash({ to_user_id: recipient, amount: amount.toString(), currency: currency.code, description }),
       ),
-      plan: (accounts, spread) => {
-        if (accounts.get(toId)?.ownerState !== 'active') throw recipientNotFound();
-        const lines: PostingLine[] = [
-          { accountId: fromId, direction: 'DR', amount: amount + fee, description: `Transfer to user ${recipient}` },
-          { accountId: toId, direction: 'CR', amount, description: `Transfer from user ${userId}` },
-        ];
-        if (fee > 0n) {
-          lines.push({ accountId: feeAccount(spread), direction: 'CR', amount: fee, description: 'Transfer fee' });
-        }
-        return {
-          type: 'TRANSACTION_TYPE_TRANSFER',
-          description,
-          lines,
-          fees:
-            fee > 0n
-              ? [{ feeType: FEE_TYPE, amount: fee, currency: currency.code, accountId: feeAccount(spread) }]
-              : [],
-          initiatedBy: userId,
-          metadata: { from_user_id: userId, to_user_id: recipient },
-        };
-      },
-      finish: (tx, posted) => {
-        this.announceTransfer(tx, posted, fromId, toId, amount, fee, currency);
-        return {
-          receipt_code: posted.receiptCode,
-          journal_id: Number(posted.journalId),
-          amount: toMajor(amount, currency.decimals),
-          fee: toMajor(fee, currency.decimals),
-          agent_commission: 0,
-          currency: currency.code,
-          created_at: posted.createdAt.toISOString(),
-        };
-      },
     });
+    return {
+      receipt_code: receipt.receipt_code,
+      journal_id: receipt.journal_id,
+      amount: toMajor(amount, currency.decimals),
+      fee: toMajor(fee, currency.decimals),
+      agent_commission: 0,
+      currency: currency.code,
+      created_at: receipt.created_at,
+    };
   }
 
   /**
    * Converts through the FX liquidity accounts, so each currency nets to zero: the user pays the
    * amount plus the conversion fee in the source currency and receives amount × rate in the
-   * destination currency, rounded down to its minor unit.
+   * destination currency, rounded down to its minor unit, at the latest rate when it is asked.
    */
   async convert(userId: string, request: ConvertRequestDto): Promise<ConversionResult> {
     const source = currencyOf(this.config, request.from_currency, 'from_currency');
@@ -136,27 +111,37 @@ export class TransfersService {
     const recipient = request.to_user_id ?? userId;
     const { fee } = this.fees.quote('conversion', amount, source.code);
     const description = request.description ?? `Convert ${source.code} to ${dest.code}`;
+    const rate = await this.fx.latestRate(source.code, dest.code);
+    const converted = convertMinor(amount, source.decimals, dest.decimals, rate.rate);
+    if (converted <= 0n) throw DomainError.validation('amount', 'amount is too small to convert');
+    const from = { wallet: userId, currency: source.code, field: 'from_currency' };
+    const to = { wallet: recipient, currency: dest.code, field: 'to_user_id' };
+    const fxSource = { split: 'fx_liquidity' as const, currency: source.code };
+    const fxDest = { split: 'fx_liquidity' as const, currency: dest.code };
+    const feeAccount = { split: 'fee_revenue' as const, currency: source.code };
 
-    // Rate, wallets and a first-credit wallet are found inside the transaction: it runs alone.
-    let rate: FxRate;
-    let converted = 0n;
-    let fromId = '';
-    let toId = '';
-    const fxSource = (spread: number) => this.accounts.systemAccount('fx_liquidity', source.code, '', spread);
-    const fxDest = (spread: number) => this.accounts.systemAccount('fx_liquidity', dest.code, '', spread);
-    const feeAccount = (spread: number) => this.accounts.systemAccount('fee_revenue', source.code, '', spread);
-    return this.postings.submit<ConversionResult>({
-      resolveAccounts: async (tx, spread) => {
-        rate = await this.fx.rate(tx, source.code, dest.code);
-        converted = convertMinor(amount, source.decimals, dest.decimals, rate.rate);
-        if (converted <= 0n) throw DomainError.validation('amount', 'amount is too small to convert');
-        const from = await this.accounts.walletId(tx, userId, source.code);
-        if (!from) throw new DomainError('ACCOUNT_NOT_FOUND', 'account not found', { field: 'from_currency' });
-        fromId = from;
-        if (recipient !== userId) await this.requireUser(tx, recipient);
-        toId = await this.accounts.ensureWallet(tx, recipient, dest.code);
-        return [fromId, toId, fxSource(spread), fxDest(spread), feeAccount(spread)];
+    const receipt = await this.postings.submit({
+      type: 'TRANSACTION_TYPE_CONVERSION',
+      description,
+      lines: [
+        { account: from, direction: 'DR', amount: amount + fee, description: `Conversion to ${dest.code}` },
+        { account: fxSource, direction: 'CR', amount, description: `Conversion from ${source.code}` },
+        { account: fxDest, direction: 'DR', amount: converted, description: `Conversion to ${dest.code}` },
+        { account: to, direction: 'CR', amount: converted, description: `Conversion from ${source.code}` },
+        ...(fee > 0n
+          ? [{ account: feeAccount, direction: 'CR' as const, amount: fee, description: 'Conversion fee' }]
+          : []),
+      ],
+      fees:
+        fee > 0n ? [{ feeType: FEE_TYPE, amount: fee, currency: source.code, account: feeAccount, payer: from }] : [],
+      initiatedBy: userId,
+      metadata: {
+        fx_rate_id: Number(rate.id),
+        fx_rate: rateScaledToString(rate.rate),
+        to_user_id: recipient,
+        converted_amount: converted.toString(),
       },
+      activeUser: recipient === userId ? undefined : { userId: recipient, ...RECIPIENT },
       idempotency: this.claimOf(userId, request.idempotency_key, 'convert_and_transfer', () =>
         requestHash({
           from_currency: source.code,
@@ -166,57 +151,21 @@ export class TransfersService {
           description,
         }),
       ),
-      plan: (_accounts, spread) => {
-        const lines: PostingLine[] = [
-          { accountId: fromId, direction: 'DR', amount: amount + fee, description: `Conversion to ${dest.code}` },
-          { accountId: fxSource(spread), direction: 'CR', amount, description: `Conversion from ${source.code}` },
-          { accountId: fxDest(spread), direction: 'DR', amount: converted, description: `Conversion to ${dest.code}` },
-          { accountId: toId, direction: 'CR', amount: converted, description: `Conversion from ${source.code}` },
-        ];
-        if (fee > 0n) {
-          lines.push({ accountId: feeAccount(spread), direction: 'CR', amount: fee, description: 'Conversion fee' });
-        }
-        return {
-          type: 'TRANSACTION_TYPE_CONVERSION',
-          description,
-          lines,
-          fees:
-            fee > 0n ? [{ feeType: FEE_TYPE, amount: fee, currency: source.code, accountId: feeAccount(spread) }] : [],
-          initiatedBy: userId,
-          metadata: { fx_rate_id: Number(rate.id), fx_rate: rateScaledToString(rate.rate), to_user_id: recipient },
-        };
-      },
-      finish: (tx, posted) => {
-        const timestamp = Math.floor(posted.createdAt.getTime() / 1000);
-        const completed = (accountId: string, value: bigint, currency: CurrencyConfig, feeShown: bigint) => {
-          const account = posted.accounts.get(accountId)!;
-          this.publisher.publish(tx, account.ownerChannel!, 'transaction_completed', {
-            receipt_code: posted.receiptCode,
-            transaction_id: Number(posted.journalId),
-            transaction_type: 'conversion',
-            amount: toMajor(value, currency.decimals),
-            currency: currency.code,
-            balance_after: toMajor(account.balance, currency.decimals),
-            fee: toMajor(feeShown, currency.decimals),
-            timestamp,
-          });
-        };
-        completed(fromId, amount, source, fee);
-        completed(toId, converted, dest, 0n);
-        return {
-          receipt_code: posted.receiptCode,
-          journal_id: Number(posted.journalId),
-          source_currency: source.code,
-          dest_currency: dest.code,
-          source_amount: toMajor(amount, source.decimals),
-          converted_amount: toMajor(converted, dest.decimals),
-          fx_rate: rateScaledToString(rate.rate),
-          fx_rate_id: Number(rate.id),
-          fee: toMajor(fee, source.decimals),
-          created_at: posted.createdAt.toISOString(),
-        };
-      },
     });
+    // From the receipt: a replay answers with the rate of its first run.
+    const { metadata } = receipt;
+    return {
+      receipt_code: receipt.receipt_code,
+      journal_id: receipt.journal_id,
+      source_currency: source.code,
+      dest_currency: dest.code,
+      source_amount: toMajor(amount, source.decimals),
+      converted_amount: toMajor(BigInt(metadata.converted_amount as string), dest.decimals),
+      fx_rate: metadata.fx_rate as string,
+      fx_rate_id: metadata.fx_rate_id as number,
+      fee: toMajor(fee, source.decimals),
+      created_at: receipt.created_at,
+    };
   }
 
   /** The key's claim, if the request has a key; the request is hashed only then. */
@@ -227,69 +176,5 @@ export class TransfersService {
     hash: () => Buffer,
   ): KeyClaim | undefined {
     return key ? { userId, key, requestType, hash: hash() } : undefined;
-  }
-
-  /** Both wallets in one round trip; the recipient's is opened on first credit. */
-  private async transferAccounts(
-    tx: EntityManager,
-    userId: string,
-    recipient: string,
-    currency: string,
-  ): Promise<{ fromId: string; toId: string }> {
-    const { rows } = await sql<{ recipient_state: string | null; from_id: string | null; to_id: string | null }>(
-      tx,
-      `SELECT (SELECT state FROM users WHERE id = $2) AS recipient_state,
-              (SELECT id FROM accounts WHERE owner_user_id = $1 AND currency = $3 AND kind = 'user_wallet') AS from_id,
-              (SELECT id FROM accounts WHERE owner_user_id = $2 AND currency = $3 AND kind = 'user_wallet') AS to_id`,
-      [userId, recipient, currency],
-    );
-    const found = rows[0];
-    if (found.recipient_state !== 'active') throw recipientNotFound();
-    if (!found.from_id) throw new DomainError('ACCOUNT_NOT_FOUND', 'account not found', { field: 'currency' });
-    const toId = found.to_id ? String(found.to_id) : await this.accounts.ensureWallet(tx, recipient, currency);
-    return { fromId: String(found.from_id), toId };
-  }
-
-  private async requireUser(tx: EntityManager, userId: string): Promise<void> {
-    const { rows } = await sql<{ state: string }>(tx, `SELECT state FROM users WHERE id = $1`, [userId]);
-    if (rows[0]?.state !== 'active') throw recipientNotFound();
-  }
-
-  private announceTransfer(
-    tx: EntityManager,
-    posted: PostedJournal,
-    fromId: string,
-    toId: string,
-    amount: bigint,
-    fee: bigint,
-    currency: CurrencyConfig,
-  ): void {
-    const from = posted.accounts.get(fromId)!;
-    const to = posted.accounts.get(toId)!;
-    const timestamp = Math.floor(posted.createdAt.getTime() / 1000);
-    const major = (value: bigint) => toMajor(value, currency.decimals);
-    const transfer = {
-      receipt_code: posted.receiptCode,
-      transaction_id: Number(posted.journalId),
-      amount: major(amount),
-      currency: currency.code,
-      from_account: from.accountNumber,
-      to_account: to.accountNumber,
-      fee: major(fee),
-      timestamp,
-    };
-    for (const account of [from, to]) {
-      this.publisher.publish(tx, account.ownerChannel!, 'transfer_completed', transfer);
-      this.publisher.publish(tx, account.ownerChannel!, 'transaction_completed', {
-        receipt_code: posted.receiptCode,
-        transaction_id: Number(posted.journalId),
-        transaction_type: 'transfer',
-        amount: major(amount),
-        currency: currency.code,
-        balance_after: major(account.balance),
-        fee: major(account === from ? fee : 0n),
-        timestamp,
-      });
-    }
   }
 }

@@ -1,7 +1,7 @@
 // The OpenAPI document of the whole application without running it: the API module built in
 // Nest's preview mode (modules and controllers are scanned, no provider is instantiated, so
-// nothing connects to PostgreSQL or Redis). scripts/rest-docs.mjs writes docs/rest.md from it and
-// api-reference.spec.ts checks that docs/rest.md is current.
+// nothing connects to PostgreSQL or Redis). scripts/rest-docs.mjs writes docs/rest.md from it;
+// api-reference.spec.ts checks docs/rest.md and docs/asyncapi.yaml against it.
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { OpenAPIObject } from '@nestjs/swagger';
@@ -13,8 +13,11 @@ import { parseEnv } from './core/config/env.schema.js';
 import { applyApiPrefix } from './core/http/configure-http.js';
 import { createOpenApiDocument } from './core/http/openapi.js';
 
-/** The document of every route the API serves outside production (the sandbox and the mailbox included). */
-export async function buildOpenApiDocument(configDir = 'config'): Promise<OpenAPIObject> {
+/**
+ * The API application in preview mode, as AppModule builds it outside production (the sandbox
+ * partners and the development mailbox included), with the global prefix set. Close it after use.
+ */
+export async function createPreviewApp(configDir = 'config'): Promise<NestExpressApplication> {
   const parsed = parseEnv({ NODE_ENV: 'development', LOG_LEVEL: 'silent' });
   if (!parsed.ok) throw new Error(parsed.error);
   const config = createAppConfig({
@@ -30,6 +33,12 @@ export async function buildOpenApiDocument(configDir = 'config'): Promise<OpenAP
     { preview: true, logger: false, abortOnError: false, bodyParser: false },
   );
   applyApiPrefix(app);
+  return app;
+}
+
+/** The document of every route the API serves (see createPreviewApp). */
+export async function buildOpenApiDocument(configDir = 'config'): Promise<OpenAPIObject> {
+  const app = await createPreviewApp(configDir);
   try {
     return createOpenApiDocument(app);
   } finally {

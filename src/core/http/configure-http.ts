@@ -11,13 +11,14 @@ import { JsonInputError, refuseJsonText } from '../errors/json-input.js';
 import { createValidationPipe } from '../errors/validation.js';
 import { assignTraceId } from '../logging/logger.js';
 import { PAYMENT_UPDATES_ROUTES } from '../realtime/plain/payment-updates.controller.js';
+import { REALTIME_DOCS_ROUTES } from './realtime-docs.module.js';
 import { serveOpenApi } from './openapi.js';
 
 export const API_PREFIX = 'api/v1';
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
-/** Routes outside the prefix: Prometheus, and seed 002's REST beside its socket. */
-const UNPREFIXED_ROUTES = ['metrics', ...PAYMENT_UPDATES_ROUTES];
+/** Routes outside the prefix: Prometheus, seed 002's REST beside its socket, the realtime API reference. */
+const UNPREFIXED_ROUTES = ['metrics', ...PAYMENT_UPDATES_ROUTES, ...REALTIME_DOCS_ROUTES];
 
 /** Puts every route under /api/v1 but those of UNPREFIXED_ROUTES. */
 export function applyApiPrefix(app: INestApplication): void {

@@ -4,7 +4,8 @@
 // - docs/asyncapi.yaml is a valid AsyncAPI 3.0 document whose socket.io requests are exactly the
 //   request types the /user and /public gateways register (read from Nest's metadata of the app
 //   as AppModule builds it), and whose channel events are exactly the events RealtimeEventMap
-//   declares (read with the TypeScript compiler, declaration merging included).
+//   declares (read with the TypeScript compiler, declaration merging included);
+// - the prose pages name every request type, channel event and error code.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Parser, type Diagnostic } from '@asyncapi/parser';
@@ -264,5 +265,28 @@ describe('docs/asyncapi.yaml', () => {
 
   it('knows every stable error code, and no other', () => {
     expect(difference(Object.keys(ERROR_STATUS), errorCodes as string[])).toEqual(NO_DIFFERENCE);
+  });
+});
+
+describe('the prose pages of docs/', () => {
+  /** Names written as code (`name`) on a page. */
+  const codeSpans = (page: string) =>
+    new Set([...readFileSync(page, 'utf8').matchAll(/`([^`\n]+)`/g)].map((match) => match[1]));
+
+  it('docs/requests.md names every request type of /user', () => {
+    const named = codeSpans('docs/requests.md');
+    const registered = [...(gatewayRequestTypes(app).get('/user') ?? [])];
+    expect(registered.filter((type) => !named.has(type))).toEqual([]);
+  });
+
+  it('docs/events.md names every channel event', () => {
+    const named = codeSpans('docs/events.md');
+    const events = [...realtimeEventNames(), ...Object.keys(EVENTS_OUTSIDE_THE_MAP)];
+    expect(events.filter((event) => !named.has(event))).toEqual([]);
+  });
+
+  it('docs/errors.md explains every error code', () => {
+    const named = codeSpans('docs/errors.md');
+    expect(Object.keys(ERROR_STATUS).filter((code) => !named.has(code))).toEqual([]);
   });
 });

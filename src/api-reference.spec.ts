@@ -169,6 +169,7 @@ interface JsonOperation {
   action: 'send' | 'receive';
   channel: { address: string };
   messages: JsonMessage[];
+  reply?: { messages?: JsonMessage[] };
 }
 
 /** `properties.<name>` of a schema and of its allOf parts; the most specific one (a const, a pattern, an enum). */
@@ -232,6 +233,11 @@ describe('docs/asyncapi.yaml', () => {
     const errors = diagnostics.filter((d) => d.severity === ERROR).map((d) => `${d.path.join('.')}: ${d.message}`);
     expect(errors).toEqual([]);
     expect(operations.length).toBeGreaterThan(40);
+    const withoutPayload = operations
+      .flatMap((operation) => [...operation.messages, ...(operation.reply?.messages ?? [])])
+      .filter((message) => message.payload === undefined)
+      .map((message) => message.name);
+    expect(withoutPayload).toEqual([]);
   });
 
   it.each(['/user', '/public'])('has exactly the request types the %s gateways register', (namespace) => {

@@ -8,6 +8,8 @@ RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 COPY migrations ./migrations
+# docs/asyncapi.yaml is served at /docs/asyncapi.yaml: the build copies it into dist/ (nest-cli.json).
+COPY docs ./docs
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim

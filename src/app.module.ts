@@ -4,6 +4,7 @@ import { HttpAuthModule } from './core/auth/auth-core.module.js';
 import type { AppConfig } from './core/config/app-config.js';
 import { CoreModule } from './core/core.module.js';
 import { HealthModule } from './core/health/health.module.js';
+import { RealtimeDocsModule } from './core/http/realtime-docs.module.js';
 import { MetricsModule } from './core/metrics/metrics.module.js';
 import { RealtimeGatewaysModule } from './core/realtime/realtime.module.js';
 import { AccountsModule } from './modules/accounts/accounts.module.js';
@@ -36,6 +37,7 @@ export class AppModule {
         HttpAuthModule,
         HealthModule,
         MetricsModule,
+        RealtimeDocsModule,
         RealtimeGatewaysModule,
         UsersModule,
         AuthModule,

@@ -13,6 +13,7 @@ import type { Response } from 'express';
 import { Public } from '../auth/auth.decorators.js';
 import { QueueService } from '../queue/queue.service.js';
 import { RedisService } from '../redis/redis.service.js';
+import { ApiAnswer } from '../http/openapi.js';
 
 const TIMEOUT_MS = 2000;
 
@@ -31,6 +32,7 @@ export class HealthController {
   @Get()
   @HealthCheck()
   @ApiOperation({ summary: 'Liveness and readiness: database, Redis, queues' })
+  @ApiAnswer(200, '{status: "ok", info, error, details}')
   async check(@Res({ passthrough: true }) res: Response): Promise<unknown> {
     try {
       return await this.health.check([

@@ -1,9 +1,8 @@
 // The HTTP pipeline, in order: trace id, security headers, JSON-only bodies with a size limit
 // (the raw bytes kept for webhook signatures; too deep or inexact numbers refused before parsing), the /api/v1 prefix, validation, one error shape,
 // CORS, and the OpenAPI document at /api/docs.
-import { Logger } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { AppConfig } from '../config/app-config.js';
@@ -12,9 +11,19 @@ import { JsonInputError, refuseJsonText } from '../errors/json-input.js';
 import { createValidationPipe } from '../errors/validation.js';
 import { assignTraceId } from '../logging/logger.js';
 import { PAYMENT_UPDATES_ROUTES } from '../realtime/plain/payment-updates.controller.js';
+import { REALTIME_DOCS_ROUTES } from './realtime-docs.module.js';
+import { serveOpenApi } from './openapi.js';
 
 export const API_PREFIX = 'api/v1';
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** Routes outside the prefix: Prometheus, seed 002's REST beside its socket, the realtime API reference. */
+const UNPREFIXED_ROUTES = ['metrics', ...PAYMENT_UPDATES_ROUTES, ...REALTIME_DOCS_ROUTES];
+
+/** Puts every route under /api/v1 but those of UNPREFIXED_ROUTES. */
+export function applyApiPrefix(app: INestApplication): void {
+  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
+}
 
 export type RequestWithRawBody = Request & { rawBody?: Buffer };
 
@@ -62,21 +71,11 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
     res.status(body.status_code).json(body);
   });
 
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics', ...PAYMENT_UPDATES_ROUTES] });
+  applyApiPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
   const origins = config.env.ALLOWED_ORIGINS;
   app.enableCors({ origin: origins.length === 0 || origins.includes('*') ? true : origins, credentials: false });
 
-  const document = () =>
-    SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('cashier')
-        .setDescription('Realtime wallet, payments and exchange API (REST part; socket.io is described in CONTRACT.md)')
-        .setVersion('1')
-        .addBearerAuth()
-        .build(),
-    );
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/json' });
+  serveOpenApi(app);
 }

@@ -4,6 +4,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/auth.decorators.js';
 import { RealtimeDiagnostics, type ConnectionView } from './realtime-diagnostics.js';
+import { ApiAnswer, ApiErrors } from '../http/openapi.js';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -14,6 +15,8 @@ export class RealtimeAdminController {
 
   @Get('connected-users')
   @ApiOperation({ summary: 'Ids of the users with at least one open connection, on any instance' })
+  @ApiAnswer(200, '{user_ids, count}')
+  @ApiErrors('FORBIDDEN')
   async connectedUsers(): Promise<{ user_ids: string[]; count: number }> {
     const ids = this.diagnostics.userIds(await this.diagnostics.connectionsOf());
     return { user_ids: ids, count: ids.length };
@@ -21,6 +24,11 @@ export class RealtimeAdminController {
 
   @Get('connections')
   @ApiOperation({ summary: 'Every open connection, socket.io and plain WebSocket, on any instance' })
+  @ApiAnswer(
+    200,
+    '{connections: [{id, namespace, endpoint, user_id, auth, plan, instance, connected_at, address, transport, channels}], count}',
+  )
+  @ApiErrors('FORBIDDEN')
   async list(): Promise<{ connections: ConnectionView[]; count: number }> {
     const connections = await this.diagnostics.connectionsOf();
     return { connections, count: connections.length };
@@ -28,6 +36,11 @@ export class RealtimeAdminController {
 
   @Get('stats')
   @ApiOperation({ summary: 'Connection counts, on any instance' })
+  @ApiAnswer(
+    200,
+    '{connections, by_namespace: {user, public}, by_endpoint, authenticated, users, instances, by_instance}',
+  )
+  @ApiErrors('FORBIDDEN')
   async stats(): Promise<Record<string, unknown>> {
     return this.diagnostics.stats(await this.diagnostics.connectionsOf());
   }

@@ -4,6 +4,7 @@ import { CurrentUser, Roles } from '../../core/auth/auth.decorators.js';
 import type { AuthUser } from '../../core/auth/auth.types.js';
 import { UserIdPipe } from '../users/user-id.pipe.js';
 import { AdminUsersService } from './admin-users.service.js';
+import { ApiAnswer, ApiErrors } from '../../core/http/openapi.js';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -15,6 +16,8 @@ export class AdminUsersController {
   @Post(':id/force-logout')
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke every session of a user and close all their sockets, on every instance' })
+  @ApiAnswer(200, '{user_id, sessions_revoked}')
+  @ApiErrors('NOT_FOUND', 'FORBIDDEN')
   forceLogout(@CurrentUser() admin: AuthUser, @Param('id', UserIdPipe) userId: string) {
     return this.users.forceLogout(admin.id, userId);
   }

@@ -5,6 +5,7 @@ import { CurrentUser, Roles } from '../../core/auth/auth.decorators.js';
 import type { AuthUser } from '../../core/auth/auth.types.js';
 import { FxService, toFxRateView, type FxRateView } from './fx.service.js';
 import { required } from '../../core/http/dto-validators.js';
+import { ApiAnswer, ApiErrors } from '../../core/http/openapi.js';
 
 export class SetFxRateRequestDto {
   @ApiProperty({ example: 'USD' })
@@ -33,6 +34,7 @@ export class FxController {
 
   @Get('fx-rates')
   @ApiOperation({ summary: 'The latest rate of every currency pair' })
+  @ApiAnswer(200, '{rates: [{id, base, quote, rate, created_at}]} (rate: a decimal string)')
   async latest(): Promise<{ rates: FxRateView[] }> {
     return { rates: (await this.fx.latest()).map(toFxRateView) };
   }
@@ -40,6 +42,8 @@ export class FxController {
   @Roles('admin')
   @Post('admin/fx-rates')
   @ApiOperation({ summary: 'Record a new rate for a pair (history is kept; the latest is used)' })
+  @ApiAnswer(201, '{id, base, quote, rate, created_at}')
+  @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN')
   async set(@CurrentUser() admin: AuthUser, @Body() body: SetFxRateRequestDto): Promise<FxRateView> {
     return toFxRateView(await this.fx.setRate(admin.id, body.base, body.quote, body.rate));
   }

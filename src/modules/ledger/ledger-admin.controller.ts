@@ -10,6 +10,7 @@ import { toMajor } from '../../shared/money.js';
 import { AdjustmentsService } from './adjustments.service.js';
 import { AdjustmentRequestDto } from './dto/adjustment-request.dto.js';
 import { checkLedger } from './ledger-check.js';
+import { ApiAnswer, ApiErrors } from '../../core/http/openapi.js';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -24,12 +25,26 @@ export class LedgerAdminController {
 
   @Post('adjustments')
   @ApiOperation({ summary: 'Credit or debit a user wallet against the adjustments account (audited)' })
+  @ApiAnswer(201, '{receipt_code, journal_id}')
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'NOT_FOUND',
+    'ACCOUNT_NOT_FOUND',
+    'ACCOUNT_LOCKED',
+    'INSUFFICIENT_BALANCE',
+    'FORBIDDEN',
+  )
   adjust(@CurrentUser() admin: AuthUser, @Body() body: AdjustmentRequestDto) {
     return this.adjustments.adjust(admin.id, body);
   }
 
   @Get('ledger/check')
   @ApiOperation({ summary: 'Verify every ledger invariant over the whole database' })
+  @ApiAnswer(
+    200,
+    '{balanced, currencies: {<CUR>: {debits, credits}}, accounts_checked, journals_checked, problems: [...]}',
+  )
+  @ApiErrors('FORBIDDEN')
   async check() {
     const report = await checkLedger(
       async <T>(text: string, params?: unknown[]) => (await sql<T>(this.db, text, params)).rows,

@@ -4,12 +4,13 @@
 // event_id is stored once, in the transaction that applies it, so a repeat (even 20 at once) or a
 // late contradicting event changes nothing.
 import { Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../core/auth/auth.decorators.js';
 import { PartnerWebhookDto } from './dto/partner-webhook.dto.js';
 import { PartnerSignatureGuard } from './partner-signature.guard.js';
 import { PartnerWebhooksService } from './partner-webhooks.service.js';
 import type { WebhookOutcome } from './payments.types.js';
+import { ApiAnswer, ApiErrors, PARTNER_SIGNATURE } from '../../core/http/openapi.js';
 
 @ApiTags('webhooks')
 @Controller('webhooks/partners')
@@ -18,9 +19,12 @@ export class PartnerWebhooksController {
 
   @Public()
   @UseGuards(PartnerSignatureGuard)
+  @ApiSecurity(PARTNER_SIGNATURE)
   @Post(':partnerId')
   @HttpCode(200)
   @ApiOperation({ summary: 'A signed partner event (X-Signature: t=<unix>,v1=<hex HMAC-SHA256>)' })
+  @ApiAnswer(200, '{received: true, outcome: "applied" | "ignored" | "duplicate"}')
+  @ApiErrors('UNAUTHORIZED', 'VALIDATION_FAILED', 'TRANSACTION_NOT_FOUND')
   async receive(
     @Param('partnerId') partnerId: string,
     @Body() body: PartnerWebhookDto,

@@ -6,6 +6,7 @@ import { DomainError } from '../../core/errors/domain-error.js';
 import { RealtimeControl } from '../../core/realtime/realtime-control.js';
 import { toUserView, type UserView } from './user.entity.js';
 import { UsersService } from './users.service.js';
+import { ApiAnswer } from '../../core/http/openapi.js';
 
 @ApiTags('user')
 @ApiBearerAuth()
@@ -19,6 +20,7 @@ export class UsersController {
   @Post('channel/rotate')
   @HttpCode(200)
   @ApiOperation({ summary: 'Issue a new private channel id; sockets on the old one are closed' })
+  @ApiAnswer(200, '{channel}')
   async rotateChannel(@CurrentUser() principal: AuthUser): Promise<{ channel: string }> {
     const { previous, channel } = await this.users.rotateChannel(principal.id);
     await this.control.closeChannel(previous, 'channel_rotated');
@@ -27,6 +29,7 @@ export class UsersController {
 
   @Get()
   @ApiOperation({ summary: 'The signed-in user, with the private channel id' })
+  @ApiAnswer(200, '{id, email, phone, name, channel, state, plan, role, two_factor_enabled, created_at}')
   async me(@CurrentUser() principal: AuthUser): Promise<UserView> {
     const user = await this.users.findById(principal.id);
     if (!user) throw DomainError.unauthorized();

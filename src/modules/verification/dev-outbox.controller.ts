@@ -5,6 +5,7 @@ import { AppConfig } from '../../core/config/app-config.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { DevMailbox, type MailboxEntry } from './delivery/dev-mailbox.js';
 import { DevOutboxQueryDto } from './dto/verification-requests.dto.js';
+import { ApiAnswer, ApiErrors } from '../../core/http/openapi.js';
 
 /** The development mailbox (contract section 6): absent (404) when NODE_ENV=production. */
 @ApiTags('development')
@@ -18,6 +19,8 @@ export class DevOutboxController {
 
   @Get('outbox')
   @ApiOperation({ summary: 'OTP messages sent to an address (not in production)' })
+  @ApiAnswer(200, '{to, messages: [{id, channel, to, subject, text, sent_at}]} (newest first)')
+  @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')
   async outbox(@Query() query: DevOutboxQueryDto): Promise<{ to: string; messages: MailboxEntry[] }> {
     if (this.config.env.NODE_ENV === 'production') throw new DomainError('NOT_FOUND', 'not found');
     return { to: query.to, messages: await this.mailbox.list(query.to) };

@@ -4,6 +4,7 @@ import { CurrentUser } from '../../core/auth/auth.decorators.js';
 import type { AuthUser } from '../../core/auth/auth.types.js';
 import { EnableTwoFactorRequestDto } from './dto/verification-requests.dto.js';
 import { TotpService, type TwoFactorSetup } from './totp.service.js';
+import { ApiAnswer, ApiErrors } from '../../core/http/openapi.js';
 
 @ApiTags('user')
 @ApiBearerAuth()
@@ -14,6 +15,8 @@ export class TwoFactorController {
   @Post('setup')
   @HttpCode(200)
   @ApiOperation({ summary: 'A new TOTP secret and its otpauth:// URL (2FA stays off until enabled)' })
+  @ApiAnswer(200, '{secret, otpauth_url}')
+  @ApiErrors('TWO_FACTOR_ALREADY_ENABLED')
   setup(@CurrentUser() user: AuthUser): Promise<TwoFactorSetup> {
     return this.totp.setup(user.id);
   }
@@ -21,6 +24,15 @@ export class TwoFactorController {
   @Post('enable')
   @HttpCode(200)
   @ApiOperation({ summary: 'Turn 2FA on with a current code of the authenticator' })
+  @ApiAnswer(200, '{two_factor_enabled: true}')
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'TOTP_INVALID',
+    'TOTP_REPLAYED',
+    'TWO_FACTOR_NOT_SET_UP',
+    'TWO_FACTOR_ALREADY_ENABLED',
+    'VERIFICATION_LOCKED',
+  )
   enable(
     @CurrentUser() user: AuthUser,
     @Body() body: EnableTwoFactorRequestDto,

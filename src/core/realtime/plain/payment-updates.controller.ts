@@ -10,6 +10,7 @@ import { finiteNumber, optional, required } from '../../http/dto-validators.js';
 import { RealtimeConnections } from '../realtime-connections.service.js';
 import { RealtimeDiagnostics, type ConnectionView } from '../realtime-diagnostics.js';
 import { PAYMENT_UPDATES_PATH, TEST_NOTIFICATION_EVENT } from './endpoints/payment-updates.js';
+import { ApiAnswer, ApiErrors } from '../../http/openapi.js';
 
 /** The routes, for the global prefix to leave alone. */
 export const PAYMENT_UPDATES_ROUTES = [
@@ -60,6 +61,8 @@ export class PaymentUpdatesController {
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiOperation({ summary: "Pushes a payment-update frame marked Test to the caller's own /ws connections" })
+  @ApiAnswer(200, '{message, delivered} (delivered: how many of your /ws connections got it)')
+  @ApiErrors('VALIDATION_FAILED')
   async testNotification(
     @CurrentUser() user: AuthUser,
     @Body() body: TestNotificationDto,
@@ -83,6 +86,7 @@ export class PaymentUpdatesController {
   @Get('health')
   @Public()
   @ApiOperation({ summary: 'Whether this instance takes /ws connections, and how many it holds' })
+  @ApiAnswer(200, '{status: "healthy" | "draining", endpoint, connections, timestamp}')
   health(): { status: 'healthy' | 'draining'; endpoint: string; connections: number; timestamp: number } {
     return {
       status: this.connections.isDraining ? 'draining' : 'healthy',
@@ -96,6 +100,8 @@ export class PaymentUpdatesController {
   @Roles('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: '/ws connection counts, on every instance' })
+  @ApiAnswer(200, 'the body of GET /api/v1/ws/stats, for /ws connections only')
+  @ApiErrors('FORBIDDEN')
   async stats(): Promise<Record<string, unknown>> {
     return this.diagnostics.stats(await this.diagnostics.connectionsOf(PAYMENT_UPDATES_PATH));
   }
@@ -104,6 +110,8 @@ export class PaymentUpdatesController {
   @Roles('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Users connected on /ws, and each connection, on every instance' })
+  @ApiAnswer(200, '{user_ids, connections, count}')
+  @ApiErrors('FORBIDDEN')
   async list(): Promise<{ user_ids: string[]; connections: ConnectionView[]; count: number }> {
     const connections = await this.diagnostics.connectionsOf(PAYMENT_UPDATES_PATH);
     return { user_ids: this.diagnostics.userIds(connections), connections, count: connections.length };

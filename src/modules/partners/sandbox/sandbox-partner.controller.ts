@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../../core/auth/auth.decorators.js';
 import { SandboxPartnerRequestDto } from './sandbox-partner.dto.js';
 import { SandboxPartnerService } from './sandbox-partner.service.js';
+import { ApiAnswer, ApiErrors } from '../../../core/http/openapi.js';
 
 /**
  * The sandbox partners' HTTP endpoint (registered only outside production). It plays the partner:
@@ -17,6 +18,8 @@ export class SandboxPartnerController {
   @Post(':partnerId/requests')
   @HttpCode(202)
   @ApiOperation({ summary: 'A sandbox partner accepts a deposit or payout and answers later by signed webhook' })
+  @ApiAnswer(202, '{partner_reference}; the signed webhook follows after SANDBOX_DELAY_MS')
+  @ApiErrors('VALIDATION_FAILED', 'PARTNER_NOT_FOUND', 'UNSUPPORTED_CURRENCY', 'SERVICE_UNAVAILABLE')
   request(
     @Param('partnerId') partnerId: string,
     @Body() body: SandboxPartnerRequestDto,

@@ -1,5 +1,6 @@
 // Deposit, withdrawal and history requests. Amounts are read by the services (exactly, with the
 // currency's decimals); here only their presence is declared.
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Allow, IsIn, IsInt, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { currencyCode, offsetField, optional, required } from '../../../core/http/dto-validators.js';
 
@@ -100,10 +101,14 @@ export class HistoryRequestDto {
 }
 
 export class AdminPaymentsQueryDto {
+  @ApiPropertyOptional({ enum: ['deposits', 'withdrawals', 'all'], description: 'default all' })
   @IsIn(['deposits', 'withdrawals', 'all'], { message: 'kind must be deposits, withdrawals or all' })
   @optional()
   kind?: 'deposits' | 'withdrawals' | 'all';
 
+  @ApiPropertyOptional({
+    enum: ['pending', 'processing', 'sent_to_partner', 'completed', 'failed', 'expired', 'cancelled'],
+  })
   @IsIn(['pending', 'processing', 'sent_to_partner', 'completed', 'failed', 'expired', 'cancelled'], {
     message: 'status must be a payment status',
   })

@@ -1,5 +1,5 @@
 // Requests of the verification flow (socket.io `/user`) and of 2FA setup (HTTP).
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Allow, IsIn, IsString, Length, Matches } from 'class-validator';
 import { VERIFICATION_METHODS, VERIFICATION_PURPOSES } from '../verification.types.js';
 import { optional, required } from '../../../core/http/dto-validators.js';
@@ -59,6 +59,7 @@ export class DevOutboxQueryDto {
 }
 
 export class VerificationMessagesQueryDto {
+  @ApiPropertyOptional({ enum: ['queued', 'sent', 'failed', 'cancelled'], description: 'default: every status' })
   @IsIn(['queued', 'sent', 'failed', 'cancelled'])
   @optional()
   status?: 'queued' | 'sent' | 'failed' | 'cancelled';

@@ -3,8 +3,47 @@
 import js from '@eslint/js';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import importX from 'eslint-plugin-import-x';
+import { readdirSync } from 'node:fs';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+
+// The boundaries of src/ (ARCHITECTURE.md): core knows no feature; shared knows no framework and
+// does no I/O; a module uses another through its services, types and events, never through its
+// transports (gateways, controllers, processors) or its storage (repositories, stores).
+const MODULES = readdirSync(new URL('./src/modules', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
+const MODULE_INTERNALS = [
+  './src/modules/*/**/*.gateway.ts',
+  './src/modules/*/**/*.controller.ts',
+  './src/modules/*/**/*.processor.ts',
+  './src/modules/*/**/*.processors.ts',
+  './src/modules/*/**/*.repository.ts',
+  './src/modules/*/**/*-store.ts',
+];
+const BOUNDARIES = [
+  { target: './src/core/**', from: './src/modules/**', message: 'core knows no feature module' },
+  { target: './src/shared/**', from: ['./src/core/**', './src/modules/**'], message: 'shared is plain code' },
+  ...MODULES.map((module) => ({
+    target: `./src/modules/${module}/**`,
+    from: MODULE_INTERNALS,
+    except: [`**/src/modules/${module}/**`],
+    message: "use the other module's service, not its transport or storage",
+  })),
+];
+/** I/O and framework packages that src/shared must not use. */
+const NOT_IN_SHARED = [
+  'pg',
+  'ioredis',
+  'typeorm',
+  'bullmq',
+  'socket.io',
+  'ws',
+  'express',
+  'node:fs',
+  'node:net',
+  'node:http',
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', '.bench-*/**', 'node_modules/**', 'coverage/**', '.data/**', 'bench/results/**'] },
@@ -34,6 +73,16 @@ export default tseslint.config(
       curly: ['error', 'multi-line'],
       'no-console': 'error',
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-restricted-paths': ['error', { zones: BOUNDARIES }],
+    },
+  },
+  {
+    files: ['src/shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: NOT_IN_SHARED, patterns: [{ group: ['@nestjs/*'], message: 'shared knows no framework' }] },
+      ],
     },
   },
   {

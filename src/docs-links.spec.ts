@@ -87,3 +87,16 @@ describe('links of the documentation', () => {
     expect([...anchors]).toEqual(['errors', 'cashiersvcws', 'market-channels-public', 'codes', 'codes-1']);
   });
 });
+
+describe('ARCHITECTURE.md', () => {
+  it('names only paths that exist', () => {
+    const text = readFileSync(join(ROOT, 'ARCHITECTURE.md'), 'utf8');
+    const named = [
+      ...text.matchAll(/`((?:src|migrations|docs|config|test|bench)\/[^`\s]*|[a-z-]+\.(?:ts|mjs|json|md))`/g),
+    ]
+      .map((m) => m[1])
+      .filter((path) => path.includes('/') && !path.includes('<'));
+    expect(named.length).toBeGreaterThan(30);
+    expect(named.filter((path) => !existsSync(join(ROOT, path.replace(/\/\*.*$/, ''))))).toEqual([]);
+  });
+});

@@ -24,6 +24,18 @@ const MODULE_INTERNALS = [
 const BOUNDARIES = [
   { target: './src/core/**', from: './src/modules/**', message: 'core knows no feature module' },
   { target: './src/shared/**', from: ['./src/core/**', './src/modules/**'], message: 'shared is plain code' },
+  // Modules below others never import them: users below every module, accounts below the ledger.
+  {
+    target: './src/modules/users/**',
+    from: './src/modules',
+    except: ['./users'],
+    message: 'users sit below every other module: they call UsersService, never the reverse',
+  },
+  {
+    target: './src/modules/accounts/**',
+    from: './src/modules/ledger/**',
+    message: 'accounts sit below the ledger: the ledger imports accounts, never the reverse',
+  },
   ...MODULES.map((module) => ({
     target: `./src/modules/${module}/**`,
     from: MODULE_INTERNALS,

@@ -6,7 +6,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../../core/config/app-config.js';
 import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
-import type { AccountKind } from '../ledger/ledger.types.js';
+import type { AccountKind } from './accounts.types.js';
 
 /** Accounts every posting of a currency may credit are split so they do not serialize postings. */
 export const HOT_ACCOUNT_SHARDS = 8;

@@ -15,8 +15,8 @@ import { toDecimalString, toMajor } from '../../shared/money.js';
 import './ledger.events.js';
 import { announceJournal } from './journal-events.js';
 import { writeLedgerChanges } from './ledger-writer.js';
+import type { AccountKind } from '../accounts/accounts.types.js';
 import type {
-  AccountKind,
   AppliedPosting,
   HoldChange,
   HoldState,

@@ -1,4 +1,5 @@
 // The vocabulary of the ledger.
+import type { AccountKind } from '../accounts/accounts.types.js';
 
 export const TRANSACTION_TYPES = [
   'TRANSACTION_TYPE_TRANSFER',
@@ -14,9 +15,6 @@ export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 export const shortType = (type: TransactionType): string => type.replace('TRANSACTION_TYPE_', '').toLowerCase();
 
 export type Direction = 'DR' | 'CR';
-
-export type AccountKind =
-  'user_wallet' | 'fee_revenue' | 'partner_settlement' | 'agent' | 'fx_liquidity' | 'trading_escrow' | 'adjustments';
 
 /** One side of a posting: `amount` minor units debited from or credited to an account. */
 export interface PostingLine {

@@ -1,107 +1,32 @@
 import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
-import { AppConfig } from '../../core/config/app-config.js';
-import { DomainError } from '../../core/errors/domain-error.js';
 import type { AuthenticatedPrincipal } from '../../core/realtime/realtime.types.js';
 import type { RequestResult } from '../../core/realtime/ws-envelope.js';
 import { UserGateway, WsPrincipal } from '../../core/realtime/ws-requests.js';
-import { convertMinor } from '../../shared/fx.js';
-import { toMajor } from '../../shared/money.js';
-import { FxService } from '../fx/fx.service.js';
-import { AccountsService, type AccountRow } from './accounts.service.js';
+import { AccountReadsService } from './account-reads.service.js';
+import type { AccountBalanceView, AccountView, OwnerSummaryView } from './account-views.js';
 import { AccountBalanceRequestDto } from './dto/account-requests.dto.js';
 
 @UserGateway()
 export class AccountsGateway {
-  constructor(
-    private readonly accounts: AccountsService,
-    private readonly fx: FxService,
-    private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly reads: AccountReadsService) {}
 
   @SubscribeMessage('get_accounts')
-  async list(@WsPrincipal() user: AuthenticatedPrincipal): Promise<RequestResult> {
-    const { accounts, asOfSeq } = await this.accounts.walletsOf(user.userId);
-    if (accounts.length === 0) throw new DomainError('NO_ACCOUNTS', 'user has no accounts');
-    return {
-      message: 'accounts retrieved',
-      data: {
-        accounts: accounts.map((a) => ({
-          id: Number(a.id),
-          account_number: a.account_number,
-          currency: a.currency,
-          purpose: 'ACCOUNT_PURPOSE_WALLET',
-          account_type: 'ACCOUNT_TYPE_REAL',
-          is_active: a.is_active,
-          is_locked: a.is_locked,
-          created_at: a.created_at.toISOString(),
-          ...this.balances(a),
-        })),
-        count: accounts.length,
-        as_of_seq: asOfSeq,
-      },
-    };
+  async list(
+    @WsPrincipal() user: AuthenticatedPrincipal,
+  ): Promise<RequestResult<{ accounts: AccountView[]; count: number; as_of_seq: number }>> {
+    return { message: 'accounts retrieved', data: await this.reads.list(user.userId) };
   }
 
   @SubscribeMessage('get_account_balance')
   async balance(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: AccountBalanceRequestDto,
-  ): Promise<RequestResult> {
-    const { account, asOfSeq } = await this.accounts.ownWallet(user.userId, body.account_number);
-    return {
-      message: 'balance retrieved',
-      data: {
-        account_number: account.account_number,
-        ...this.balances(account),
-        currency: account.currency,
-        last_transaction: account.last_transaction_at?.toISOString() ?? null,
-        version: Number(account.version),
-        as_of_seq: asOfSeq,
-      },
-    };
+  ): Promise<RequestResult<AccountBalanceView>> {
+    return { message: 'balance retrieved', data: await this.reads.balance(user.userId, body.account_number) };
   }
 
-  /** Every wallet, and their total in USD at the latest rates (each rounded down to the cent). */
   @SubscribeMessage('get_owner_summary')
-  async summary(@WsPrincipal() user: AuthenticatedPrincipal): Promise<RequestResult> {
-    const { accounts, asOfSeq } = await this.accounts.walletsOf(user.userId);
-    if (accounts.length === 0) throw new DomainError('NO_ACCOUNTS', 'user has no accounts');
-    const usd = this.config.business.currencies.get('USD')!;
-    const rates = new Map((await this.fx.latest()).filter((r) => r.quote === 'USD').map((r) => [r.base, r.rate]));
-    let totalUsd = 0n;
-    for (const account of accounts) {
-      const balance = BigInt(account.balance);
-      const { decimals } = this.config.business.currencies.get(account.currency)!;
-      if (account.currency === 'USD') totalUsd += balance;
-      else if (rates.has(account.currency)) {
-        totalUsd += convertMinor(balance, decimals, usd.decimals, rates.get(account.currency)!);
-      }
-    }
-    return {
-      message: 'owner summary',
-      data: {
-        account_balances: accounts.map((a) => ({
-          account_number: a.account_number,
-          currency: a.currency,
-          balance: this.balances(a).balance,
-          available_balance: this.balances(a).available_balance,
-        })),
-        total_balance_usd: toMajor(totalUsd, usd.decimals),
-        total_accounts: accounts.length,
-        as_of_seq: asOfSeq,
-      },
-    };
-  }
-
-  private balances(account: AccountRow) {
-    const { decimals } = this.config.business.currencies.get(account.currency)!;
-    const balance = BigInt(account.balance);
-    const pendingDebit = BigInt(account.pending_debit);
-    return {
-      balance: toMajor(balance, decimals),
-      available_balance: toMajor(balance - pendingDebit, decimals),
-      pending_debit: toMajor(pendingDebit, decimals),
-      pending_credit: toMajor(BigInt(account.pending_credit), decimals),
-    };
+  async summary(@WsPrincipal() user: AuthenticatedPrincipal): Promise<RequestResult<OwnerSummaryView>> {
+    return { message: 'owner summary', data: await this.reads.ownerSummary(user.userId) };
   }
 }

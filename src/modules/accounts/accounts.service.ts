@@ -1,5 +1,6 @@
 // Accounts: user wallets (opened at signup for the default currencies, on first credit for the
-// others) and the system accounts of every currency, plus the reads clients make of them.
+// others) and the system accounts of every currency, and the rows of a user's wallets (shaped for
+// clients by account-reads.service.ts).
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';

@@ -18,3 +18,19 @@ export function amountOf(input: unknown, currency: CurrencyConfig, field = 'amou
     throw error;
   }
 }
+
+/**
+ * The currencies of a conversion: both configured, the destination given and not the source.
+ * convert_and_transfer and calculate_fee read theirs here, so they refuse the same requests.
+ */
+export function conversionCurrenciesOf(
+  config: AppConfig,
+  source: { code: string; field: string },
+  dest: { code: string | undefined; field: string },
+): { source: CurrencyConfig; dest: CurrencyConfig } {
+  const from = currencyOf(config, source.code, source.field);
+  if (dest.code === undefined) throw DomainError.validation(dest.field, `${dest.field} is required for conversion`);
+  const to = currencyOf(config, dest.code, dest.field);
+  if (to.code === from.code) throw DomainError.validation(dest.field, `${dest.field} must differ from ${source.field}`);
+  return { source: from, dest: to };
+}

@@ -1,45 +1,16 @@
 import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
-import { AppConfig } from '../../core/config/app-config.js';
-import { DomainError } from '../../core/errors/domain-error.js';
 import type { RequestResult } from '../../core/realtime/ws-envelope.js';
 import { UserGateway } from '../../core/realtime/ws-requests.js';
-import { toMajor } from '../../shared/money.js';
-import { amountOf, currencyOf } from '../accounts/money-input.js';
 import { CalculateFeeRequestDto } from './dto/calculate-fee-request.dto.js';
-import { FeesService } from './fees.service.js';
+import { FeesService, type FeeCalculation } from './fees.service.js';
 
 @UserGateway()
 export class FeesGateway {
-  constructor(
-    private readonly fees: FeesService,
-    private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly fees: FeesService) {}
 
   /** The fee the operation will charge, from the same schedule the operation uses. */
   @SubscribeMessage('calculate_fee')
-  calculate(@MessageBody() body: CalculateFeeRequestDto): RequestResult {
-    const currency = currencyOf(this.config, body.source_currency, 'source_currency');
-    if (body.transaction_type === 'conversion') {
-      if (!body.target_currency) {
-        throw DomainError.validation('target_currency', 'target_currency is required for conversion');
-      }
-      currencyOf(this.config, body.target_currency, 'target_currency');
-      if (body.target_currency === currency.code) {
-        throw DomainError.validation('target_currency', 'target_currency must differ from source_currency');
-      }
-    }
-    const amount = amountOf(body.amount, currency);
-    const quote = this.fees.quote(body.transaction_type, amount, currency.code);
-    return {
-      message: 'fee calculated',
-      data: {
-        fee_type: 'FEE_TYPE_PLATFORM',
-        amount: toMajor(quote.fee, currency.decimals),
-        currency: currency.code,
-        applied_rate: quote.appliedRate,
-        fixed: toMajor(quote.rule.fixedMinor, currency.decimals),
-        transaction_type: body.transaction_type,
-      },
-    };
+  calculate(@MessageBody() body: CalculateFeeRequestDto): RequestResult<FeeCalculation> {
+    return { message: 'fee calculated', data: this.fees.calculate(body) };
   }
 }

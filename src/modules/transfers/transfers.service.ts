@@ -7,7 +7,7 @@ import { AppConfig } from '../../core/config/app-config.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { convertMinor, rateScaledToString } from '../../shared/fx.js';
 import { toMajor } from '../../shared/money.js';
-import { amountOf, currencyOf } from '../accounts/money-input.js';
+import { amountOf, conversionCurrenciesOf, currencyOf } from '../accounts/money-input.js';
 import { FeesService } from '../fees/fees.service.js';
 import { FxService } from '../fx/fx.service.js';
 import { requestHash, type KeyClaim } from '../idempotency/idempotency.service.js';
@@ -102,11 +102,11 @@ export class TransfersService {
    * destination currency, rounded down to its minor unit, at the latest rate when it is asked.
    */
   async convert(userId: string, request: ConvertRequestDto): Promise<ConversionResult> {
-    const source = currencyOf(this.config, request.from_currency, 'from_currency');
-    const dest = currencyOf(this.config, request.to_currency, 'to_currency');
-    if (source.code === dest.code) {
-      throw DomainError.validation('to_currency', 'to_currency must differ from from_currency');
-    }
+    const { source, dest } = conversionCurrenciesOf(
+      this.config,
+      { code: request.from_currency, field: 'from_currency' },
+      { code: request.to_currency, field: 'to_currency' },
+    );
     const amount = amountOf(request.amount, source);
     const recipient = request.to_user_id ?? userId;
     const { fee } = this.fees.quote('conversion', amount, source.code);

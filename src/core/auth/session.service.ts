@@ -178,6 +178,7 @@ export class SessionService {
       `DELETE FROM sessions WHERE coalesce(revoked_at, expires_at) < now() - make_interval(days => $1)`,
       [days],
     );
+    if (count > 0) this.logger.log({ purged: count }, 'ended sessions purged');
     return count;
   }
 

@@ -2,8 +2,9 @@
 // transaction as the money moves: a concurrent request with the same key waits on the unique index
 // until the first commits, then replays its stored response. Same key, other body: refused.
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 
@@ -33,6 +34,8 @@ const keyOf = (userId: string, key: string) => `${userId}/${key}`;
 
 /** Keys are honoured for 24 hours; older ones count as unused. */
 const WINDOW_HOURS = 24;
+/** Keys are deleted a day after their window, so a late retry does not read as new. */
+const RETENTION_HOURS = WINDOW_HOURS + 24;
 
 /** The hash of a request: canonical JSON (sorted keys) of its normalized fields. */
 export function requestHash(request: Record<string, unknown>): Buffer {
@@ -53,6 +56,10 @@ const FRESH: Claim<never> = { fresh: true };
  */
 @Injectable()
 export class IdempotencyService {
+  private readonly logger = new Logger(IdempotencyService.name);
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
   /**
    * Claims `claims` (undefined: a request without a key, always fresh) in one statement, in
    * (user, key) order so that concurrent claimers never wait on each other in a cycle; a key used
@@ -116,6 +123,17 @@ export class IdempotencyService {
         abandoned.map((o) => o.key),
       ],
     );
+  }
+
+  /** Deletes the keys past their retention (the `idempotency.purge` job); resolves to how many. */
+  async purgeExpired(): Promise<number> {
+    const { count } = await sql(
+      this.db,
+      `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)`,
+      [RETENTION_HOURS],
+    );
+    if (count > 0) this.logger.log({ purged: count }, 'idempotency keys past retention deleted');
+    return count;
   }
 
   /** Inserts the keys not used before; returns those inserted now. */

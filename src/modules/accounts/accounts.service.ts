@@ -62,7 +62,12 @@ export class AccountsService implements OnApplicationBootstrap {
     await this.ensureSystemAccounts();
   }
 
-  /** Opens wallets for the user in `currencies` (those that exist already are left alone). */
+  /**
+   * Opens wallets for the user in `currencies` (those that exist already are left alone). For a
+   * user that does not exist it opens nothing (the caller refuses): the check is inside the INSERT
+   * rather than a UsersService call or a foreign-key error, because this runs inside posting batches
+   * whose transaction one failed statement would abort for every posting in it.
+   */
   async openWallets(tx: EntityManager, userId: string, currencies: readonly string[]): Promise<void> {
     if (currencies.length === 0) return;
     await sql(
@@ -131,7 +136,10 @@ export class AccountsService implements OnApplicationBootstrap {
     return this.systemNumbers.get(this.systemAccount(kind, currency, ref))!;
   }
 
-  /** The user's wallets, with the user channel's seq read in the same snapshot. */
+  /**
+   * The user's wallets, with the user channel's seq read in the same snapshot: one statement, so it
+   * reads users.channel itself (a separate UsersService call would be another snapshot).
+   */
   async walletsOf(userId: string): Promise<{ accounts: AccountRow[]; asOfSeq: number }> {
     const { rows } = await sql<AccountRow & { as_of_seq: string | null }>(
       this.db,

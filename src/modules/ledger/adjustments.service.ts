@@ -2,11 +2,11 @@
 // the currency, with a reason, audited, in one transaction; the ledger announces the journal.
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../core/config/app-config.js';
-import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { amountOf, currencyOf } from '../accounts/money-input.js';
 import { AuditService } from '../audit/audit.service.js';
+import { UsersService } from '../users/users.service.js';
 import type { AdjustmentRequestDto } from './dto/adjustment-request.dto.js';
 import { LedgerService } from './ledger.service.js';
 import { Transactions } from '../../core/database/transactions.js';
@@ -18,6 +18,7 @@ export class AdjustmentsService {
     private readonly ledger: LedgerService,
     private readonly accounts: AccountsService,
     private readonly audit: AuditService,
+    private readonly users: UsersService,
     private readonly config: AppConfig,
   ) {}
 
@@ -25,8 +26,7 @@ export class AdjustmentsService {
     const currency = currencyOf(this.config, request.currency);
     const amount = amountOf(request.amount, currency);
     return this.transactions.run(async (tx) => {
-      const { rows } = await sql(tx, `SELECT 1 FROM users WHERE id = $1`, [request.user_id]);
-      if (rows.length === 0) throw new DomainError('NOT_FOUND', 'user not found', { field: 'user_id' });
+      await this.users.requireExists(tx, request.user_id);
       const wallet =
         request.direction === 'credit'
           ? await this.accounts.ensureWallet(tx, request.user_id, currency.code)

@@ -69,7 +69,11 @@ export class LedgerService {
     private readonly config: AppConfig,
   ) {}
 
-  /** Locks accounts in id order (so two postings never wait on each other in a cycle). */
+  /**
+   * Locks accounts in id order (so two postings never wait on each other in a cycle). The owners'
+   * channel and state come in the same statement (the one read of users outside UsersService in
+   * the ledger): a posting's hot path, and the recipient rule needs them as of the lock.
+   */
   async lock(tx: EntityManager, accountIds: string[]): Promise<Map<string, LockedAccount>> {
     const ids = [...new Set(accountIds)];
     const { rows } = await sql<AccountRow>(

@@ -244,7 +244,10 @@ export class MarketData {
     }));
   }
 
-  /** A user's fills, newest first, with the user channel's seq read in the same snapshot. */
+  /**
+   * A user's fills, newest first, with the user channel's seq read in the same snapshot (one
+   * statement, so it reads users.channel itself: a UsersService call would be another snapshot).
+   */
   async userTrades(
     userId: string,
     filter: { pair?: MarketPair; limit: number; offset: number },

@@ -92,6 +92,11 @@ interface OrderRow {
   updated_at: Date;
 }
 
+/**
+ * An order as the matcher uses it, with its owner's channel (joined from users in the same
+ * statement: a book load or a fill's events need every owner's channel, and a lookup per owner
+ * would be a round trip each under the book lock).
+ */
 const ORDER_COLUMNS = `o.id, o.user_id, u.channel AS user_channel, o.pair, o.side, o.type, o.price, o.amount, o.filled,
   o.quote_filled, o.fee_paid, o.fee_currency, o.status, o.reason, o.time_in_force, o.post_only, o.client_order_id,
   o.sequence, o.hold_reference, o.session_id, o.cancel_on_disconnect, o.created_at, o.updated_at,
@@ -204,7 +209,10 @@ export class OrdersRepository {
     return rows;
   }
 
-  /** A user's orders, newest first, with the user channel's seq read in the same snapshot. */
+  /**
+   * A user's orders, newest first, with the user channel's seq read in the same snapshot (one
+   * statement, so it reads users.channel itself: a UsersService call would be another snapshot).
+   */
   async userOrders(
     userId: string,
     filter: { status: 'open' | 'closed' | 'all'; pair?: string; limit: number; offset: number },

@@ -6,6 +6,7 @@ import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
 import { AuditService } from '../audit/audit.service.js';
+import { UsersService } from '../users/users.service.js';
 import { NotificationEntity } from './notification.entity.js';
 import './notifications.events.js';
 import { Transactions } from '../../core/database/transactions.js';
@@ -26,6 +27,7 @@ export class NotificationsService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly publisher: RealtimePublisher,
     private readonly audit: AuditService,
+    private readonly users: UsersService,
   ) {}
 
   /** Stores a notification for a user and announces it, inside the caller's transaction. */
@@ -40,7 +42,7 @@ export class NotificationsService {
 
   async send(actorId: string, userId: string, message: string): Promise<void> {
     await this.transactions.run(async (tx) => {
-      await this.requireUser(tx, userId);
+      await this.users.requireExists(tx, userId);
       await this.notify(tx, userId, message);
       await this.audit.record(tx, {
         actorId,
@@ -96,7 +98,7 @@ export class NotificationsService {
       throw DomainError.validation('payload', `payload must be at most ${MAX_TEST_PAYLOAD_BYTES} bytes of JSON`);
     }
     return this.transactions.run(async (tx) => {
-      await this.requireUser(tx, userId);
+      await this.users.requireExists(tx, userId);
       const channel = await this.publisher.userChannel(tx, userId);
       this.publisher.publishUnchecked(tx, channel, event, payload);
       await this.audit.record(tx, {
@@ -111,10 +113,5 @@ export class NotificationsService {
 
   private async unread(manager: EntityManager, userId: string): Promise<number> {
     return manager.count(NotificationEntity, { where: { userId, readAt: IsNull() } });
-  }
-
-  private async requireUser(manager: EntityManager, userId: string): Promise<void> {
-    const rows: unknown[] = await manager.query(`SELECT 1 FROM users WHERE id = $1`, [userId]);
-    if (rows.length === 0) throw new DomainError('NOT_FOUND', 'user not found', { field: 'user_id' });
   }
 }

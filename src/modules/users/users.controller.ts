@@ -2,9 +2,7 @@ import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../../core/auth/auth.decorators.js';
 import type { AuthUser } from '../../core/auth/auth.types.js';
-import { DomainError } from '../../core/errors/domain-error.js';
-import { RealtimeControl } from '../../core/realtime/realtime-control.js';
-import { toUserView, type UserView } from './user.entity.js';
+import type { UserView } from './user.entity.js';
 import { UsersService } from './users.service.js';
 import { ApiAnswer } from '../../core/http/openapi.js';
 
@@ -12,27 +10,20 @@ import { ApiAnswer } from '../../core/http/openapi.js';
 @ApiBearerAuth()
 @Controller('user')
 export class UsersController {
-  constructor(
-    private readonly users: UsersService,
-    private readonly control: RealtimeControl,
-  ) {}
+  constructor(private readonly users: UsersService) {}
 
   @Post('channel/rotate')
   @HttpCode(200)
   @ApiOperation({ summary: 'Issue a new private channel id; sockets on the old one are closed' })
   @ApiAnswer(200, '{channel}')
-  async rotateChannel(@CurrentUser() principal: AuthUser): Promise<{ channel: string }> {
-    const { previous, channel } = await this.users.rotateChannel(principal.id);
-    await this.control.closeChannel(previous, 'channel_rotated');
-    return { channel };
+  rotateChannel(@CurrentUser() principal: AuthUser): Promise<{ channel: string }> {
+    return this.users.rotateChannel(principal.id);
   }
 
   @Get()
   @ApiOperation({ summary: 'The signed-in user, with the private channel id' })
   @ApiAnswer(200, '{id, email, phone, name, channel, state, plan, role, two_factor_enabled, created_at}')
-  async me(@CurrentUser() principal: AuthUser): Promise<UserView> {
-    const user = await this.users.findById(principal.id);
-    if (!user) throw DomainError.unauthorized();
-    return toUserView(user);
+  me(@CurrentUser() principal: AuthUser): Promise<UserView> {
+    return this.users.profile(principal.id);
   }
 }

@@ -6,10 +6,19 @@ import { UserEntity } from './user.entity.js';
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
 
+/** UsersService alone: what modules shared by the API and the worker import to reach users. */
 @Module({
   imports: [TypeOrmModule.forFeature([UserEntity])],
-  controllers: [UsersController],
-  providers: [UsersService, AdminBootstrapService, UsersRealtimeRegistration],
+  providers: [UsersService],
   exports: [UsersService],
+})
+export class UsersCoreModule {}
+
+/** The API side: /user routes, the admin bootstrap, who users are to the realtime core. */
+@Module({
+  imports: [UsersCoreModule],
+  controllers: [UsersController],
+  providers: [AdminBootstrapService, UsersRealtimeRegistration],
+  exports: [UsersCoreModule],
 })
 export class UsersModule {}

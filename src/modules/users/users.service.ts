@@ -1,4 +1,6 @@
-// Users: creation (signup and the admin bootstrap), lookup, credentials.
+// Users: creation (signup and the admin bootstrap), lookup, credentials, the private channel and the
+// 2FA flag. Other modules read and change the users table through here (a few statements that must
+// read a user in the same statement as their own tables say so where they do).
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, type EntityManager, type Repository } from 'typeorm';
@@ -7,8 +9,9 @@ import { hashPassword, verifyPassword } from '../../core/auth/passwords.js';
 import { AppConfig } from '../../core/config/app-config.js';
 import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
+import { RealtimeControl } from '../../core/realtime/realtime-control.js';
 import { newChannelId } from '../../shared/ids.js';
-import { UserEntity } from './user.entity.js';
+import { toUserView, UserEntity, type UserView } from './user.entity.js';
 
 export interface NewUser {
   email: string;
@@ -18,6 +21,9 @@ export interface NewUser {
 }
 
 const UNIQUE_VIOLATION = '23505';
+
+/** A users.id: a bigint as a decimal string. */
+const isUserId = (id: string) => /^\d{1,19}$/.test(id);
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -30,6 +36,7 @@ export class UsersService {
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     private readonly config: AppConfig,
+    private readonly control: RealtimeControl,
   ) {}
 
   /** Creates a user; inside `manager`'s transaction when one is given. */
@@ -57,12 +64,31 @@ export class UsersService {
   }
 
   async findById(id: string): Promise<UserEntity | null> {
-    if (!/^\d{1,19}$/.test(id)) return null;
+    if (!isUserId(id)) return null;
     return this.users.findOneBy({ id });
   }
 
-  /** Gives the user a new private channel id; returns the old and the new one. */
-  async rotateChannel(userId: string): Promise<{ previous: string; channel: string }> {
+  /** The signed-in user as the API shows them; UNAUTHORIZED when they no longer exist. */
+  async profile(userId: string): Promise<UserView> {
+    const user = await this.findById(userId);
+    if (!user) throw DomainError.unauthorized();
+    return toUserView(user);
+  }
+
+  /** Refuses with NOT_FOUND (naming `field`) unless the user exists; read in `manager`'s transaction. */
+  async requireExists(manager: EntityManager, userId: string, field = 'user_id'): Promise<void> {
+    const found =
+      isUserId(userId) && (await sql(manager, `SELECT 1 FROM users WHERE id = $1`, [userId])).rows.length > 0;
+    if (!found) throw new DomainError('NOT_FOUND', 'user not found', { field });
+  }
+
+  /** Marks 2FA on, in the transaction that enables the user's TOTP secret. */
+  async enableTwoFactor(tx: EntityManager, userId: string): Promise<void> {
+    await sql(tx, `UPDATE users SET two_factor_enabled = true, updated_at = now() WHERE id = $1`, [userId]);
+  }
+
+  /** Gives the user a new private channel id; sockets that joined the old one are closed, on every instance. */
+  async rotateChannel(userId: string): Promise<{ channel: string }> {
     const channel = newChannelId();
     const { rows } = await sql<{ previous: string }>(
       this.users.manager,
@@ -72,7 +98,8 @@ export class UsersService {
     );
     const previous = rows[0]?.previous;
     if (!previous) throw DomainError.unauthorized();
-    return { previous, channel };
+    await this.control.closeChannel(previous, 'channel_rotated');
+    return { channel };
   }
 
   async findByChannel(channel: string): Promise<UserEntity | null> {

@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
 import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
-import { Clock } from '../../core/time/clock.js';
 import { UsersService } from '../users/users.service.js';
 import { maskEmail, maskPhone, newOtpCode } from './otp-codes.js';
 import { OtpDispatchService } from './otp-dispatch.service.js';
@@ -27,7 +26,6 @@ import {
   type VerificationPurpose,
 } from './verification.types.js';
 import { announceVerification } from './verification.events.js';
-import { Transactions } from '../../core/database/transactions.js';
 
 export interface OtpSent {
   method: OtpMethod;
@@ -54,8 +52,6 @@ interface ChallengeRow {
 @Injectable()
 export class OtpService {
   constructor(
-    private readonly transactions: Transactions,
-    private readonly clock: Clock,
     private readonly keys: VerificationKeys,
     private readonly locks: VerificationLockService,
     private readonly tokens: VerificationTokensService,
@@ -80,10 +76,7 @@ export class OtpService {
 
     const code = newOtpCode();
     const challengeId = randomUUID();
-    const now = this.clock.now();
-    const messageId = await this.transactions.run(async (tx) => {
-      await this.locks.serialize(tx, userId);
-      await this.locks.assertUnlocked(tx, userId, now);
+    const messageId = await this.locks.step(userId, async (tx, now) => {
       const { rows: last } = await sql<{ created_at: Date }>(
         tx,
         `SELECT created_at FROM verification_challenges
@@ -135,12 +128,9 @@ export class OtpService {
 
   /** Checks a code against the open challenge of `purpose`; a match is exchanged for a token. */
   async verify(userId: string, code: string, purpose: VerificationPurpose): Promise<IssuedToken> {
-    const now = this.clock.now();
     // A wrong code is counted (and committed) before it is refused, so the refusal is thrown
     // outside the transaction.
-    const outcome = await this.transactions.run(async (tx): Promise<IssuedToken | DomainError> => {
-      await this.locks.serialize(tx, userId);
-      await this.locks.assertUnlocked(tx, userId, now);
+    const outcome = await this.locks.step(userId, async (tx, now): Promise<IssuedToken | DomainError> => {
       const { rows } = await sql<ChallengeRow>(
         tx,
         `SELECT id, method, status, attempts, code_hash, expires_at, created_at, amount, currency, destination

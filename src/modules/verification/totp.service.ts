@@ -9,7 +9,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
 import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
-import { Clock, unixSeconds } from '../../core/time/clock.js';
+import { unixSeconds } from '../../core/time/clock.js';
 import { UsersService } from '../users/users.service.js';
 import { secretContext, VerificationKeys } from './verification-keys.js';
 import { VerificationLockService } from './verification-lock.service.js';
@@ -25,7 +25,6 @@ import {
   type VerificationPurpose,
 } from './verification.types.js';
 import { announceVerification } from './verification.events.js';
-import { Transactions } from '../../core/database/transactions.js';
 
 export interface TwoFactorSetup {
   secret: string;
@@ -46,9 +45,7 @@ interface TotpRow {
 @Injectable()
 export class TotpService {
   constructor(
-    private readonly transactions: Transactions,
     @InjectDataSource() private readonly db: DataSource,
-    private readonly clock: Clock,
     private readonly keys: VerificationKeys,
     private readonly locks: VerificationLockService,
     private readonly tokens: VerificationTokensService,
@@ -82,10 +79,7 @@ export class TotpService {
 
   /** Turns 2FA on once the user proves the authenticator holds the secret. */
   async enable(userId: string, code: string): Promise<{ two_factor_enabled: true }> {
-    const now = this.clock.now();
-    const outcome = await this.transactions.run(async (tx): Promise<DomainError | null> => {
-      await this.locks.serialize(tx, userId);
-      await this.locks.assertUnlocked(tx, userId, now);
+    const outcome = await this.locks.step(userId, async (tx, now): Promise<DomainError | null> => {
       const row = await this.row(tx, userId);
       if (!row) return verificationErrors.twoFactorNotSetUp();
       if (row.enabled_at) return verificationErrors.twoFactorAlreadyEnabled();
@@ -99,7 +93,7 @@ export class TotpService {
         now,
         step,
       ]);
-      await sql(tx, `UPDATE users SET two_factor_enabled = true, updated_at = now() WHERE id = $1`, [userId]);
+      await this.users.enableTwoFactor(tx, userId);
       return null;
     });
     if (outcome) throw outcome;
@@ -111,10 +105,7 @@ export class TotpService {
    * currency, destination) waits for verify_totp.
    */
   async request(userId: string, purpose: VerificationPurpose, binding: TokenBinding): Promise<TotpRequested> {
-    const now = this.clock.now();
-    await this.transactions.run(async (tx) => {
-      await this.locks.serialize(tx, userId);
-      await this.locks.assertUnlocked(tx, userId, now);
+    await this.locks.step(userId, async (tx, now) => {
       const row = await this.row(tx, userId);
       if (!row?.enabled_at) throw verificationErrors.twoFactorNotEnabled();
       await sql(
@@ -143,10 +134,7 @@ export class TotpService {
 
   /** Checks a TOTP code; a match for a step not used before is exchanged for a token. */
   async verify(userId: string, code: string, purpose: VerificationPurpose): Promise<IssuedToken> {
-    const now = this.clock.now();
-    const outcome = await this.transactions.run(async (tx): Promise<IssuedToken | DomainError> => {
-      await this.locks.serialize(tx, userId);
-      await this.locks.assertUnlocked(tx, userId, now);
+    const outcome = await this.locks.step(userId, async (tx, now): Promise<IssuedToken | DomainError> => {
       const row = await this.row(tx, userId);
       if (!row?.enabled_at) return verificationErrors.twoFactorNotEnabled();
       const step = await this.matchingStep(userId, row, code, now);

@@ -1,10 +1,13 @@
 // The daily cap on wrong codes (OTP and TOTP together) per account. Reaching it locks
-// verification for LOCK_SECONDS and tells the user with a `notice`. Also the per-user
-// serialization every verification step runs under.
+// verification for LOCK_SECONDS and tells the user with a `notice`. Also the frame every
+// verification step runs in (step()): one transaction, serialized per user, refused while the
+// user is locked out.
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../../core/config/app-config.js';
 import { sql } from '../../core/database/sql.js';
+import { Transactions } from '../../core/database/transactions.js';
+import { Clock } from '../../core/time/clock.js';
 import { NotificationsService } from '../notifications/notifications.service.js';
 import { verificationErrors } from './verification.errors.js';
 import { LOCK_SECONDS } from './verification.types.js';
@@ -15,21 +18,37 @@ export const LOCK_NOTICE =
 @Injectable()
 export class VerificationLockService {
   constructor(
+    private readonly transactions: Transactions,
+    private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly notifications: NotificationsService,
   ) {}
+
+  /**
+   * Runs one verification step of the user: `work` in a transaction (retried as Transactions.run
+   * retries, at the same `now`, read once before it starts) that holds the user's verification
+   * lock, after refusing with VERIFICATION_LOCKED while the user is locked out.
+   */
+  async step<T>(userId: string, work: (tx: EntityManager, now: Date) => Promise<T>): Promise<T> {
+    const now = this.clock.now();
+    return this.transactions.run(async (tx) => {
+      await this.serialize(tx, userId);
+      await this.assertUnlocked(tx, userId, now);
+      return work(tx, now);
+    });
+  }
 
   /**
    * Serializes the verification steps of one user until the transaction ends (an advisory lock,
    * so no row of another module is held): resend spacing, attempt counts and the daily cap hold
    * under concurrent requests.
    */
-  async serialize(tx: EntityManager, userId: string): Promise<void> {
+  private async serialize(tx: EntityManager, userId: string): Promise<void> {
     await sql(tx, `SELECT pg_advisory_xact_lock(hashtextextended('verification:' || $1, 0))`, [userId]);
   }
 
   /** Refuses with VERIFICATION_LOCKED (and retry_after) while the user is locked out. */
-  async assertUnlocked(tx: EntityManager, userId: string, now: Date): Promise<void> {
+  private async assertUnlocked(tx: EntityManager, userId: string, now: Date): Promise<void> {
     const { rows } = await sql<{ until: Date | null }>(
       tx,
       `SELECT max(locked_until) AS until FROM verification_failures WHERE user_id = $1 AND locked_until > $2`,

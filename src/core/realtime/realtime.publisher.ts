@@ -13,7 +13,7 @@ import type {
   TransactionCommitEvent,
   TransactionRollbackEvent,
 } from 'typeorm';
-import { sql } from '../database/sql.js';
+import { userChannelIn } from './user-channel.js';
 import { shareJson } from './frame-json.js';
 import { markerOf, OutboxStore, type PendingEvent, type StoredFrame } from './outbox.store.js';
 import { RealtimeBus } from './realtime-bus.js';
@@ -93,10 +93,9 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
     this.publish(manager, await this.userChannel(manager, userId), event, payload);
   }
 
-  async userChannel(manager: EntityManager, userId: string): Promise<string> {
-    const { rows } = await sql<{ channel: string }>(manager, `SELECT channel FROM users WHERE id = $1`, [userId]);
-    if (!rows[0]) throw new Error(`no user ${userId} to publish to`);
-    return rows[0].channel;
+  /** The private channel of a user, read in `manager`'s transaction (user-channel.ts). */
+  userChannel(manager: EntityManager, userId: string): Promise<string> {
+    return userChannelIn(manager, userId);
   }
 
   /** publish() in a transaction of its own, for announcements that change nothing else. */

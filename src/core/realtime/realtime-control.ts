@@ -2,6 +2,7 @@
 // API instance acts on for its own sockets. Credential revocations (core/auth/revocation.ts)
 // travel the same way.
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../redis/redis.service.js';
 import { rooms } from './realtime.types.js';
 
@@ -11,7 +12,10 @@ export type ControlMessage =
 
 @Injectable()
 export class RealtimeControl {
-  constructor(private readonly redis: RedisService) {}
+  constructor(
+    private readonly redis: RedisService,
+    private readonly config: AppConfig,
+  ) {}
 
   get channel(): string {
     return this.redis.key('realtime', 'control');
@@ -28,11 +32,13 @@ export class RealtimeControl {
   }
 
   /**
-   * The user's sockets older than `generation` are replaced (SINGLE_SOCKET_PER_USER), or only
-   * those on `endpoint` (a plain-WebSocket endpoint with one connection per user).
+   * A new socket of generation `generation` (numbered by the handshake) replaces the user's older
+   * ones: all of them with SINGLE_SOCKET_PER_USER, else only those on `endpoint`, the plain
+   * WebSocket endpoint with one connection per user it came through.
    */
   replace(userId: string, generation: number, endpoint?: string): Promise<void> {
-    return this.send({ op: 'replace', userId, generation, ...(endpoint ? { endpoint } : {}) });
+    const scope = this.config.env.SINGLE_SOCKET_PER_USER ? undefined : endpoint;
+    return this.send({ op: 'replace', userId, generation, ...(scope ? { endpoint: scope } : {}) });
   }
 
   private async send(message: ControlMessage): Promise<void> {

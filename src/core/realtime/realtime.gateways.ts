@@ -16,7 +16,7 @@ import { IsDefined, IsString, MaxLength } from 'class-validator';
 import type { Namespace, Socket } from 'socket.io';
 import { AppConfig } from '../config/app-config.js';
 import { ChannelDelivery } from './channel-delivery.service.js';
-import { RealtimeConnections, type UserSocket } from './realtime-connections.service.js';
+import { RealtimeConnections } from './realtime-connections.service.js';
 import { RealtimeDirectory } from './realtime-directory.js';
 import { plainMarkOf } from './realtime-handshake.js';
 import {
@@ -25,6 +25,7 @@ import {
   PUBLIC_NAMESPACE,
   SETTINGS_CHANNEL,
   USER_NAMESPACE,
+  type UserSocket,
 } from './realtime.types.js';
 import type { RequestResult } from './ws-envelope.js';
 import { Enveloped, WsExceptionFilter } from './ws-requests.js';

@@ -16,6 +16,8 @@ import { PaymentUpdatesController } from './plain/payment-updates.controller.js'
 import { PlainWebSockets } from './plain/plain-websockets.js';
 import { RealtimeDiagnostics } from './realtime-diagnostics.js';
 import { SendBudget } from './send-budget.js';
+import { SocketEvictions } from './socket-evictions.js';
+import { SocketExpiry } from './socket-expiry.js';
 
 const PUBLISHING = [
   OutboxStore,
@@ -42,7 +44,9 @@ export class RealtimeCoreModule {}
     ChannelDelivery,
     RealtimeHandshake,
     RequestGate,
+    SocketExpiry,
     RealtimeConnections,
+    SocketEvictions,
     UserChannelsGateway,
     PublicChannelsGateway,
   ],

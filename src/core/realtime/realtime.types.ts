@@ -1,4 +1,5 @@
 // Names and shapes shared by the realtime core: namespaces, channels, rooms, frames, principals.
+import type { DefaultEventsMap, Socket } from 'socket.io';
 
 export const SOCKET_PATH = '/ws/socket.io';
 export const USER_NAMESPACE = '/user';
@@ -67,6 +68,9 @@ export interface SocketData {
   endpoint?: string;
 }
 
+/** A socket of /user, with its data typed. */
+export type UserSocket = Socket<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData>;
+
 /**
  * The internal room of a user's authenticated sockets (to reach them by user, session or key). It
  * starts with '@', which no channel id can, so a client can never join it.
@@ -94,4 +98,11 @@ export function isAuthenticated(principal: Principal): principal is Authenticate
 /** The session a principal's connections belong to: its login session, or its API key. */
 export function sessionKeyOf(principal: AuthenticatedPrincipal): string {
   return principal.kind === 'user' ? principal.sessionId : `api-key:${principal.apiKeyId}`;
+}
+
+/** Tells a socket `force_logout` (with why) and closes it; a closed socket is left alone. */
+export function forceLogout(socket: Socket, reason: string, detail?: string): void {
+  if (socket.disconnected) return;
+  socket.emit('force_logout', detail ? { reason, detail } : { reason });
+  socket.disconnect(true);
 }

@@ -46,6 +46,10 @@ export interface OwnTrade extends PublicTrade {
 const CANDLE_SECONDS: Record<CandleInterval, number> = { '1m': 60, '5m': 300, '1h': 3600, '1d': 86400 };
 /** Most candles one request returns. */
 export const MAX_CANDLES = 1000;
+/** Candles a request without `from` returns at most. */
+const DEFAULT_CANDLES = 100;
+/** Price levels per side of a depth request without `levels`. */
+const DEFAULT_DEPTH_LEVELS = 50;
 
 @Injectable()
 export class MarketData {
@@ -55,11 +59,6 @@ export class MarketData {
     private readonly books: OrderBooks,
     private readonly publisher: RealtimePublisher,
   ) {}
-
-  /** Reads outside any transaction. */
-  get source(): DataSource {
-    return this.db;
-  }
 
   /** The pairs and their rules, as decimal strings. */
   pairViews() {
@@ -76,6 +75,17 @@ export class MarketData {
       maker_fee: fees(pair.rules.makerFeePpm),
       taker_fee: fees(pair.rules.takerFeePpm),
     }));
+  }
+
+  /** GET /market/:pair/ticker: the pair's 24 h figures, read outside any transaction. */
+  publicTicker(pair: MarketPair): Promise<TickPayload> {
+    return this.ticker(this.db, pair);
+  }
+
+  /** GET /market/:pair/depth: the book at `levels` per side, with the seq of `market-depth:PAIR`. */
+  async depth(pair: MarketPair, levels = DEFAULT_DEPTH_LEVELS): Promise<DepthSnapshotPayload> {
+    const [depth] = await this.depths([pair], `market-depth:${pair.symbol}`, levels);
+    return depth;
   }
 
   /** The pair's 24 h figures, with the book's best bid and ask as given (or read from its orders). */
@@ -214,8 +224,17 @@ export class MarketData {
     }));
   }
 
-  /** OHLCV of `interval` between `from` and `to` (Unix seconds), oldest first. */
-  async candles(pair: MarketPair, interval: CandleInterval, from: number, to: number): Promise<Candle[]> {
+  /**
+   * OHLCV of `interval` between `from` and `to` (Unix seconds), oldest first; `to` is now by
+   * default, `from` DEFAULT_CANDLES intervals before `to`.
+   */
+  async candles(
+    pair: MarketPair,
+    interval: CandleInterval,
+    from?: number,
+    to = Math.floor(Date.now() / 1000),
+  ): Promise<Candle[]> {
+    from ??= Math.max(0, to - DEFAULT_CANDLES * CANDLE_SECONDS[interval]);
     if (to < from) throw DomainError.validation('to', 'to must not be before from');
     if ((to - from) / CANDLE_SECONDS[interval] > MAX_CANDLES) {
       throw DomainError.validation('from', `at most ${MAX_CANDLES} candles per request: narrow from..to`);

@@ -8,8 +8,6 @@ import { MarketData, type Candle, type PublicTrade } from './market-data.service
 import { OrderBooks } from './order-books.js';
 import { ApiAnswer, ApiErrors } from '../../core/http/openapi.js';
 
-const INTERVAL_SECONDS = { '1m': 60, '5m': 300, '1h': 3600, '1d': 86400 } as const;
-
 interface PairView {
   symbol: string;
   base: string;
@@ -48,17 +46,15 @@ export class MarketController {
   @ApiAnswer(200, '{pair, last, bid, ask, high, low, volume, vwap, change, timestamp}')
   @ApiErrors('UNKNOWN_PAIR', 'RATE_LIMIT_EXCEEDED')
   ticker(@Param('pair') symbol: string): Promise<TickPayload> {
-    return this.marketData.ticker(this.marketData.source, this.books.pair(symbol));
+    return this.marketData.publicTicker(this.books.pair(symbol));
   }
 
   @Get(':pair/depth')
   @ApiOperation({ summary: 'The book by price level, with its checksum and the seq of market-depth:PAIR' })
   @ApiAnswer(200, '{pair, bids: [[price, amount]...], asks: [...], seq, checksum}')
   @ApiErrors('VALIDATION_FAILED', 'UNKNOWN_PAIR', 'RATE_LIMIT_EXCEEDED')
-  async depth(@Param('pair') symbol: string, @Query() query: DepthQueryDto): Promise<DepthSnapshotPayload> {
-    const pair = this.books.pair(symbol);
-    const [depth] = await this.marketData.depths([pair], `market-depth:${pair.symbol}`, query.levels ?? 50);
-    return depth;
+  depth(@Param('pair') symbol: string, @Query() query: DepthQueryDto): Promise<DepthSnapshotPayload> {
+    return this.marketData.depth(this.books.pair(symbol), query.levels);
   }
 
   @Get(':pair/trades')
@@ -73,9 +69,7 @@ export class MarketController {
   @ApiOperation({ summary: 'OHLCV candles of 1m, 5m, 1h or 1d between from and to (Unix seconds), oldest first' })
   @ApiAnswer(200, '[{time, open, high, low, close, volume}] (at most 1,000)')
   @ApiErrors('VALIDATION_FAILED', 'UNKNOWN_PAIR', 'RATE_LIMIT_EXCEEDED')
-  async candles(@Param('pair') symbol: string, @Query() query: CandlesQueryDto): Promise<Candle[]> {
-    const to = query.to ?? Math.floor(Date.now() / 1000);
-    const from = query.from ?? Math.max(0, to - 100 * INTERVAL_SECONDS[query.interval]);
-    return this.marketData.candles(this.books.pair(symbol), query.interval, from, to);
+  candles(@Param('pair') symbol: string, @Query() query: CandlesQueryDto): Promise<Candle[]> {
+    return this.marketData.candles(this.books.pair(symbol), query.interval, query.from, query.to);
   }
 }

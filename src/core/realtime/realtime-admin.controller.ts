@@ -17,9 +17,8 @@ export class RealtimeAdminController {
   @ApiOperation({ summary: 'Ids of the users with at least one open connection, on any instance' })
   @ApiAnswer(200, '{user_ids, count}')
   @ApiErrors('FORBIDDEN')
-  async connectedUsers(): Promise<{ user_ids: string[]; count: number }> {
-    const ids = this.diagnostics.userIds(await this.diagnostics.connectionsOf());
-    return { user_ids: ids, count: ids.length };
+  connectedUsers(): Promise<{ user_ids: string[]; count: number }> {
+    return this.diagnostics.connectedUsers();
   }
 
   @Get('connections')
@@ -30,8 +29,8 @@ export class RealtimeAdminController {
   )
   @ApiErrors('FORBIDDEN')
   async list(): Promise<{ connections: ConnectionView[]; count: number }> {
-    const connections = await this.diagnostics.connectionsOf();
-    return { connections, count: connections.length };
+    const { connections, count } = await this.diagnostics.connectionList();
+    return { connections, count };
   }
 
   @Get('stats')
@@ -41,7 +40,7 @@ export class RealtimeAdminController {
     '{connections, by_namespace: {user, public}, by_endpoint, authenticated, users, instances, by_instance}',
   )
   @ApiErrors('FORBIDDEN')
-  async stats(): Promise<Record<string, unknown>> {
-    return this.diagnostics.stats(await this.diagnostics.connectionsOf());
+  stats(): Promise<Record<string, unknown>> {
+    return this.diagnostics.stats();
   }
 }

@@ -46,12 +46,16 @@ const tally = (keys: string[]): Record<string, number> => {
   return counts;
 };
 
+/** The ids of the users among `connections`, in numeric order. */
+const userIdsOf = (connections: ConnectionView[]): string[] =>
+  [...new Set(connections.flatMap((c) => (c.user_id ? [c.user_id] : [])))].sort((a, b) => Number(a) - Number(b));
+
 @Injectable()
 export class RealtimeDiagnostics {
   constructor(private readonly connections: RealtimeConnections) {}
 
   /** Every open connection, on any instance; only those of `endpoint` when it is given. */
-  async connectionsOf(endpoint?: string): Promise<ConnectionView[]> {
+  private async connectionsOf(endpoint?: string): Promise<ConnectionView[]> {
     const { user, public: pub } = this.connections.namespaces;
     const [users, publics] = await Promise.all([user?.fetchSockets() ?? [], pub?.fetchSockets() ?? []]);
     const all = [
@@ -61,14 +65,23 @@ export class RealtimeDiagnostics {
     return endpoint === undefined ? all : all.filter((c) => c.endpoint === endpoint);
   }
 
-  /** The ids of the users among `connections`, in numeric order. */
-  userIds(connections: ConnectionView[]): string[] {
-    return [...new Set(connections.flatMap((c) => (c.user_id ? [c.user_id] : [])))].sort(
-      (a, b) => Number(a) - Number(b),
-    );
+  /** The users with at least one open connection (of `endpoint` when it is given), in numeric order. */
+  async connectedUsers(endpoint?: string): Promise<{ user_ids: string[]; count: number }> {
+    const ids = userIdsOf(await this.connectionsOf(endpoint));
+    return { user_ids: ids, count: ids.length };
   }
 
-  stats(connections: ConnectionView[]): Record<string, unknown> {
+  /** Every open connection (of `endpoint` when it is given), and the users they belong to. */
+  async connectionList(
+    endpoint?: string,
+  ): Promise<{ user_ids: string[]; connections: ConnectionView[]; count: number }> {
+    const connections = await this.connectionsOf(endpoint);
+    return { user_ids: userIdsOf(connections), connections, count: connections.length };
+  }
+
+  /** Connection counts (of `endpoint` when it is given) by namespace, endpoint and instance. */
+  async stats(endpoint?: string): Promise<Record<string, unknown>> {
+    const connections = await this.connectionsOf(endpoint);
     const byInstance = tally(connections.map((c) => c.instance));
     return {
       connections: connections.length,
@@ -78,7 +91,7 @@ export class RealtimeDiagnostics {
       },
       by_endpoint: tally(connections.map((c) => c.endpoint)),
       authenticated: connections.filter((c) => c.user_id !== null).length,
-      users: this.userIds(connections).length,
+      users: userIdsOf(connections).length,
       instances: Object.keys(byInstance).length,
       by_instance: byInstance,
     };

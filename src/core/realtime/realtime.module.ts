@@ -13,6 +13,7 @@ import { PublicChannelsGateway, UserChannelsGateway } from './realtime.gateways.
 import { RealtimeMetrics } from './realtime.metrics.js';
 import { RealtimePublisher } from './realtime.publisher.js';
 import { PaymentUpdatesController } from './plain/payment-updates.controller.js';
+import { PaymentUpdatesService } from './plain/payment-updates.service.js';
 import { PlainWebSockets } from './plain/plain-websockets.js';
 import { RealtimeDiagnostics } from './realtime-diagnostics.js';
 import { SendBudget } from './send-budget.js';
@@ -40,6 +41,7 @@ export class RealtimeCoreModule {}
   providers: [
     PlainWebSockets,
     RealtimeDiagnostics,
+    PaymentUpdatesService,
     SendBudget,
     ChannelDelivery,
     RealtimeHandshake,

@@ -7,9 +7,8 @@ import { IsString, Length, Max, Min } from 'class-validator';
 import { CurrentUser, Public, Roles } from '../../auth/auth.decorators.js';
 import type { AuthUser } from '../../auth/auth.types.js';
 import { finiteNumber, optional, required } from '../../http/dto-validators.js';
-import { RealtimeConnections } from '../realtime-connections.service.js';
-import { RealtimeDiagnostics, type ConnectionView } from '../realtime-diagnostics.js';
-import { PAYMENT_UPDATES_PATH, TEST_NOTIFICATION_EVENT } from './endpoints/payment-updates.js';
+import type { ConnectionView } from '../realtime-diagnostics.js';
+import { PaymentUpdatesService, type PaymentUpdatesHealth } from './payment-updates.service.js';
 import { ApiAnswer, ApiErrors } from '../../http/openapi.js';
 
 /** The routes, for the global prefix to leave alone. */
@@ -52,10 +51,7 @@ export class TestNotificationDto {
 @ApiTags('websocket')
 @Controller('api/websocket')
 export class PaymentUpdatesController {
-  constructor(
-    private readonly connections: RealtimeConnections,
-    private readonly diagnostics: RealtimeDiagnostics,
-  ) {}
+  constructor(private readonly paymentUpdates: PaymentUpdatesService) {}
 
   @Post('test-notification')
   @HttpCode(200)
@@ -63,37 +59,19 @@ export class PaymentUpdatesController {
   @ApiOperation({ summary: "Pushes a payment-update frame marked Test to the caller's own /ws connections" })
   @ApiAnswer(200, '{message, delivered} (delivered: how many of your /ws connections got it)')
   @ApiErrors('VALIDATION_FAILED')
-  async testNotification(
+  testNotification(
     @CurrentUser() user: AuthUser,
     @Body() body: TestNotificationDto,
   ): Promise<{ message: string; delivered: number }> {
-    const frame = {
-      PaymentId: body.PaymentId,
-      Status: body.Status,
-      Amount: body.Amount,
-      OrderReferenceId: body.OrderReferenceId ?? null,
-      Test: true,
-    };
-    const delivered = await this.connections.emitToEndpoint(
-      user.id,
-      PAYMENT_UPDATES_PATH,
-      TEST_NOTIFICATION_EVENT,
-      frame,
-    );
-    return { message: delivered > 0 ? 'test notification sent' : 'no open /ws connection of yours', delivered };
+    return this.paymentUpdates.testNotification(user.id, body);
   }
 
   @Get('health')
   @Public()
   @ApiOperation({ summary: 'Whether this instance takes /ws connections, and how many it holds' })
   @ApiAnswer(200, '{status: "healthy" | "draining", endpoint, connections, timestamp}')
-  health(): { status: 'healthy' | 'draining'; endpoint: string; connections: number; timestamp: number } {
-    return {
-      status: this.connections.isDraining ? 'draining' : 'healthy',
-      endpoint: PAYMENT_UPDATES_PATH,
-      connections: this.connections.localCount(PAYMENT_UPDATES_PATH),
-      timestamp: Math.floor(Date.now() / 1000),
-    };
+  health(): PaymentUpdatesHealth {
+    return this.paymentUpdates.health();
   }
 
   @Get('stats')
@@ -102,8 +80,8 @@ export class PaymentUpdatesController {
   @ApiOperation({ summary: '/ws connection counts, on every instance' })
   @ApiAnswer(200, 'the body of GET /api/v1/ws/stats, for /ws connections only')
   @ApiErrors('FORBIDDEN')
-  async stats(): Promise<Record<string, unknown>> {
-    return this.diagnostics.stats(await this.diagnostics.connectionsOf(PAYMENT_UPDATES_PATH));
+  stats(): Promise<Record<string, unknown>> {
+    return this.paymentUpdates.stats();
   }
 
   @Get('connections')
@@ -112,8 +90,7 @@ export class PaymentUpdatesController {
   @ApiOperation({ summary: 'Users connected on /ws, and each connection, on every instance' })
   @ApiAnswer(200, '{user_ids, connections, count}')
   @ApiErrors('FORBIDDEN')
-  async list(): Promise<{ user_ids: string[]; connections: ConnectionView[]; count: number }> {
-    const connections = await this.diagnostics.connectionsOf(PAYMENT_UPDATES_PATH);
-    return { user_ids: this.diagnostics.userIds(connections), connections, count: connections.length };
+  list(): Promise<{ user_ids: string[]; connections: ConnectionView[]; count: number }> {
+    return this.paymentUpdates.connectionsOf();
   }
 }

@@ -1,8 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../core/auth/auth.decorators.js';
-import { AppConfig } from '../../core/config/app-config.js';
-import { DomainError } from '../../core/errors/domain-error.js';
 import { DevMailbox, type MailboxEntry } from './delivery/dev-mailbox.js';
 import { DevOutboxQueryDto } from './dto/verification-requests.dto.js';
 import { ApiAnswer, ApiErrors } from '../../core/http/openapi.js';
@@ -12,17 +10,13 @@ import { ApiAnswer, ApiErrors } from '../../core/http/openapi.js';
 @Public()
 @Controller('dev')
 export class DevOutboxController {
-  constructor(
-    private readonly config: AppConfig,
-    private readonly mailbox: DevMailbox,
-  ) {}
+  constructor(private readonly mailbox: DevMailbox) {}
 
   @Get('outbox')
   @ApiOperation({ summary: 'OTP messages sent to an address (not in production)' })
   @ApiAnswer(200, '{to, messages: [{id, channel, to, subject, text, sent_at}]} (newest first)')
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')
-  async outbox(@Query() query: DevOutboxQueryDto): Promise<{ to: string; messages: MailboxEntry[] }> {
-    if (this.config.env.NODE_ENV === 'production') throw new DomainError('NOT_FOUND', 'not found');
-    return { to: query.to, messages: await this.mailbox.list(query.to) };
+  outbox(@Query() query: DevOutboxQueryDto): Promise<{ to: string; messages: MailboxEntry[] }> {
+    return this.mailbox.outbox(query.to);
   }
 }

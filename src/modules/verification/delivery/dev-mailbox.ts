@@ -2,6 +2,8 @@
 // for are kept here (in Redis, shared by the worker that writes and the API that reads) and
 // listed by GET /api/v1/dev/outbox?to=<address>. Never used when NODE_ENV=production.
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../../../core/config/app-config.js';
+import { DomainError } from '../../../core/errors/domain-error.js';
 import { RedisService } from '../../../core/redis/redis.service.js';
 import { Clock } from '../../../core/time/clock.js';
 import type { DeliveryChannel } from '../verification.types.js';
@@ -29,6 +31,7 @@ export class DevMailbox implements Notifier {
   constructor(
     private readonly redis: RedisService,
     private readonly clock: Clock,
+    private readonly config: AppConfig,
   ) {}
 
   async send(message: OutboundMessage): Promise<void> {
@@ -47,6 +50,12 @@ export class DevMailbox implements Notifier {
       .ltrim(key, 0, KEEP_PER_ADDRESS - 1)
       .expire(key, KEEP_SECONDS)
       .exec();
+  }
+
+  /** GET /dev/outbox: the messages sent to `to`, newest first; NOT_FOUND in production, where there is no mailbox. */
+  async outbox(to: string): Promise<{ to: string; messages: MailboxEntry[] }> {
+    if (this.config.env.NODE_ENV === 'production') throw new DomainError('NOT_FOUND', 'not found');
+    return { to, messages: await this.list(to) };
   }
 
   /** Messages sent to `to`, newest first. */

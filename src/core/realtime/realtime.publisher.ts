@@ -5,14 +5,8 @@
 // committed but did not get onto the bus.
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type {
-  DataSource,
-  EntityManager,
-  EntitySubscriberInterface,
-  QueryRunner,
-  TransactionCommitEvent,
-  TransactionRollbackEvent,
-} from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { CommitQueue } from '../database/commit-queue.js';
 import { userChannelIn } from './user-channel.js';
 import { shareJson } from './frame-json.js';
 import { markerOf, OutboxStore, type PendingEvent, type StoredFrame } from './outbox.store.js';
@@ -20,11 +14,6 @@ import { RealtimeBus } from './realtime-bus.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 import type { RealtimeEvent, RealtimeEventMap, StreamFrame } from './realtime.types.js';
 import { Transactions } from '../database/transactions.js';
-
-const PENDING = Symbol('realtime:pending');
-const WRITTEN = Symbol('realtime:written');
-
-type RunnerData = { [PENDING]?: PendingEvent[]; [WRITTEN]?: StoredFrame[] };
 
 /** The frame as clients see it, with the JSON text built for the stored one. */
 function withoutId(stored: StoredFrame): StreamFrame {
@@ -38,13 +27,15 @@ const EMITTED_FLUSH_MS = 250;
 const BUS_TIMEOUT_MS = 1000;
 
 @Injectable()
-export class RealtimePublisher implements EntitySubscriberInterface, OnModuleInit, BeforeApplicationShutdown {
+export class RealtimePublisher implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(RealtimePublisher.name);
   /** Unsent markers of emitted frames, deleted every EMITTED_FLUSH_MS. */
   private emitted: string[] = [];
   private flushTimer?: NodeJS.Timeout;
   /** emit() calls of committed transactions still waiting for Redis. */
   private readonly emitting = new Set<Promise<void>>();
+  /** Each transaction's events, written to the outbox at its commit (commit-queue.ts). */
+  private pending?: CommitQueue<PendingEvent, StoredFrame[]>;
 
   constructor(
     private readonly transactions: Transactions,
@@ -55,8 +46,10 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
   ) {}
 
   onModuleInit(): void {
-    // Transaction events reach every subscriber of the data source.
-    this.db.subscribers.push(this);
+    this.pending = new CommitQueue(this.db, {
+      flush: (tx, events) => this.store.write(tx, events),
+      committed: (written) => this.afterCommit(written),
+    });
     this.flushTimer = setInterval(() => void this.flushEmitted(), EMITTED_FLUSH_MS);
     this.flushTimer.unref();
   }
@@ -114,34 +107,15 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
     return this.publishNow(channel, event, payload);
   }
 
-  // --- transaction hooks (TypeORM subscriber) ---
-
-  async beforeTransactionCommit(event: TransactionCommitEvent): Promise<void> {
-    const data = this.dataOf(event.queryRunner);
-    const pending = data[PENDING];
-    if (!pending?.length || !this.isOutermost(event.queryRunner)) return;
-    data[PENDING] = undefined;
-    data[WRITTEN] = await this.store.write(event.queryRunner.manager, pending);
-  }
-
-  afterTransactionCommit(event: TransactionCommitEvent): void {
-    const data = this.dataOf(event.queryRunner);
-    const written = data[WRITTEN];
-    if (!written?.length) return;
-    data[WRITTEN] = undefined;
+  /** After the commit of a transaction that wrote `written` to the outbox. */
+  private afterCommit(written: StoredFrame[]): void {
+    if (written.length === 0) return;
     // Not awaited: this instance's sockets have the events when emit() returns (the bus hands its
     // own subscriber each message in the publishing call), and the caller's reply need not wait
     // for Redis. A failure there is logged and left to the relay.
     const emitting = this.emit(written);
     this.emitting.add(emitting);
     void emitting.finally(() => this.emitting.delete(emitting));
-  }
-
-  afterTransactionRollback(event: TransactionRollbackEvent): void {
-    if (!this.isOutermost(event.queryRunner, true)) return;
-    const data = this.dataOf(event.queryRunner);
-    data[PENDING] = undefined;
-    data[WRITTEN] = undefined;
   }
 
   /**
@@ -175,22 +149,9 @@ export class RealtimePublisher implements EntitySubscriberInterface, OnModuleIni
   }
 
   private enqueue(manager: EntityManager, event: PendingEvent): void {
-    const runner = manager.queryRunner;
-    if (!runner?.isTransactionActive) {
+    if (!this.pending?.add(manager, event)) {
       throw new Error('RealtimePublisher.publish() must be called inside a transaction (or use publishNow)');
     }
-    const data = this.dataOf(runner);
-    (data[PENDING] ??= []).push(event);
-  }
-
-  private dataOf(runner: QueryRunner): RunnerData {
-    return runner.data;
-  }
-
-  /** TypeORM counts nested transactions (savepoints); only the outermost commit writes. */
-  private isOutermost(runner: QueryRunner, afterDecrement = false): boolean {
-    const depth = (runner as QueryRunner & { transactionDepth?: number }).transactionDepth ?? 1;
-    return afterDecrement ? depth === 0 : depth <= 1;
   }
 
   private async flushEmitted(): Promise<void> {

@@ -1,3 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server, type Socket } from 'socket.io';
+import { io as connect } from 'socket.io-client';
 import { Encoder, PacketType, type Packet } from 'socket.io-parser';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../errors/domain-error.js';
@@ -93,6 +97,41 @@ describe('its encoder', () => {
       { type: PacketType.EVENT, nsp: '/user', id: 12, data: ['stream', remembered] },
     ]) {
       expect(ours.encode(packet)).toEqual(base.encode({ ...packet, data: ['stream', frame()] }));
+    }
+  });
+
+  // The shortcut only works while socket.io hands the parser's encoder the frame object it was
+  // given (socket.io 4.8: `[event, ...args]` as packet.data, once per broadcast). These pin that
+  // and the text that reaches a client.
+  it('is handed, by a real socket.io server, the very frame emitted to a socket or a room, and the client reads the frame', async () => {
+    const seen: unknown[] = [];
+    class Watching extends lenientParser.Encoder {
+      override encode(packet: Packet) {
+        if (Array.isArray(packet.data) && packet.data[0] === 'stream') seen.push(packet.data[1]);
+        return super.encode(packet);
+      }
+    }
+    const http = createServer();
+    const server = new Server(http, { parser: { Encoder: Watching, Decoder: lenientParser.Decoder } });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const client = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ['websocket'] });
+    try {
+      const socket = await new Promise<Socket>((resolve) => server.on('connection', resolve));
+      const received: unknown[] = [];
+      client.on('stream', (frame: unknown) => received.push(frame));
+      await socket.join('room');
+      const [direct, broadcast] = [frame(), { ...frame(), seq: 8 }];
+      frameJson(direct, JSON.stringify(direct.payload));
+      frameJson(broadcast, JSON.stringify(broadcast.payload));
+      socket.emit('stream', direct);
+      server.to('room').emit('stream', broadcast);
+      await expect.poll(() => received).toHaveLength(2);
+      expect(seen[0]).toBe(direct);
+      expect(seen[1]).toBe(broadcast);
+      expect(received).toEqual([frame(), { ...frame(), seq: 8 }]);
+    } finally {
+      client.close();
+      await server.close();
     }
   });
 

@@ -1,12 +1,15 @@
 import 'reflect-metadata';
+import { createServer } from 'node:http';
 import type { INestApplicationContext } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
 import { WsProxy } from '@nestjs/websockets/context/ws-proxy.js';
 import { WsExceptionsHandler } from '@nestjs/websockets/exceptions/ws-exceptions-handler.js';
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import type { Socket } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
 import { from, isObservable, mergeMap, of } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DomainError } from '../errors/domain-error.js';
+import { lenientParser } from './lenient-parser.js';
 import { RealtimeIoAdapter } from './realtime-io.adapter.js';
 import { RequestGate } from './request-gate.js';
 import { Enveloped, WsExceptionFilter } from './ws-requests.js';
@@ -176,5 +179,51 @@ describe('socket.io adapter: answers of @Enveloped() handlers', () => {
     send('events', {});
     await settle();
     expect(socket.emit).toHaveBeenCalledWith('pong', { at: 1 });
+  });
+});
+
+// RealtimeIoAdapter answers requests itself (dispatch, answerEnveloped) instead of through Nest's
+// bindMessageHandlers, which it overrides to throw. These pin the @nestjs/platform-socket.io 12.1
+// IoAdapter it extends: if an upgrade renames what it overrides or changes what it calls, they
+// fail here (the WsProxy path of an @Enveloped() failure is pinned by the tests above).
+describe('the IoAdapter internals RealtimeIoAdapter overrides or calls', () => {
+  type Methods = Record<string, ((...args: unknown[]) => unknown) | undefined>;
+  const base = IoAdapter.prototype as unknown as Methods;
+
+  it('still has the methods it overrides, with their parameters', () => {
+    expect(base.bindMessageHandlers?.length).toBe(3); // overridden to throw: handlers are shared
+    expect(base.bindClientDisconnect?.length).toBe(2);
+    expect(base.createIOServer?.length).toBe(2);
+    const ours = RealtimeIoAdapter.prototype as unknown as Methods;
+    for (const name of ['bindMessageHandlers', 'bindClientDisconnect', 'createIOServer']) {
+      expect(Object.hasOwn(ours, name)).toBe(true); // ours replaces the method Nest calls
+    }
+  });
+
+  it('maps a socket.io payload to {data, ack} as dispatch expects', () => {
+    const adapter = new IoAdapter();
+    const ack = () => undefined;
+    expect(adapter.mapPayload({ a: 1 })).toEqual({ data: { a: 1 } });
+    expect(adapter.mapPayload([{ a: 1 }, ack])).toEqual({ data: { a: 1 }, ack });
+    expect(adapter.mapPayload(ack)).toEqual({ data: undefined, ack });
+  });
+
+  it('keeps a logger that dispatch reports to', () => {
+    const logger = (new IoAdapter() as unknown as { logger?: { error?: unknown } }).logger;
+    expect(typeof logger?.error).toBe('function');
+  });
+
+  it('hands createIOServer’s options to socket.io, so the lenient parser encodes and decodes', async () => {
+    const http = createServer();
+    const io = (base.createIOServer as (port: number, options: object) => Server).call({ httpServer: http }, 0, {
+      path: '/probe/socket.io',
+      parser: lenientParser,
+    });
+    try {
+      expect(io.path()).toBe('/probe/socket.io');
+      expect((io as unknown as { encoder: unknown }).encoder).toBeInstanceOf(lenientParser.Encoder);
+    } finally {
+      await io.close();
+    }
   });
 });

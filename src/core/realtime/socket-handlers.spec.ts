@@ -1,11 +1,23 @@
 import 'reflect-metadata';
-import type { MessageMappingProperties } from '@nestjs/websockets';
+import { MetadataScanner } from '@nestjs/core';
+import { SubscribeMessage, type MessageMappingProperties } from '@nestjs/websockets';
+import { GatewayMetadataExplorer } from '@nestjs/websockets/gateway-metadata-explorer.js';
 import { WebSocketsController } from '@nestjs/websockets/web-sockets-controller.js';
 import type { Socket } from 'socket.io';
-import { Subject } from 'rxjs';
+import { firstValueFrom, of, Subject, type Observable } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
 import { addRoutes, routeOf, sharePerNamespace } from './socket-handlers.js';
 import { Enveloped } from './ws-requests.js';
+
+// Nest's own methods, taken before any test calls sharePerNamespace() (each spec file has its own
+// module instances, so no other file's patch is seen here).
+type Proto = Record<string, (...args: unknown[]) => unknown>;
+const nest: Proto = Object.fromEntries(
+  Object.getOwnPropertyNames(WebSocketsController.prototype).map((name) => [
+    name,
+    (WebSocketsController.prototype as unknown as Proto)[name],
+  ]),
+);
 
 const socketIn = (nsp: object) => ({ nsp }) as unknown as Socket;
 const handler = (message: string, isAckHandledManually = false): MessageMappingProperties => ({
@@ -91,5 +103,121 @@ describe('handlers shared per namespace', () => {
     expect(bindClientDisconnect).toHaveBeenCalledTimes(1);
     (bindClientDisconnect.mock.calls[0][1] as (reason: unknown) => void)('transport close');
     expect(seen).toEqual([{ client: socket, reason: 'transport close' }]);
+  });
+});
+
+// sharePerNamespace() replaces two methods of Nest's WebSocketsController and calls a third. These
+// pin what it was written against (@nestjs/websockets 12.1): if an upgrade changes any of it,
+// they fail here, and socket-handlers.ts must be brought in line before the upgrade goes in.
+describe('the @nestjs/websockets internals that sharePerNamespace() replaces', () => {
+  /** A controller whose config hands out `adapter`, made by Nest's own constructor. */
+  const controllerWith = (adapter: object) =>
+    new (WebSocketsController as unknown as new (...args: unknown[]) => WebSocketsController)(
+      {},
+      { getIoAdapter: () => adapter },
+      {},
+      {},
+      {},
+      {},
+      {},
+    );
+
+  it('has the methods, with the parameters, that the patch replaces or calls', () => {
+    expect(typeof nest.subscribeMessages).toBe('function');
+    expect(nest.subscribeMessages.length).toBe(3); // (handlers, client, instance)
+    expect(typeof nest.getConnectionHandler).toBe('function');
+    expect(nest.getConnectionHandler.length).toBe(5); // (context, instance, handlers, disconnect, connection)
+    expect(typeof nest.pickResult).toBe('function');
+    expect(nest.pickResult.length).toBe(1);
+  });
+
+  it('keeps the application config, which hands out the adapter, as `config`', () => {
+    const adapter = {};
+    const controller = controllerWith(adapter) as unknown as { config: { getIoAdapter(): unknown } };
+    expect(controller.config.getIoAdapter()).toBe(adapter);
+  });
+
+  it('builds each gateway’s connection handler through getConnectionHandler, looked up on the instance', () => {
+    const bindClientConnect = vi.fn();
+    const controller = controllerWith({ bindClientConnect }) as unknown as Proto;
+    const built = () => undefined;
+    const getConnectionHandler = vi.fn(() => built);
+    Object.assign(controller, {
+      getConnectionHandler,
+      subscribeInitEvent: vi.fn(),
+      subscribeConnectionEvent: vi.fn(),
+      subscribeDisconnectEvent: vi.fn(),
+      printSubscriptionLogs: vi.fn(),
+    });
+    const instance = {};
+    const handlers = [handler('transfer')];
+    const server = {};
+    const [disconnect, connection] = [new Subject(), new Subject()];
+    nest.subscribeEvents.call(controller, { instance }, handlers, {
+      init: new Subject(),
+      disconnect,
+      connection,
+      server,
+    });
+    expect(getConnectionHandler).toHaveBeenCalledWith(controller, instance, handlers, disconnect, connection);
+    expect(bindClientConnect).toHaveBeenCalledWith(server, built);
+  });
+
+  it('connects a client as the replacement does: connection event, subscribeMessages, a disconnect callback', () => {
+    const bindClientDisconnect = vi.fn();
+    const controller = controllerWith({ bindClientDisconnect });
+    const subscribeMessages = vi.fn();
+    const context = { subscribeMessages };
+    const instance = {};
+    const handlers = [handler('transfer')];
+    const disconnect = new Subject<unknown>();
+    const connection = new Subject<unknown[]>();
+    const connected: unknown[][] = [];
+    connection.subscribe((args) => connected.push(args));
+    const client = socketIn({});
+    const connect = nest.getConnectionHandler.call(controller, context, instance, handlers, disconnect, connection);
+    (connect as (...args: unknown[]) => void)(client, 'request');
+    expect(connected).toEqual([[client, 'request']]);
+    expect(subscribeMessages).toHaveBeenCalledWith(handlers, client, instance);
+    expect(bindClientDisconnect).toHaveBeenCalledTimes(1);
+    expect(bindClientDisconnect.mock.calls[0][0]).toBe(client);
+  });
+
+  it('subscribes a client by binding every handler to it and calling the adapter’s bindMessageHandlers', async () => {
+    const bindMessageHandlers = vi.fn();
+    const controller = controllerWith({ bindMessageHandlers });
+    const callback = vi.fn((_client: unknown, data: unknown) => data);
+    const client = socketIn({});
+    const instance = {};
+    nest.subscribeMessages.call(
+      controller,
+      [{ message: 'transfer', callback, isAckHandledManually: false }],
+      client,
+      instance,
+    );
+    expect(bindMessageHandlers).toHaveBeenCalledTimes(1);
+    const [boundClient, bound, transform] = bindMessageHandlers.mock.calls[0] as [
+      unknown,
+      { message: string; callback: (data: unknown) => unknown; isAckHandledManually: boolean }[],
+      (result: unknown) => Observable<unknown>,
+    ];
+    expect(boundClient).toBe(client);
+    expect(bound).toEqual([{ message: 'transfer', callback: expect.any(Function), isAckHandledManually: false }]);
+    bound[0].callback({ amount: 1 }); // bound to (instance, client): only the data is left
+    expect(callback).toHaveBeenCalledWith(client, { amount: 1 });
+    expect(callback.mock.contexts[0]).toBe(instance);
+    // The transform the replacement passes on: a handler's value, promise or observable as an observable.
+    expect(await firstValueFrom(transform(Promise.resolve(7)))).toBe(7);
+    expect(await firstValueFrom(transform(Promise.resolve(of(8))))).toBe(8);
+  });
+
+  it('describes each handler with the fields addRoutes reads', () => {
+    class Gateway {
+      @SubscribeMessage('transfer')
+      transfer(): void {}
+    }
+    const [found] = new GatewayMetadataExplorer(new MetadataScanner()).explore(new Gateway() as never);
+    expect(Object.keys(found).sort()).toEqual(['callback', 'isAckHandledManually', 'message', 'methodName']);
+    expect(found).toMatchObject({ message: 'transfer', methodName: 'transfer', isAckHandledManually: false });
   });
 });

@@ -62,6 +62,42 @@ describe('WriteCoalescer', () => {
     }
   };
 
+  // What hold() leans on in engine.io 6.6 and ws 8 (write-coalescer.ts): if an upgrade changes it,
+  // these fail here rather than the coalescer quietly leaving every socket alone.
+  it('finds engine.io and ws as it was written against: a websocket transport with a plain `writable` flag', async () => {
+    const conn = socket.conn as unknown as {
+      transport: { name: string; writable: boolean; socket?: { _socket?: Record<string, unknown> } };
+      writeBuffer: unknown[];
+      flush: unknown;
+    };
+    const transport = conn.transport;
+    expect(transport.name).toBe('websocket');
+    expect(typeof conn.flush).toBe('function');
+    expect(Array.isArray(conn.writeBuffer)).toBe(true);
+    const flag = Object.getOwnPropertyDescriptor(transport, 'writable');
+    expect(flag).toMatchObject({ value: true, writable: true }); // an own data property, no setter
+    const raw = transport.socket?._socket;
+    expect(typeof raw?.cork).toBe('function');
+    expect(typeof raw?.uncork).toBe('function');
+
+    // Busy while a write is under way, writable again when it is done.
+    socket.emit('stream', 1);
+    expect(transport.writable).toBe(false);
+    await expect.poll(() => transport.writable).toBe(true);
+
+    // A transport that says busy makes engine.io keep packets in the socket's buffer; flush() sends them.
+    const writes = countWrites(socket);
+    transport.writable = false;
+    socket.emit('stream', 2);
+    socket.emit('stream', 3);
+    expect(conn.writeBuffer).toHaveLength(2);
+    expect(writes()).toBe(0);
+    transport.writable = true;
+    (conn.flush as () => void).call(conn);
+    expect(conn.writeBuffer).toHaveLength(0);
+    await expect.poll(() => received).toEqual([1, 2, 3]);
+  });
+
   it('sends what a socket gets in one turn of the event loop in one write, in order', async () => {
     const writes = countWrites(socket);
     sendThree(new WriteCoalescer(fail));

@@ -2,7 +2,8 @@
 // times: its payload for the outbox row, the whole frame again for the Redis bus, and again by
 // socket.io for the sockets. Now the outbox write serializes the payload, the frame's text is put
 // together around it and remembered for the frame object, and both the bus and the socket.io
-// encoder (lenient-parser.ts) use that text.
+// encoder (lenient-parser.ts) use that text. lenient-parser.spec.ts pins that the text equals what
+// JSON.stringify and socket.io's own encoder write, and that socket.io hands the encoder the frame.
 import type { StreamFrame } from './realtime.types.js';
 
 const texts = new WeakMap<object, string>();

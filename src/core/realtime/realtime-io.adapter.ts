@@ -1,6 +1,8 @@
 // The socket.io server of every API instance: path /ws/socket.io, websocket and polling, a bounded
 // frame size, the lenient parser, and the Redis adapter that joins instances into one server (the
-// sharded adapter, on Redis 7 sharded pub/sub, when Redis is a Cluster).
+// sharded adapter, on Redis 7 sharded pub/sub, when Redis is a Cluster). It answers requests itself
+// (gate, handler, envelope) in place of IoAdapter.bindMessageHandlers; realtime-io.adapter.spec.ts
+// pins the IoAdapter methods it overrides and calls.
 import type { INestApplicationContext } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { IoAdapter } from '@nestjs/platform-socket.io';

@@ -8,7 +8,7 @@
 // `subscribeMessages` (public in its typings, @nestjs/websockets 12) so that it hands the adapter
 // the gateway's handlers once, unbound, and `getConnectionHandler` so that a gateway without
 // handleDisconnect costs a socket nothing either. It fails loudly rather than fall back to
-// per-socket binding.
+// per-socket binding; socket-handlers.spec.ts pins the Nest internals it replaces.
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { WebSocketsController } from '@nestjs/websockets/web-sockets-controller.js';
 import { from, mergeAll, type Observable, type Subject } from 'rxjs';

@@ -7,7 +7,8 @@
 // (setImmediate) they are flushed together under one cork.
 //
 // This reaches into engine.io and ws: `transport.writable` (public in engine.io's Transport),
-// `Socket.flush()` and ws's `_socket`. Anything unexpected there, and the socket is left alone.
+// `Socket.flush()` and ws's `_socket`. Anything unexpected there, and the socket is left alone;
+// write-coalescer.spec.ts fails at once if an upgrade changes them.
 import type { Socket } from 'socket.io';
 
 interface RawSocket {

@@ -7,13 +7,13 @@ import { HealthModule } from './core/health/health.module.js';
 import { RealtimeDocsModule } from './core/http/realtime-docs.module.js';
 import { MetricsModule } from './core/metrics/metrics.module.js';
 import { RealtimeGatewaysModule } from './core/realtime/realtime.module.js';
-import { AccountsModule } from './modules/accounts/accounts.module.js';
+import { AccountsApiModule } from './modules/accounts/accounts.module.js';
 import { AdminModule } from './modules/admin/admin.module.js';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { FeesModule } from './modules/fees/fees.module.js';
 import { FxModule } from './modules/fx/fx.module.js';
-import { LedgerModule } from './modules/ledger/ledger.module.js';
+import { LedgerApiModule } from './modules/ledger/ledger.module.js';
 import { MarketModule } from './modules/market/market.module.js';
 import { NotificationsModule } from './modules/notifications/notifications.module.js';
 import { PartnersModule } from './modules/partners/partners.module.js';
@@ -45,8 +45,8 @@ export class AppModule {
         NotificationsModule,
         SettingsModule,
         AdminModule,
-        AccountsModule,
-        LedgerModule,
+        AccountsApiModule,
+        LedgerApiModule,
         FeesModule,
         FxModule,
         TransfersModule,

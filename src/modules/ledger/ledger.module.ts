@@ -11,17 +11,21 @@ import { PostingQueue } from './posting-queue.js';
 import { StatementsGateway } from './statements.gateway.js';
 import { StatementsService } from './statements.service.js';
 
+/**
+ * The ledger's services: what the API and the worker (through market and payments) share. Its
+ * transports are LedgerApiModule's, so importing the ledger brings no gateway or controller.
+ */
 @Module({
   imports: [AccountsModule, AuditModule, IdempotencyModule, UsersCoreModule],
-  controllers: [LedgerAdminController],
-  providers: [
-    LedgerService,
-    PostingQueue,
-    StatementsService,
-    StatementsGateway,
-    AdjustmentsService,
-    LedgerCheckService,
-  ],
-  exports: [LedgerService, PostingQueue],
+  providers: [LedgerService, PostingQueue, StatementsService, AdjustmentsService],
+  exports: [LedgerService, PostingQueue, StatementsService, AdjustmentsService],
 })
 export class LedgerModule {}
+
+/** The API side: statements over `/user`, adjustments and the ledger check for admins. */
+@Module({
+  imports: [LedgerModule],
+  controllers: [LedgerAdminController],
+  providers: [StatementsGateway, LedgerCheckService],
+})
+export class LedgerApiModule {}

@@ -10,7 +10,7 @@ import type { DomainError } from '../../errors/domain-error.js';
 import { RETRY_AFTER_S } from '../../errors/dependency-errors.js';
 import { refuseJsonText } from '../../errors/json-input.js';
 import type { MessageVerdict } from '../realtime-limits.service.js';
-import type { AuthenticatedPrincipal } from '../realtime.types.js';
+import type { AuthenticatedPrincipal, StreamFrame } from '../realtime.types.js';
 import type { EngineWebSocket } from './engine-bridge.js';
 import { CLOSE, type EndpointProtocol, type PlainContext, type RateVerdict } from './plain-protocol.js';
 
@@ -39,6 +39,18 @@ const DISCONNECT = '1';
 const EVENT = '2';
 const ACK = '3';
 const CONNECT_ERROR = '4';
+
+/** How a channel event starts as an engine packet: engine MESSAGE, socket.io EVENT on /user, no ack id. */
+const STREAM_PACKET = `4${EVENT}${NAMESPACE},["stream",`;
+/** Where its socket.io arguments (`["stream",{...}]`) start. */
+const STREAM_ARGS_AT = `4${EVENT}${NAMESPACE},`.length;
+
+/**
+ * The last channel event an endpoint with `streamFrame` encoded. socket.io hands every connection
+ * a channel event reaches the same packet (one broadcast), so the first connection decodes,
+ * translates and encodes it, and the others of the endpoint send that text as it is.
+ */
+let lastStream: { protocol: EndpointProtocol; packet: string; text: string } | undefined;
 
 type ConnectOutcome = { ok: true; data: unknown } | { ok: false; data: { message: string; code: string } };
 
@@ -173,6 +185,17 @@ export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainC
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(frame));
   }
 
+  /** A channel event, for an endpoint whose frame of it depends on the event alone (streamFrame). */
+  private sendStream(packet: string, streamFrame: (frame: StreamFrame) => unknown): void {
+    let encoded = lastStream;
+    if (encoded?.packet !== packet || encoded.protocol !== this.protocol) {
+      const [, frame] = JSON.parse(packet.slice(STREAM_ARGS_AT)) as [string, StreamFrame];
+      encoded = { protocol: this.protocol, packet, text: JSON.stringify(streamFrame(frame)) };
+      lastStream = encoded;
+    }
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(encoded.text);
+  }
+
   /** Sends socket.io's CONNECT on the client's behalf; resolves with the outcome. */
   connect(auth: Record<string, unknown>): Promise<ConnectOutcome> {
     return new Promise((resolve) => {
@@ -242,6 +265,8 @@ export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainC
       return;
     }
     if (type !== '4') return;
+    const { streamFrame } = this.protocol;
+    if (streamFrame && packet.startsWith(STREAM_PACKET)) return this.sendStream(packet, streamFrame);
     this.fromSocketIo(packet.slice(1));
   }
 

@@ -19,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBareWsEmitter, startBareWsServer } from '../support/bare-ws.mjs';
 import { createPublisher, createUsers, startCashier } from '../support/cashier.mjs';
+import { cpuDelta, cpuSnapshot } from '../support/cpu.mjs';
 import { log, onCleanup, prepareRun, runInfo, runMain } from '../support/lifecycle.mjs';
 import { closeAllPlain, frameId, openManyPlain, openPlainSocket } from '../support/plain.mjs';
 import { contextRow, markdownTable, targetRow, writeResults } from '../support/report.mjs';
@@ -71,11 +72,15 @@ const payloadOf = (id, stamp) => ({ id, t: stamp.toString(), pad: PADDING });
  * go one at a time, each only after every socket received the previous one, so this measures
  * latency, not throughput. Latency is taken per (event, socket) at receipt, against the stamp of
  * the round, which the payload also carries (publisher and clients share this process's clock);
- * a frame is told by the payload id at its start, unparsed (plain.mjs).
+ * a frame is told by the payload id at its start, unparsed (plain.mjs). The CPU time of the
+ * `server` process (a pid), of this process, PostgreSQL and Redis is added up over the measured
+ * rounds.
  */
-function latencyPath(sockets, publish) {
+function latencyPath(sockets, publish, server) {
   const latencies = [];
   const publishCalls = [];
+  const cpu = {};
+  let measuredRounds = 0;
   let round;
   let nextId = 0;
   let unexpected = 0;
@@ -105,11 +110,23 @@ function latencyPath(sockets, publish) {
 
   return {
     async rounds(count, measured) {
+      const before = measured ? cpuSnapshot({ server, bench: 'self' }) : undefined;
       for (let i = 0; i < count; i++) await once(measured);
+      if (!before) return;
+      measuredRounds += count;
+      for (const [name, ms] of Object.entries(cpuDelta(before, cpuSnapshot({ server, bench: 'self' })))) {
+        cpu[name] = (cpu[name] ?? 0) + ms;
+      }
     },
     result() {
       for (const socket of sockets) socket.onFrame = undefined;
-      return { latency: summarize(latencies), publishCall: summarize(publishCalls), unexpectedFrames: unexpected };
+      const cpuMsPerEvent = Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, ms / measuredRounds]));
+      return {
+        latency: summarize(latencies),
+        publishCall: summarize(publishCalls),
+        cpuMsPerEvent,
+        unexpectedFrames: unexpected,
+      };
     },
   };
 }
@@ -151,11 +168,11 @@ const bareSocket = (env, rooms) => ({ url: env.bare.url, ready: BARE_READY, hell
 /** The bare path to `sockets`: frames shaped like the service's, published through Redis. */
 function barePath(env, room, sockets) {
   const frame = bareFramer(room);
-  return latencyPath(sockets, (payload) => env.emitter.publish(room, frame(payload)));
+  return latencyPath(sockets, (payload) => env.emitter.publish(room, frame(payload)), env.bare.proc.pid);
 }
 
 const cashierPath = (env, channel, sockets) =>
-  latencyPath(sockets, (payload) => env.publisher.publish(channel, 'bench', payload));
+  latencyPath(sockets, (payload) => env.publisher.publish(channel, 'bench', payload), env.cashier.proc.pid);
 
 async function oneSubscriber(env) {
   const params = PARAMS.oneSubscriber;
@@ -267,6 +284,12 @@ function tableRows(m) {
     contextRow('1,000 subscribers: latency p50', 'ms', fan.cashier.latency.p50, fan.bare.latency.p50),
     targetRow('1,000 subscribers: latency p99', 'ms', fan.cashier.latency.p99, fan.bare.latency.p99, 1.5),
     contextRow('1,000 subscribers: latency max', 'ms', fan.cashier.latency.max, fan.bare.latency.max),
+    contextRow(
+      '1,000 subscribers: server CPU per event',
+      'ms',
+      fan.cashier.cpuMsPerEvent.server,
+      fan.bare.cpuMsPerEvent.server,
+    ),
     targetRow(
       '5,000 idle connections: heap per connection',
       'bytes',

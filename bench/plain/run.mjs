@@ -281,6 +281,7 @@ function tableRows(m) {
   return [
     contextRow('1 subscriber: latency p50', 'ms', one.cashier.latency.p50, one.bare.latency.p50),
     contextRow('1 subscriber: latency p99', 'ms', one.cashier.latency.p99, one.bare.latency.p99),
+    contextRow('1 subscriber: publish call p50', 'ms', one.cashier.publishCall.p50, one.bare.publishCall.p50),
     contextRow('1,000 subscribers: latency p50', 'ms', fan.cashier.latency.p50, fan.bare.latency.p50),
     targetRow('1,000 subscribers: latency p99', 'ms', fan.cashier.latency.p99, fan.bare.latency.p99, 1.5),
     contextRow('1,000 subscribers: latency max', 'ms', fan.cashier.latency.max, fan.bare.latency.max),

@@ -37,6 +37,26 @@ export default tseslint.config(
     },
   },
   {
+    // Requests are declared in UserRequestMap and registered with @UserRequest (type-checked against
+    // it), so the typed client sees every one of them; SubscribeMessage would bypass that.
+    files: ['src/modules/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@nestjs/websockets',
+              importNames: ['SubscribeMessage'],
+              message:
+                'Use @UserRequest(type) from core/realtime/ws-requests.ts and declare the request in UserRequestMap.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },

@@ -7,7 +7,18 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.bench-*/**', 'node_modules/**', 'coverage/**', '.data/**', 'bench/results/**'] },
+  {
+    ignores: [
+      'dist/**',
+      '.bench-*/**',
+      'node_modules/**',
+      'coverage/**',
+      '.data/**',
+      'bench/results/**',
+      'client/dist/**',
+      'test-artifacts/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -63,7 +74,7 @@ export default tseslint.config(
   },
   {
     // Tests read JSON bodies as untyped data; the promise and cycle rules still apply.
-    files: ['test/**/*.ts', 'bench/**', '**/*.spec.ts', 'scripts/**'],
+    files: ['test/**/*.ts', 'client/test/**/*.ts', 'bench/**', '**/*.spec.ts', 'scripts/**'],
     rules: {
       'no-console': 'off',
       '@typescript-eslint/no-explicit-any': 'off',

@@ -21,6 +21,7 @@ import {
   type SuccessEnvelope,
   type ErrorEnvelope,
   type UserRequestType,
+  type CashierErrorCode,
 } from './contract.js';
 import { Emitter } from './emitter.js';
 import { CashierError } from './errors.js';
@@ -102,6 +103,13 @@ export type RequestMethods = { [K in UserRequestType as CamelCase<K>]: RequestMe
 const IDEMPOTENT = new Set<string>(IDEMPOTENT_REQUEST_TYPES);
 /** Requests that change nothing, so they may be sent again after a lost connection. */
 const isRead = (type: string) => type.startsWith('get_') || type === 'calculate_fee' || type === 'refresh';
+/** Refusals worth retrying: the instance is draining, the plan's connections are all in use, ... */
+const TRANSIENT_REFUSALS = new Set<string>([
+  'SERVICE_UNAVAILABLE',
+  'CONNECTION_LIMIT',
+  'RATE_LIMIT_EXCEEDED',
+  'INTERNAL',
+]);
 const camel = (type: string) => type.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 type Envelope = SuccessEnvelope | ErrorEnvelope;
@@ -131,6 +139,8 @@ export class CashierClient extends Emitter<ClientEvents> {
   private retriedAuth = false;
   private readonly connectedWaiters = new Set<() => void>();
   private readonly gapRequests = new Set<string>();
+  /** Refused handshakes in a row (for the back-off). */
+  private refusals = 0;
 
   constructor(private readonly options: CashierClientOptions) {
     super();
@@ -316,6 +326,7 @@ export class CashierClient extends Emitter<ClientEvents> {
 
   private onConnected(info: Connected): void {
     this.ready = true;
+    this.refusals = 0;
     this.retriedAuth = false;
     this.userId = info.user_id;
     if (info.channel) {
@@ -446,8 +457,20 @@ export class CashierClient extends Emitter<ClientEvents> {
         return;
       }
     }
-    const code =
-      error.data?.code === 'CONNECTION_LIMIT' ? 'CONNECTION_LIMIT' : unauthorized ? 'UNAUTHORIZED' : 'INTERNAL';
+    const code = (error.data?.code ?? (unauthorized ? 'UNAUTHORIZED' : 'INTERNAL')) as CashierErrorCode;
+    if (TRANSIENT_REFUSALS.has(code) && !this.closed) {
+      // An instance shutting down, or the plan's connections all in use: try again, backing off.
+      const base = this.options.reconnectionDelay ?? 500;
+      const delay = Math.min(this.options.reconnectionDelayMax ?? 5000, base * 2 ** this.refusals);
+      this.refusals += 1;
+      setTimeout(
+        () => {
+          if (!this.closed && !this.loggedOut && !this.socket.connected) this.socket.connect();
+        },
+        delay * (0.5 + Math.random()),
+      );
+      if (code !== 'CONNECTION_LIMIT') return;
+    }
     this.emit('error', new CashierError(code, error.message, { details: { ...error.data } }));
   }
 

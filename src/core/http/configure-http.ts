@@ -12,6 +12,7 @@ import { JsonInputError, refuseJsonText } from '../errors/json-input.js';
 import { createValidationPipe } from '../errors/validation.js';
 import { assignTraceId } from '../logging/logger.js';
 import { PAYMENT_UPDATES_ROUTES } from '../realtime/plain/payment-updates.controller.js';
+import { serveDemoPage } from './demo-page.js';
 
 export const API_PREFIX = 'api/v1';
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -62,6 +63,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
     res.status(body.status_code).json(body);
   });
 
+  serveDemoPage(app, config.env);
   app.setGlobalPrefix(API_PREFIX, { exclude: ['metrics', ...PAYMENT_UPDATES_ROUTES] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());

@@ -8,6 +8,9 @@ RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 COPY migrations ./migrations
+# The typed client and the demo page (dist/demo), built with the service; the page is off in
+# production unless DEMO_PAGE=true.
+COPY client ./client
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim

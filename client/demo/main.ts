@@ -49,7 +49,7 @@ function logLine(list: HTMLElement, text: string, keep = 50, className = ''): vo
 }
 
 const formValues = (form: HTMLFormElement) =>
-  Object.fromEntries([...new FormData(form)].map(([k, v]) => [k, String(v).trim()]));
+  Object.fromEntries([...new FormData(form)].map(([k, v]) => [k, typeof v === 'string' ? v.trim() : '']));
 
 // --- market (public, before any login) ---
 
@@ -242,7 +242,8 @@ function endSession(message = ''): void {
 $('auth-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const form = event.target as HTMLFormElement;
-  const action = ((event as SubmitEvent).submitter as HTMLButtonElement | null)?.value ?? 'login';
+  const { submitter } = event;
+  const action = submitter instanceof HTMLButtonElement ? submitter.value : 'login';
   const { email, password } = formValues(form);
   $('auth-error').textContent = '';
   void (async () => {

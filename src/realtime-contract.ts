@@ -1,26 +1,28 @@
 // The socket.io contract in one import, for the typed client (client/). It brings every module's
 // declarations of UserRequestMap (requests) and RealtimeEventMap (events) into the program that
-// imports it, and re-exports the types a client sees. Only the two lists below are values; the
+// imports it, and re-exports the types a client sees (none of the classes behind them, so the
+// client's declaration bundle holds only wire types). Only the two lists below are values; the
 // client bundles them (everything else is `import type`, erased), so nothing of the server runs in
 // a browser. The server does not import this file.
 import type { IdempotentRequestType, UserRequestType } from './core/realtime/user-requests.js';
 
-// The declarations of UserRequestMap (each gateway declares its own requests):
-export type { ChannelAck, RefreshRequestDto } from './core/realtime/realtime.gateways.js';
+// The declarations of UserRequestMap: each gateway declares the requests it answers.
+export type { ChannelAck, ChannelsRequests } from './core/realtime/realtime.gateways.js';
 export type {
   AccountBalanceReply,
   AccountsReply,
+  AccountsRequests,
   OwnerSummaryReply,
   WalletView,
 } from './modules/accounts/accounts.gateway.js';
-export type { FeeQuoteReply } from './modules/fees/fees.gateway.js';
-export type { StatementsGateway } from './modules/ledger/statements.gateway.js';
-export type { MarketGateway } from './modules/market/market.gateway.js';
-export type { NotificationsGateway } from './modules/notifications/notifications.gateway.js';
-export type { PartnersGateway } from './modules/partners/partners.gateway.js';
-export type { PaymentsGateway } from './modules/payments/payments.gateway.js';
-export type { TransfersGateway } from './modules/transfers/transfers.gateway.js';
-export type { VerificationGateway } from './modules/verification/verification.gateway.js';
+export type { FeeQuoteReply, FeesRequests } from './modules/fees/fees.gateway.js';
+export type { StatementsRequests } from './modules/ledger/statements.gateway.js';
+export type { MarketRequests } from './modules/market/market.gateway.js';
+export type { NotificationsRequests } from './modules/notifications/notifications.gateway.js';
+export type { PartnersRequests } from './modules/partners/partners.gateway.js';
+export type { PaymentsRequests } from './modules/payments/payments.gateway.js';
+export type { TransfersRequests } from './modules/transfers/transfers.gateway.js';
+export type { VerificationRequests } from './modules/verification/verification.gateway.js';
 
 // The declarations of RealtimeEventMap (the payloads of `stream` frames):
 export type {

@@ -73,10 +73,13 @@ export class RefreshRequestDto {
   access_token: string;
 }
 
+/** The requests this gateway answers: their bodies and replies (declared in UserRequestMap). */
+export interface ChannelsRequests {
+  refresh: { body: RefreshRequestDto; reply: { expires_in: number } };
+}
+
 declare module './user-requests.js' {
-  interface UserRequestMap {
-    refresh: { body: RefreshRequestDto; reply: { expires_in: number } };
-  }
+  interface UserRequestMap extends ChannelsRequests {}
 }
 
 @WebSocketGateway({ namespace: USER_NAMESPACE })

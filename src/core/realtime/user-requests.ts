@@ -9,10 +9,12 @@
 
 /**
  * Request type → `{ body, reply }`: `body` is the request DTO (`void` for a request without one),
- * `reply` the `data` of the success envelope. Extended by declaration merging:
+ * `reply` the `data` of the success envelope. Extended by declaration merging, each gateway
+ * naming its own requests in an exported interface:
  *
+ *   export interface TransfersRequests { transfer: { body: TransferRequestDto; reply: TransferResult } }
  *   declare module '../../core/realtime/user-requests.js' {
- *     interface UserRequestMap { transfer: { body: TransferRequestDto; reply: TransferResult } }
+ *     interface UserRequestMap extends TransfersRequests {}
  *   }
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- extended by declaration merging

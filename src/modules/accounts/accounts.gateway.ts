@@ -51,12 +51,15 @@ export interface OwnerSummaryReply {
   as_of_seq: number;
 }
 
+/** The requests this gateway answers: their bodies and replies (declared in UserRequestMap). */
+export interface AccountsRequests {
+  get_accounts: { body: void; reply: AccountsReply };
+  get_account_balance: { body: AccountBalanceRequestDto; reply: AccountBalanceReply };
+  get_owner_summary: { body: void; reply: OwnerSummaryReply };
+}
+
 declare module '../../core/realtime/user-requests.js' {
-  interface UserRequestMap {
-    get_accounts: { body: void; reply: AccountsReply };
-    get_account_balance: { body: AccountBalanceRequestDto; reply: AccountBalanceReply };
-    get_owner_summary: { body: void; reply: OwnerSummaryReply };
-  }
+  interface UserRequestMap extends AccountsRequests {}
 }
 
 @UserGateway()

@@ -19,10 +19,13 @@ export interface FeeQuoteReply {
   transaction_type: FeeTransactionType;
 }
 
+/** The requests this gateway answers: their bodies and replies (declared in UserRequestMap). */
+export interface FeesRequests {
+  calculate_fee: { body: CalculateFeeRequestDto; reply: FeeQuoteReply };
+}
+
 declare module '../../core/realtime/user-requests.js' {
-  interface UserRequestMap {
-    calculate_fee: { body: CalculateFeeRequestDto; reply: FeeQuoteReply };
-  }
+  interface UserRequestMap extends FeesRequests {}
 }
 
 @UserGateway()

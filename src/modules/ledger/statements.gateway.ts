@@ -8,20 +8,24 @@ import {
   OwnerStatementRequestDto,
   ReceiptRequestDto,
 } from './dto/statement-requests.dto.js';
-import { StatementsService } from './statements.service.js';
+import {
+  StatementsService,
+  type LedgersPage,
+  type OwnerStatementView,
+  type ReceiptView,
+  type StatementView,
+} from './statements.service.js';
 
-/** What a StatementsService read resolves to: the reply's data, as the service builds it. */
-type StatementReply<M extends 'ledgers' | 'accountStatement' | 'ownerStatement' | 'byReceipt'> = Awaited<
-  ReturnType<StatementsService[M]>
->;
+/** The requests this gateway answers: their bodies and replies (declared in UserRequestMap). */
+export interface StatementsRequests {
+  get_ledgers: { body: LedgersRequestDto; reply: LedgersPage };
+  get_account_statement: { body: AccountStatementRequestDto; reply: StatementView };
+  get_owner_statement: { body: OwnerStatementRequestDto; reply: OwnerStatementView };
+  get_transaction_by_receipt: { body: ReceiptRequestDto; reply: ReceiptView };
+}
 
 declare module '../../core/realtime/user-requests.js' {
-  interface UserRequestMap {
-    get_ledgers: { body: LedgersRequestDto; reply: StatementReply<'ledgers'> };
-    get_account_statement: { body: AccountStatementRequestDto; reply: StatementReply<'accountStatement'> };
-    get_owner_statement: { body: OwnerStatementRequestDto; reply: StatementReply<'ownerStatement'> };
-    get_transaction_by_receipt: { body: ReceiptRequestDto; reply: StatementReply<'byReceipt'> };
-  }
+  interface UserRequestMap extends StatementsRequests {}
 }
 
 @UserGateway()
@@ -32,7 +36,7 @@ export class StatementsGateway {
   async ledgers(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: LedgersRequestDto,
-  ): Promise<RequestResult<StatementReply<'ledgers'>>> {
+  ): Promise<RequestResult<LedgersPage>> {
     const page = await this.statements.ledgers(user.userId, body.account_number, body, body.limit, body.offset);
     return { message: 'ledgers retrieved', data: page };
   }
@@ -41,7 +45,7 @@ export class StatementsGateway {
   async account(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: AccountStatementRequestDto,
-  ): Promise<RequestResult<StatementReply<'accountStatement'>>> {
+  ): Promise<RequestResult<StatementView>> {
     return {
       message: 'account statement',
       data: await this.statements.accountStatement(user.userId, body.account_number, body.from, body.to),
@@ -52,7 +56,7 @@ export class StatementsGateway {
   async owner(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: OwnerStatementRequestDto,
-  ): Promise<RequestResult<StatementReply<'ownerStatement'>>> {
+  ): Promise<RequestResult<OwnerStatementView>> {
     return { message: 'owner statement', data: await this.statements.ownerStatement(user.userId, body.from, body.to) };
   }
 
@@ -60,7 +64,7 @@ export class StatementsGateway {
   async receipt(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: ReceiptRequestDto,
-  ): Promise<RequestResult<StatementReply<'byReceipt'>>> {
+  ): Promise<RequestResult<ReceiptView>> {
     return { message: 'transaction details', data: await this.statements.byReceipt(user.userId, body.receipt_code) };
   }
 }

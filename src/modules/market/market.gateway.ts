@@ -13,14 +13,17 @@ import type { OrderView } from './market.events.js';
 import type { OwnTrade } from './market-data.service.js';
 import { OrdersService } from './orders.service.js';
 
+/** The requests this gateway answers: their bodies and replies (declared in UserRequestMap). */
+export interface MarketRequests {
+  place_order: { body: PlaceOrderRequestDto; reply: OrderView };
+  cancel_order: { body: CancelOrderRequestDto; reply: OrderView };
+  cancel_all_orders: { body: CancelAllOrdersRequestDto; reply: { orders: OrderView[]; count: number } };
+  get_orders: { body: GetOrdersRequestDto; reply: { orders: OrderView[]; total: number; as_of_seq: number } };
+  get_trades: { body: GetTradesRequestDto; reply: { trades: OwnTrade[]; as_of_seq: number } };
+}
+
 declare module '../../core/realtime/user-requests.js' {
-  interface UserRequestMap {
-    place_order: { body: PlaceOrderRequestDto; reply: OrderView };
-    cancel_order: { body: CancelOrderRequestDto; reply: OrderView };
-    cancel_all_orders: { body: CancelAllOrdersRequestDto; reply: { orders: OrderView[]; count: number } };
-    get_orders: { body: GetOrdersRequestDto; reply: { orders: OrderView[]; total: number; as_of_seq: number } };
-    get_trades: { body: GetTradesRequestDto; reply: { trades: OwnTrade[]; as_of_seq: number } };
-  }
+  interface UserRequestMap extends MarketRequests {}
 }
 
 @UserGateway()

@@ -3,15 +3,16 @@ import type { RequestResult } from '../../core/realtime/ws-envelope.js';
 import { UserGateway, UserRequest, WsPrincipal } from '../../core/realtime/ws-requests.js';
 import type { AuthenticatedPrincipal } from '../../core/realtime/realtime.types.js';
 import { GetNotificationsRequestDto, MarkNotificationsReadRequestDto } from './dto/notifications-requests.dto.js';
-import { NotificationsService } from './notifications.service.js';
+import { NotificationsService, type NotificationsMarked, type NotificationsPage } from './notifications.service.js';
 
-type NotificationsReply<M extends 'list' | 'markRead'> = Awaited<ReturnType<NotificationsService[M]>>;
+/** The requests this gateway answers: their bodies and replies (declared in UserRequestMap). */
+export interface NotificationsRequests {
+  get_notifications: { body: GetNotificationsRequestDto; reply: NotificationsPage };
+  mark_notifications_read: { body: MarkNotificationsReadRequestDto; reply: NotificationsMarked };
+}
 
 declare module '../../core/realtime/user-requests.js' {
-  interface UserRequestMap {
-    get_notifications: { body: GetNotificationsRequestDto; reply: NotificationsReply<'list'> };
-    mark_notifications_read: { body: MarkNotificationsReadRequestDto; reply: NotificationsReply<'markRead'> };
-  }
+  interface UserRequestMap extends NotificationsRequests {}
 }
 
 @UserGateway()
@@ -22,7 +23,7 @@ export class NotificationsGateway {
   async list(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: GetNotificationsRequestDto,
-  ): Promise<RequestResult<NotificationsReply<'list'>>> {
+  ): Promise<RequestResult<NotificationsPage>> {
     return {
       message: 'notifications retrieved',
       data: await this.notifications.list(user.userId, body.limit, body.offset),
@@ -33,7 +34,7 @@ export class NotificationsGateway {
   async markRead(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: MarkNotificationsReadRequestDto,
-  ): Promise<RequestResult<NotificationsReply<'markRead'>>> {
+  ): Promise<RequestResult<NotificationsMarked>> {
     return { message: 'notifications marked read', data: await this.notifications.markRead(user.userId, body.ids) };
   }
 }

@@ -5,10 +5,13 @@ import { GetPartnersRequestDto } from './dto/get-partners-request.dto.js';
 import { PartnersService } from './partners.service.js';
 import { toPartnerView, type PartnerView } from './partners.types.js';
 
+/** The requests this gateway answers: their bodies and replies (declared in UserRequestMap). */
+export interface PartnersRequests {
+  get_partners: { body: GetPartnersRequestDto; reply: { partners: PartnerView[]; count: number } };
+}
+
 declare module '../../core/realtime/user-requests.js' {
-  interface UserRequestMap {
-    get_partners: { body: GetPartnersRequestDto; reply: { partners: PartnerView[]; count: number } };
-  }
+  interface UserRequestMap extends PartnersRequests {}
 }
 
 @UserGateway()

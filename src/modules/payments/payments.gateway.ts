@@ -9,14 +9,17 @@ import { PaymentReadsService, type History } from './payment-reads.service.js';
 import type { DepositView, WithdrawalCreated } from './payments.types.js';
 import { WithdrawalsService } from './withdrawals.service.js';
 
+/** The requests this gateway answers: their bodies and replies (declared in UserRequestMap). */
+export interface PaymentsRequests {
+  deposit_request: { body: DepositRequestDto; reply: DepositCreated };
+  get_deposit_status: { body: DepositRefDto; reply: DepositView };
+  cancel_deposit: { body: DepositRefDto; reply: null };
+  withdraw_request: { body: WithdrawRequestDto; reply: WithdrawalCreated };
+  get_history: { body: HistoryRequestDto; reply: History };
+}
+
 declare module '../../core/realtime/user-requests.js' {
-  interface UserRequestMap {
-    deposit_request: { body: DepositRequestDto; reply: DepositCreated };
-    get_deposit_status: { body: DepositRefDto; reply: DepositView };
-    cancel_deposit: { body: DepositRefDto; reply: null };
-    withdraw_request: { body: WithdrawRequestDto; reply: WithdrawalCreated };
-    get_history: { body: HistoryRequestDto; reply: History };
-  }
+  interface UserRequestMap extends PaymentsRequests {}
 }
 
 @UserGateway()

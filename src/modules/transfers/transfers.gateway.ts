@@ -5,11 +5,14 @@ import { UserGateway, UserRequest, WsPrincipal } from '../../core/realtime/ws-re
 import { ConvertRequestDto, TransferRequestDto } from './dto/transfer-requests.dto.js';
 import { TransfersService, type ConversionResult, type TransferResult } from './transfers.service.js';
 
+/** The requests this gateway answers: their bodies and replies (declared in UserRequestMap). */
+export interface TransfersRequests {
+  transfer: { body: TransferRequestDto; reply: TransferResult };
+  convert_and_transfer: { body: ConvertRequestDto; reply: ConversionResult };
+}
+
 declare module '../../core/realtime/user-requests.js' {
-  interface UserRequestMap {
-    transfer: { body: TransferRequestDto; reply: TransferResult };
-    convert_and_transfer: { body: ConvertRequestDto; reply: ConversionResult };
-  }
+  interface UserRequestMap extends TransfersRequests {}
 }
 
 @UserGateway()

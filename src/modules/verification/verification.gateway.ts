@@ -6,12 +6,15 @@ import { VerificationRequestDto, VerifyCodeRequestDto } from './dto/verification
 import { VerificationService, type RequestOutcome } from './verification.service.js';
 import type { IssuedToken } from './verification.types.js';
 
+/** The requests this gateway answers: their bodies and replies (declared in UserRequestMap). */
+export interface VerificationRequests {
+  verification_request: { body: VerificationRequestDto; reply: RequestOutcome['data'] };
+  verify_otp: { body: VerifyCodeRequestDto; reply: IssuedToken };
+  verify_totp: { body: VerifyCodeRequestDto; reply: IssuedToken };
+}
+
 declare module '../../core/realtime/user-requests.js' {
-  interface UserRequestMap {
-    verification_request: { body: VerificationRequestDto; reply: RequestOutcome['data'] };
-    verify_otp: { body: VerifyCodeRequestDto; reply: IssuedToken };
-    verify_totp: { body: VerifyCodeRequestDto; reply: IssuedToken };
-  }
+  interface UserRequestMap extends VerificationRequests {}
 }
 
 /** `verification_request`, `verify_otp`, `verify_totp` on `/user` (seed 000). */

@@ -117,7 +117,7 @@ type Attempt = { kind: 'reply'; envelope: Envelope } | { kind: 'lost' } | { kind
 
 // The request methods are made at run time from USER_REQUEST_TYPES (the server's list, checked
 // against its request map), so the class and this interface declare the same members.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface CashierClient extends RequestMethods {}
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
@@ -139,6 +139,8 @@ export class CashierClient extends Emitter<ClientEvents> {
   private retriedAuth = false;
   private readonly connectedWaiters = new Set<() => void>();
   private readonly gapRequests = new Set<string>();
+  /** Requests sent and not yet answered (settled as lost when the client closes). */
+  private readonly inFlight = new Set<(attempt: Attempt) => void>();
   /** Refused handshakes in a row (for the back-off). */
   private refusals = 0;
 
@@ -199,6 +201,7 @@ export class CashierClient extends Emitter<ClientEvents> {
   close(): void {
     this.closed = true;
     this.socket.disconnect();
+    this.wakeWaiters();
   }
 
   get connected(): boolean {
@@ -346,8 +349,7 @@ export class CashierClient extends Emitter<ClientEvents> {
       if (sequence.channel === this.userChannel) continue;
       this.joinOnServer(sequence).catch((error: unknown) => this.reportJoinFailure(sequence.channel, error));
     }
-    for (const wake of this.connectedWaiters) wake();
-    this.connectedWaiters.clear();
+    this.wakeWaiters();
     this.emit('connected', info);
   }
 
@@ -427,6 +429,7 @@ export class CashierClient extends Emitter<ClientEvents> {
       return;
     }
     this.loggedOut = true;
+    this.wakeWaiters();
     this.emit('logout', info);
   }
 
@@ -474,8 +477,16 @@ export class CashierClient extends Emitter<ClientEvents> {
     this.emit('error', new CashierError(code, error.message, { details: { ...error.data } }));
   }
 
+  /** Requests waiting for a connection look again (connected, closed or logged out). */
+  private wakeWaiters(): void {
+    for (const wake of [...this.connectedWaiters]) wake();
+    this.connectedWaiters.clear();
+    // A request sent while disconnected waits in socket.io's buffer, which a close never answers.
+    if (this.closed || this.loggedOut) for (const settle of [...this.inFlight]) settle({ kind: 'lost' });
+  }
+
   private untilConnected(timeoutMs: number): Promise<void> {
-    if (this.connected) return Promise.resolve();
+    if (this.connected || this.closed || this.loggedOut) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(timer);
@@ -494,9 +505,14 @@ export class CashierClient extends Emitter<ClientEvents> {
 
   private send(type: string, payload: unknown, timeoutMs: number): Promise<Attempt> {
     return new Promise((resolve) => {
+      const settle = (attempt: Attempt) => {
+        this.inFlight.delete(settle);
+        resolve(attempt);
+      };
+      this.inFlight.add(settle);
       this.socket.timeout(timeoutMs).emit(type, payload, (error: Error | null, envelope: Envelope) => {
-        if (!error) resolve({ kind: 'reply', envelope });
-        else resolve({ kind: error.message.includes('disconnected') ? 'lost' : 'timeout' });
+        if (!error) settle({ kind: 'reply', envelope });
+        else settle({ kind: error.message.includes('disconnected') ? 'lost' : 'timeout' });
       });
     });
   }

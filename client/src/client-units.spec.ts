@@ -107,3 +107,24 @@ describe('SnapshotAligner', () => {
     expect(aligner.state).toEqual([5, 6]);
   });
 });
+
+describe('CashierClient without a server', () => {
+  it('fails a request waiting for a connection with CLOSED when closed', async () => {
+    const { CashierClient } = await import('./cashier-client.js');
+    const client = new CashierClient({ url: 'http://127.0.0.1:9', token: 't', reconnectionDelay: 50 });
+    client.on('error', () => undefined);
+    void client.connect().catch(() => undefined);
+    const pending = client.getAccounts().catch((error: unknown) => error);
+    setTimeout(() => client.close(), 50);
+    expect(await pending).toMatchObject({ code: 'CLOSED', requestType: 'get_accounts' });
+  });
+
+  it('has a method per request type of the server', async () => {
+    const { CashierClient } = await import('./cashier-client.js');
+    const client = new CashierClient({ url: 'http://127.0.0.1:9' });
+    expect(typeof client.placeOrder).toBe('function');
+    expect(typeof client.getTransactionByReceipt).toBe('function');
+    expect(typeof client.markNotificationsRead).toBe('function');
+    client.close();
+  });
+});

@@ -24,8 +24,15 @@ let app: AppProcess;
 let api: Client;
 const clients: { close(): void }[] = [];
 
-const open = async (user: SignedIn, extra: Partial<ConstructorParameters<typeof CashierClient>[0]> = {}) => {
-  const cashier = new CashierClient({ url: app.url, token: user.accessToken, reconnectionDelay: 100, ...extra });
+/** A connected client of the user that refreshes its token (every 3 s here: see JWT_ACCESS_TTL). */
+const open = async (user: SignedIn) => {
+  const tokens = sessionTokens(app.url, {
+    access_token: user.accessToken,
+    refresh_token: user.refreshToken,
+    token_type: 'Bearer',
+    expires_in: 63,
+  });
+  const cashier = new CashierClient({ url: app.url, ...tokens, reconnectionDelay: 100 });
   clients.push(cashier);
   await cashier.connect();
   return cashier;
@@ -188,11 +195,12 @@ describe('tokens', () => {
   });
 });
 
+// BTC-USD: the demo page's test trades BTC-EUR on another instance over the same database.
 describe('market', () => {
   it('keeps the book from the real /public stream, verifying every checksum, and re-joins on a mismatch', async () => {
     const [seller, buyer] = [await signUpAndLogIn(api), await signUpAndLogIn(api)];
     await fund(seller.userId, 'BTC', '2.00000000');
-    await fund(buyer.userId, 'EUR', '50000.00');
+    await fund(buyer.userId, 'USD', '50000.00');
     const [s, b] = [await open(seller), await open(buyer)];
 
     const feed = new MarketFeed({ url: app.url, reconnectionDelay: 100 });
@@ -203,13 +211,13 @@ describe('market', () => {
     feed.on('trade', (t) => trades.push(t.price));
     feed.on('tick', (t) => ticks.push(t.last));
     feed.on('resync', (r) => resyncs.push(r.reason));
-    feed.watch('BTC-EUR');
+    feed.watch('BTC-USD');
     await feed.connect();
-    await expect.poll(() => feed.state('BTC-EUR')?.live).toBe(true);
+    await expect.poll(() => feed.state('BTC-USD')?.live).toBe(true);
 
     const sameAsServer = async () => {
-      const depth = (await api.get('/api/v1/market/BTC-EUR/depth?levels=100')).body;
-      const book = feed.book('BTC-EUR')!;
+      const depth = (await api.get('/api/v1/market/BTC-USD/depth?levels=100')).body;
+      const book = feed.book('BTC-USD')!;
       return (
         book.seq === depth.seq && JSON.stringify([book.bids, book.asks]) === JSON.stringify([depth.bids, depth.asks])
       );
@@ -218,18 +226,18 @@ describe('market', () => {
     const orders: OrderView[] = [];
     for (let i = 0; i < 6; i++) {
       orders.push(
-        await s.placeOrder({ pair: 'BTC-EUR', side: 'sell', type: 'limit', amount: '0.05', price: 21000 + i * 10 }),
+        await s.placeOrder({ pair: 'BTC-USD', side: 'sell', type: 'limit', amount: '0.05', price: 21000 + i * 10 }),
       );
       orders.push(
-        await b.placeOrder({ pair: 'BTC-EUR', side: 'buy', type: 'limit', amount: '0.01', price: `${19000 + i}.50` }),
+        await b.placeOrder({ pair: 'BTC-USD', side: 'buy', type: 'limit', amount: '0.01', price: `${19000 + i}.50` }),
       );
     }
     // Two takers: trades, ticks, and levels that shrink and vanish.
-    await b.placeOrder({ pair: 'BTC-EUR', side: 'buy', type: 'market', amount: '0.07' });
-    await s.placeOrder({ pair: 'BTC-EUR', side: 'sell', type: 'limit', amount: '0.015', price: 19004 });
+    await b.placeOrder({ pair: 'BTC-USD', side: 'buy', type: 'market', amount: '0.07' });
+    await s.placeOrder({ pair: 'BTC-USD', side: 'sell', type: 'limit', amount: '0.015', price: 19004 });
     await b.cancelOrder({ order_id: orders[1].id });
     await expect.poll(sameAsServer, { timeout: 10_000 }).toBe(true);
-    const state = feed.state('BTC-EUR')!;
+    const state = feed.state('BTC-USD')!;
     expect(state.verified).toBeGreaterThanOrEqual(15);
     expect(resyncs).toEqual([]);
     await expect.poll(() => trades.length).toBeGreaterThanOrEqual(3);
@@ -238,9 +246,9 @@ describe('market', () => {
 
     // A local copy gone wrong is caught by the next update's checksum and fetched again.
     state.book.asks[0][1] += 1;
-    await s.placeOrder({ pair: 'BTC-EUR', side: 'sell', type: 'limit', amount: '0.02', price: 22000 });
+    await s.placeOrder({ pair: 'BTC-USD', side: 'sell', type: 'limit', amount: '0.02', price: 22000 });
     await expect.poll(() => resyncs).toEqual(['checksum']);
     await expect.poll(sameAsServer, { timeout: 10_000 }).toBe(true);
-    expect(feed.state('BTC-EUR')!.live).toBe(true);
+    expect(feed.state('BTC-USD')!.live).toBe(true);
   });
 });

@@ -78,9 +78,34 @@ it('two users: deposit, transfer, and the receiver’s balance changes live', as
   await expect
     .poll(async () => Number(await alice.textContent('[data-testid=balance-USD]')))
     .toBeLessThanOrEqual(aliceAfterDeposit - 25);
-  // The market panel is live for both (its book checked against the server's checksums).
-  await expect.poll(() => bob.textContent('[data-testid=book-status]')).toMatch(/checksums verified/);
   await shot(alice, 'demo-alice-sent');
   await shot(bob, 'demo-bob-received');
   expect(errors).toEqual([]);
+});
+
+it('places and cancels an order, the book updating on another page', async () => {
+  const [alice, bob] = [await browser.newPage(), await browser.newPage()];
+  await signUp(alice, uniqueEmail('demo-trader'));
+  await bob.goto(app.url);
+  await alice.fill('[data-testid=deposit-amount]', '0.5');
+  await alice.selectOption('[data-testid=deposit-route]', 'BTC crypto');
+  await alice.click('[data-testid=deposit-send]');
+  await expect.poll(() => alice.textContent('[data-testid=balance-BTC]'), { timeout: 15_000 }).toMatch(/^0\.4/);
+
+  await alice.selectOption('[data-testid=order-side]', 'sell');
+  await alice.fill('[data-testid=order-amount]', '0.1');
+  await alice.fill('[data-testid=order-price]', '25000.50');
+  await alice.click('[data-testid=order-place]');
+  await expect.poll(() => alice.textContent('[data-testid=orders]')).toContain('sell 0.10000000 BTC @ 25000.50');
+  // Another visitor's book shows the level, its copy checked against every update's checksum.
+  await expect.poll(() => bob.textContent('[data-testid=asks]')).toContain('25000.50');
+  await expect
+    .poll(() => bob.textContent('[data-testid=book-status]'))
+    .toMatch(/[1-9]\d* checksums verified · 0 resyncs/);
+  await shot(bob, 'demo-market-order-placed');
+
+  await alice.click('[data-testid=orders] button');
+  await expect.poll(() => alice.textContent('[data-testid=orders]')).toBe('');
+  await expect.poll(() => bob.textContent('[data-testid=asks]')).not.toContain('25000.50');
+  await shot(alice, 'demo-market-order-cancelled');
 });

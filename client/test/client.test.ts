@@ -24,14 +24,12 @@ let app: AppProcess;
 let api: Client;
 const clients: { close(): void }[] = [];
 
-/** A connected client of the user that refreshes its token (every 3 s here: see JWT_ACCESS_TTL). */
+/**
+ * A connected client of the user, on a session of its own (refresh tokens rotate: two clients must
+ * not share one), refreshing its token every 3 s here (see JWT_ACCESS_TTL).
+ */
 const open = async (user: SignedIn) => {
-  const tokens = sessionTokens(app.url, {
-    access_token: user.accessToken,
-    refresh_token: user.refreshToken,
-    token_type: 'Bearer',
-    expires_in: 63,
-  });
+  const tokens = sessionTokens(app.url, await logIn(app.url, { email: user.email, password: PASSWORD }));
   const cashier = new CashierClient({ url: app.url, ...tokens, reconnectionDelay: 100 });
   clients.push(cashier);
   await cashier.connect();
@@ -150,6 +148,29 @@ describe('requests', () => {
     expect(sent.length).toBe(2);
     expect(sent[1].idempotency_key).toBe(sent[0].idempotency_key);
     expect(await balanceOf(b, 'USD')).toBe(before + 4);
+  });
+
+  it('resumes a new client where a closed one stood (an app restarted with positions())', async () => {
+    const first = await open(bob);
+    await a.transfer({ to_user_id: bob.userId, amount: '0.01', currency: 'USD' });
+    await expect.poll(() => first.positions().user?.seq ?? 0).toBeGreaterThan(0);
+    const positions = first.positions();
+    first.close();
+    for (let i = 0; i < 3; i++) await a.transfer({ to_user_id: bob.userId, amount: '0.01', currency: 'USD' });
+
+    const tokens = sessionTokens(app.url, await logIn(app.url, { email: bob.email, password: PASSWORD }));
+    const resumed = new CashierClient({ url: app.url, ...tokens, resume: positions });
+    clients.push(resumed);
+    const seqs: number[] = [];
+    const resets: unknown[] = [];
+    resumed.on('frame', (frame) => seqs.push(frame.seq));
+    resumed.on('reset', (info) => resets.push(info));
+    const connected = await resumed.connect();
+    await expect.poll(() => seqs.at(-1)).toBe(connected.seq);
+    const from = positions.user!.seq;
+    expect(seqs).toEqual(Array.from({ length: connected.seq! - from }, (_, i) => from + 1 + i));
+    expect(seqs.length).toBeGreaterThanOrEqual(9); // three transfers: balance, transfer_completed, transaction_completed
+    expect(resets).toEqual([]);
   });
 
   it('keeps a snapshot lined up with the stream (as_of_seq) while money moves', async () => {

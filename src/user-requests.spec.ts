@@ -4,17 +4,17 @@
 import 'reflect-metadata';
 import { MESSAGE_METADATA } from '@nestjs/websockets/constants.js';
 import { describe, expect, it } from 'vitest';
-import { AccountsGateway } from '../../modules/accounts/accounts.gateway.js';
-import { FeesGateway } from '../../modules/fees/fees.gateway.js';
-import { StatementsGateway } from '../../modules/ledger/statements.gateway.js';
-import { MarketGateway } from '../../modules/market/market.gateway.js';
-import { NotificationsGateway } from '../../modules/notifications/notifications.gateway.js';
-import { PartnersGateway } from '../../modules/partners/partners.gateway.js';
-import { PaymentsGateway } from '../../modules/payments/payments.gateway.js';
-import { TransfersGateway } from '../../modules/transfers/transfers.gateway.js';
-import { VerificationGateway } from '../../modules/verification/verification.gateway.js';
-import { IDEMPOTENT_REQUEST_TYPES, USER_REQUEST_TYPES } from '../../realtime-contract.js';
-import { UserChannelsGateway } from './realtime.gateways.js';
+import { AccountsGateway } from './modules/accounts/accounts.gateway.js';
+import { FeesGateway } from './modules/fees/fees.gateway.js';
+import { StatementsGateway } from './modules/ledger/statements.gateway.js';
+import { MarketGateway } from './modules/market/market.gateway.js';
+import { NotificationsGateway } from './modules/notifications/notifications.gateway.js';
+import { PartnersGateway } from './modules/partners/partners.gateway.js';
+import { PaymentsGateway } from './modules/payments/payments.gateway.js';
+import { TransfersGateway } from './modules/transfers/transfers.gateway.js';
+import { VerificationGateway } from './modules/verification/verification.gateway.js';
+import { IDEMPOTENT_REQUEST_TYPES, USER_REQUEST_TYPES } from './realtime-contract.js';
+import { UserChannelsGateway } from './core/realtime/realtime.gateways.js';
 
 const GATEWAYS = [
   AccountsGateway,

@@ -15,6 +15,7 @@
 // writes nothing, gives its idempotency key back, and the others go ahead. An unexpected failure
 // re-runs every posting of the batch on its own, so only the culprit fails.
 import { randomInt } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Histogram } from 'prom-client';
 import type { EntityManager } from 'typeorm';
@@ -54,6 +55,8 @@ interface Queued {
   job: PostingJob<unknown>;
   /** Run in a transaction of its own (it must, or a batch it was in failed). */
   alone: boolean;
+  /** performance.now() at submit(); kept when the posting is queued again. */
+  submittedAt: number;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -78,6 +81,22 @@ const batchSize = metricOnce(
       name: 'ledger_posting_batch_size',
       help: 'Postings per transaction of the posting queue (committed or not)',
       buckets: [1, 2, 4, 8, 16, 32, 64],
+    }),
+);
+
+/**
+ * How long a posting waited before the transaction it runs in started: at low load ~0, at high
+ * load the time it takes the batches ahead of it to commit. bench/ledger's breakdown reads it to
+ * tell queueing from the transaction itself. A posting run again (its batch failed) counts again,
+ * from its first submit.
+ */
+const queueWait = metricOnce(
+  'ledger_posting_queue_wait_seconds',
+  () =>
+    new Histogram({
+      name: 'ledger_posting_queue_wait_seconds',
+      help: 'Seconds from submit() to the start of the transaction the posting runs in',
+      buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
     }),
 );
 
@@ -107,7 +126,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
   /** Runs `job` (alone or with others) and resolves to its response once committed. */
   submit<R>(job: PostingJob<R>): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ job, alone: !job.accountIds, resolve: resolve, reject });
+      this.queue.push({ job, alone: !job.accountIds, submittedAt: performance.now(), resolve: resolve, reject });
       this.pump();
     });
   }
@@ -173,6 +192,8 @@ export class PostingQueue implements BeforeApplicationShutdown {
 
   private async run(batch: Queued[], spread: number): Promise<void> {
     batchSize.observe(batch.length);
+    const started = performance.now();
+    for (const queued of batch) queueWait.observe((started - queued.submittedAt) / 1000);
     let outcomes: Outcome[];
     try {
       outcomes = await this.ledger.transaction((tx) => this.execute(tx, batch, spread));

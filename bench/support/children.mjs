@@ -70,8 +70,12 @@ export function startNodeProcess(name, args, { env, cwd, onLine }) {
     waitForMessage: (test, timeoutMs, what) => waitFor(child, 'message', test, timeoutMs, what),
     /** The child's memory figures after a forced GC (see heap-probe.js). */
     heap() {
-      const reply = waitFor(child, 'message', (m) => m?.heap, 30_000, 'reading its heap');
-      child.send('heap');
+      return this.ask('heap', (m) => m?.heap, 'reading its heap');
+    },
+    /** Sends `message` over IPC; resolves with test(reply) for the first reply where it is not undefined. */
+    ask(message, test, what, timeoutMs = 30_000) {
+      const reply = waitFor(child, 'message', test, timeoutMs, what);
+      child.send(message);
       return reply;
     },
     async stop() {

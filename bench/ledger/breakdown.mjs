@@ -17,7 +17,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuDelta, cpuSnapshot } from '../support/cpu.mjs';
+import { cpuDelta, cpuSnapshot, cpuSplitOf } from '../support/cpu.mjs';
 import { closeAllLean } from '../support/lean-socket.mjs';
 import { ADMIN_DATABASE_URL, log, onCleanup, prepareRun, runInfo, runMain } from '../support/lifecycle.mjs';
 import { writeResults } from '../support/report.mjs';
@@ -64,27 +64,26 @@ const PARAMS = {
 const HISTOGRAMS = ['ledger_posting_batch_size', 'ledger_posting_queue_wait_seconds'];
 const TOP_FUNCTIONS = 15;
 
-/** What a statement is, by its text (the service's statements are fixed texts with parameters). */
+/** What a statement is, by its text (fixed texts with parameters), in the order a transaction sends them. */
+const WALLET_IDS = 'wallet ids (cached after the first; off the transaction)';
+const MARKED_SENT = 'outbox marked sent (batched, every 250 ms; off the path)';
 const STATEMENT_KINDS = [
   [/^START TRANSACTION/, 'BEGIN'],
-  [/^COMMIT/, 'COMMIT (deferred journal check, WAL flush)'],
-  [/^ROLLBACK/, 'ROLLBACK'],
-  [/FROM accounts a LEFT JOIN users u .*FOR UPDATE/, 'lock accounts (SELECT … FOR UPDATE)'],
-  [/INSERT INTO journals/, 'ledger write (journals, entries, fees, balances)'],
-  [/INSERT INTO channel_seq/, 'outbox write (channel_seq, outbox_writes)'],
-  [/DELETE FROM outbox_unsent/, 'outbox marked sent (batched, every 250 ms)'],
   [/idempotency_keys/, 'idempotency key'],
   [
     /^SELECT \(SELECT state FROM users WHERE id = \$2\) AS recipient_state/,
-    'wallets and recipient again (a posting alone)',
+    'wallets and recipient again (resolveAccounts of a posting alone)',
   ],
-  [/FROM accounts WHERE owner_user_id = ANY/, 'wallet ids (cached after the first)'],
+  [/FROM accounts a LEFT JOIN users u .*FOR UPDATE/, 'lock accounts (SELECT … FOR UPDATE)'],
+  [/INSERT INTO journals/, 'ledger write (journals, entries, fees, balances)'],
+  [/INSERT INTO channel_seq/, 'outbox write (channel_seq, outbox_writes, in beforeTransactionCommit)'],
+  [/^COMMIT/, 'COMMIT (deferred journal check, WAL flush)'],
+  [/^ROLLBACK/, 'ROLLBACK'],
+  [/DELETE FROM outbox_unsent/, MARKED_SENT],
+  [/FROM accounts WHERE owner_user_id = ANY/, WALLET_IDS],
 ];
 /** Statements the service sends outside the posting's transaction (cached, or batched on a timer). */
-const OUTSIDE_TRANSACTION = new Set([
-  'outbox marked sent (batched, every 250 ms)',
-  'wallet ids (cached after the first)',
-]);
+const OUTSIDE_TRANSACTION = new Set([MARKED_SENT, WALLET_IDS]);
 const kindOf = (text) => STATEMENT_KINDS.find(([re]) => re.test(text))?.[1] ?? `other: ${text.slice(0, 60)}`;
 
 // --- readings ---
@@ -206,6 +205,7 @@ async function measureLevel(env, level, pick) {
   const histogramsBefore = await histogramTotals([cashier], HISTOGRAMS);
   await cashier.proc.ask('io-probe:reset', (m) => m?.ioProbe?.reset, 'resetting the probe');
   const cpuBefore = cpuSnapshot({ cashier: cashier.proc.pid }, { database: env.run.database });
+  const splitBefore = cpuSplitOf(cashier.proc.pid);
   const block = await drive(transfer, pick, { seconds: PARAMS.blockSeconds, inFlight: level });
   await sleep(PARAMS.settleMs);
   const probe = await cashier.proc.ask(
@@ -214,6 +214,8 @@ async function measureLevel(env, level, pick) {
     'reading the probe',
   );
   const cpuMs = cpuDelta(cpuBefore, cpuSnapshot({ cashier: cashier.proc.pid }, { database: env.run.database }));
+  const splitAfter = cpuSplitOf(cashier.proc.pid);
+  const cashierSplitMs = { user: splitAfter.user - splitBefore.user, system: splitAfter.system - splitBefore.system };
   const histograms = histogramDelta(histogramsBefore, await histogramTotals([cashier], HISTOGRAMS));
   log(
     `${level} in flight: ${Math.round(block.acked / block.seconds)} transfers/s; waiting for the function statistics`,
@@ -248,6 +250,7 @@ async function measureLevel(env, level, pick) {
     eventLoop: probe.eventLoop,
     probeSeconds: probe.seconds,
     cpuMs,
+    cashierSplitMs,
     histograms,
     functions,
     profile,
@@ -334,6 +337,10 @@ function breakdownTable(levels, idle) {
   row('event loop busy per transfer (net of idle)', (l) => net(l, l.eventLoop.activeMs, idle.eventLoopMsPerSecond));
   row('event loop delay p50 / p99', (l) => `${f(l.eventLoop.delayMs.p50)} / ${f(l.eventLoop.delayMs.p99)} ms`);
   row('CPU per transfer: service process (net of idle)', (l) => net(l, l.cpuMs.cashier, idle.cpuMsPerSecond.cashier));
+  row(
+    '— of which in the kernel (system time: sockets, syscalls)',
+    (l) => `${f(per(l, l.cashierSplitMs.system), 3)} ms`,
+  );
   row("CPU per transfer: PostgreSQL, this database and the server's own processes (net of idle)", (l) =>
     net(l, l.cpuMs.postgres, idle.cpuMsPerSecond.postgres),
   );

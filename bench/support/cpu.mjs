@@ -4,16 +4,25 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ, 100 on every Linux the bench runs on
 
-/** utime + stime of a process, in ms; 0 when it is gone. */
-function cpuMsOf(pid) {
+/** utime and stime of a process, in ms; 0 when it is gone. */
+export function cpuSplitOf(pid) {
   try {
     // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+    return {
+      user: (Number(fields[11]) * 1000) / TICKS_PER_SECOND,
+      system: (Number(fields[12]) * 1000) / TICKS_PER_SECOND,
+    };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
+}
+
+/** utime + stime of a process, in ms; 0 when it is gone. */
+function cpuMsOf(pid) {
+  const { user, system } = cpuSplitOf(pid);
+  return user + system;
 }
 
 function pidsNamed(command) {

@@ -1,4 +1,4 @@
-// The events payments announce (contract section 4, seed 000), each built here and only here, in
+// The events payments announce (payloads in payments.events.ts), each built here and only here, in
 // the order the user channel carries them: the payment's own event (deposit_* or withdrawal_*),
 // then the generic transaction_completed / transaction_failed, then `payment` on the payment's
 // channel. (The ledger could announce transaction_completed itself, with `announce`, but from
@@ -12,69 +12,9 @@ import { internalStream } from '../../core/realtime/realtime.types.js';
 import { toMajor } from '../../shared/money.js';
 import { currencyOf } from '../accounts/money-input.js';
 import type { PostedJournal } from '../ledger/ledger.types.js';
-import { paymentView, unixSeconds, type DepositView, type WithdrawalView } from './payment-views.js';
-import type { DepositRow, DepositStatus, PaymentTable, RowOf, WithdrawalRow } from './payments.types.js';
-
-export interface DepositCompletedPayload {
-  transaction_ref: string;
-  request_ref: string;
-  payment_id: string;
-  receipt_code: string;
-  journal_id: number;
-  amount: number;
-  currency: string;
-  user_balance: number;
-  fee_amount: number;
-  payment_method: string;
-  completed_at: number;
-  timestamp: number;
-}
-
-export interface DepositFailedPayload {
-  transaction_ref: string;
-  request_ref: string;
-  payment_id: string;
-  amount: number;
-  currency: string;
-  status: DepositStatus;
-  error_message: string;
-  failed_at: number;
-  timestamp: number;
-}
-
-export interface WithdrawalCompletedPayload {
-  request_ref: string;
-  payment_id: string;
-  receipt_code: string;
-  journal_id: number;
-  amount: number;
-  currency: string;
-  balance_after: number;
-  fee_amount: number;
-  agent_id?: string;
-  agent_name?: string;
-  agent_commission?: number;
-  timestamp: number;
-}
-
-export interface WithdrawalFailedPayload {
-  request_ref: string;
-  payment_id: string;
-  amount: number;
-  currency: string;
-  error: string;
-  timestamp: number;
-}
-
-declare module '../../core/realtime/realtime.types.js' {
-  interface RealtimeEventMap {
-    deposit_completed: DepositCompletedPayload;
-    deposit_failed: DepositFailedPayload;
-    withdrawal_completed: WithdrawalCompletedPayload;
-    withdrawal_failed: WithdrawalFailedPayload;
-    payment: DepositView | WithdrawalView;
-  }
-}
+import { paymentView, unixSeconds } from './payment-views.js';
+import './payments.events.js';
+import type { DepositRow, PaymentTable, RowOf, WithdrawalRow } from './payments.types.js';
 
 /** `transaction_type` of the generic events. */
 const TRANSACTION_TYPE: Record<PaymentTable, 'deposit' | 'withdrawal'> = {

@@ -21,6 +21,7 @@ import {
   sessionKeyOf,
   SETTINGS_CHANNEL,
   type AuthenticatedPrincipal,
+  type ControlEventMap,
   type SocketData,
 } from './realtime.types.js';
 import { RequestGate } from './request-gate.js';
@@ -104,7 +105,7 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
     for (const nsp of [this.userNsp, this.publicNsp]) {
       if (!nsp) continue;
       for (const socket of nsp.sockets.values()) {
-        socket.emit('request_reconnect', { reason: 'shutdown' });
+        socket.emit('request_reconnect', { reason: 'shutdown' } satisfies ControlEventMap['request_reconnect']);
         const { principal } = socket.data as SocketData;
         if (isAuthenticated(principal)) {
           releases.push(this.limits.releaseConnection(principal.userId, socket.id, sessionKeyOf(principal)));
@@ -120,7 +121,12 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
     this.gate.install(socket);
     const { principal } = socket.data;
     if (!isAuthenticated(principal)) {
-      socket.emit('connected', { user_id: null, channel: null, timestamp: Math.floor(Date.now() / 1000) });
+      const anonymous: ControlEventMap['connected'] = {
+        user_id: null,
+        channel: null,
+        timestamp: Math.floor(Date.now() / 1000),
+      };
+      socket.emit('connected', anonymous);
       return;
     }
     const mark = plainMarkOf(socket.request);
@@ -147,7 +153,7 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
         timestamp: Math.floor(Date.now() / 1000),
         seq,
         reset,
-      }),
+      } satisfies ControlEventMap['connected']),
     );
     await this.delivery.join(socket, SETTINGS_CHANNEL, mark?.settingsSince);
   }
@@ -253,14 +259,16 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
       this.close(socket, 'expired');
       return;
     }
-    socket.emit('auth_expiring', { expires_in: principal.tokenExpiresAt - now });
+    socket.emit('auth_expiring', {
+      expires_in: principal.tokenExpiresAt - now,
+    } satisfies ControlEventMap['auth_expiring']);
     (socket as ExpiryHolder)[EXPIRY] = -principal.tokenExpiresAt;
     this.dueAt(principal.tokenExpiresAt).add(socket);
   }
 
   private close(socket: Socket, reason: string, detail?: string): void {
     if (socket.disconnected) return;
-    socket.emit('force_logout', detail ? { reason, detail } : { reason });
+    socket.emit('force_logout', (detail ? { reason, detail } : { reason }) satisfies ControlEventMap['force_logout']);
     socket.disconnect(true);
   }
 

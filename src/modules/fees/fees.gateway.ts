@@ -1,12 +1,32 @@
-import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
+import { MessageBody } from '@nestjs/websockets';
 import { AppConfig } from '../../core/config/app-config.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import type { RequestResult } from '../../core/realtime/ws-envelope.js';
-import { UserGateway } from '../../core/realtime/ws-requests.js';
+import { UserGateway, UserRequest } from '../../core/realtime/ws-requests.js';
 import { toMajor } from '../../shared/money.js';
 import { amountOf, currencyOf } from '../accounts/money-input.js';
+import type { FeeTransactionType } from '../../core/config/business-config.js';
 import { CalculateFeeRequestDto } from './dto/calculate-fee-request.dto.js';
 import { FeesService } from './fees.service.js';
+
+export interface FeeQuoteReply {
+  fee_type: 'FEE_TYPE_PLATFORM';
+  /** The fee, in the source currency. */
+  amount: number;
+  currency: string;
+  applied_rate: string;
+  fixed: number;
+  transaction_type: FeeTransactionType;
+}
+
+/** The requests this gateway answers: their bodies and replies (declared in UserRequestMap). */
+export interface FeesRequests {
+  calculate_fee: { body: CalculateFeeRequestDto; reply: FeeQuoteReply };
+}
+
+declare module '../../core/realtime/user-requests.js' {
+  interface UserRequestMap extends FeesRequests {}
+}
 
 @UserGateway()
 export class FeesGateway {
@@ -16,8 +36,8 @@ export class FeesGateway {
   ) {}
 
   /** The fee the operation will charge, from the same schedule the operation uses. */
-  @SubscribeMessage('calculate_fee')
-  calculate(@MessageBody() body: CalculateFeeRequestDto): RequestResult {
+  @UserRequest('calculate_fee')
+  calculate(@MessageBody() body: CalculateFeeRequestDto): RequestResult<FeeQuoteReply> {
     const currency = currencyOf(this.config, body.source_currency, 'source_currency');
     if (body.transaction_type === 'conversion') {
       if (!body.target_currency) {
@@ -33,7 +53,7 @@ export class FeesGateway {
     return {
       message: 'fee calculated',
       data: {
-        fee_type: 'FEE_TYPE_PLATFORM',
+        fee_type: 'FEE_TYPE_PLATFORM' as const,
         amount: toMajor(quote.fee, currency.decimals),
         currency: currency.code,
         applied_rate: quote.appliedRate,

@@ -42,11 +42,10 @@ export type { NoticePayload, NotificationUpdatePayload } from './modules/notific
 export type {
   DepositCompletedPayload,
   DepositFailedPayload,
-  DepositView,
   WithdrawalCompletedPayload,
   WithdrawalFailedPayload,
-  WithdrawalView,
-} from './modules/payments/payments.types.js';
+} from './modules/payments/payments.events.js';
+export type { DepositView, WithdrawalView } from './modules/payments/payment-views.js';
 export type { VerificationPayload } from './modules/verification/verification.events.js';
 
 export type { ErrorCode } from './core/errors/error-codes.js';

@@ -2,11 +2,11 @@ import { MessageBody } from '@nestjs/websockets';
 import type { AuthenticatedPrincipal } from '../../core/realtime/realtime.types.js';
 import type { RequestResult } from '../../core/realtime/ws-envelope.js';
 import { UserGateway, UserRequest, WsPrincipal } from '../../core/realtime/ws-requests.js';
-import { DepositsService, type DepositCreated } from './deposits.service.js';
+import { DepositsService } from './deposits.service.js';
 import { DepositRefDto, DepositRequestDto, HistoryRequestDto, WithdrawRequestDto } from './dto/payment-requests.dto.js';
 import { PaymentReadsService, type History } from './payment-reads.service.js';
-
-import type { DepositView, WithdrawalCreated } from './payments.types.js';
+import { PaymentSettlementService } from './payment-settlement.service.js';
+import type { DepositCreated, DepositView, WithdrawalCreated } from './payment-views.js';
 import { WithdrawalsService } from './withdrawals.service.js';
 
 /** The requests this gateway answers: their bodies and replies (declared in UserRequestMap). */
@@ -27,6 +27,7 @@ export class PaymentsGateway {
   constructor(
     private readonly deposits: DepositsService,
     private readonly withdrawals: WithdrawalsService,
+    private readonly settlement: PaymentSettlementService,
     private readonly reads: PaymentReadsService,
   ) {}
 
@@ -51,7 +52,7 @@ export class PaymentsGateway {
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: DepositRefDto,
   ): Promise<RequestResult<null>> {
-    await this.deposits.cancel(user.userId, body);
+    await this.settlement.cancelDeposit(user.userId, body.request_ref);
     return { message: 'deposit cancelled', data: null };
   }
 

@@ -10,6 +10,9 @@ COPY src ./src
 COPY migrations ./migrations
 # docs/asyncapi.yaml is served at /docs/asyncapi.yaml: the build copies it into dist/ (nest-cli.json).
 COPY docs ./docs
+# The typed client and the demo page (dist/demo), built with the service; the page is off in
+# production unless DEMO_PAGE=true.
+COPY client ./client
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim

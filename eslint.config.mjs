@@ -58,7 +58,18 @@ const NOT_IN_SHARED = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.bench-*/**', 'node_modules/**', 'coverage/**', '.data/**', 'bench/results/**'] },
+  {
+    ignores: [
+      'dist/**',
+      '.bench-*/**',
+      'node_modules/**',
+      'coverage/**',
+      '.data/**',
+      'bench/results/**',
+      'client/dist/**',
+      'test-artifacts/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -81,6 +92,8 @@ export default tseslint.config(
         { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
       ],
       '@typescript-eslint/no-extraneous-class': 'off',
+      // `interface UserRequestMap extends XRequests {}` is how a module adds to a merged interface.
+      '@typescript-eslint/no-empty-object-type': ['error', { allowInterfaces: 'with-single-extends' }],
       eqeqeq: ['error', 'always'],
       curly: ['error', 'multi-line'],
       'no-console': 'error',
@@ -98,13 +111,33 @@ export default tseslint.config(
     },
   },
   {
+    // Requests are declared in UserRequestMap and registered with @UserRequest (type-checked against
+    // it), so the typed client sees every one of them; SubscribeMessage would bypass that.
+    files: ['src/modules/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@nestjs/websockets',
+              importNames: ['SubscribeMessage'],
+              message:
+                'Use @UserRequest(type) from core/realtime/ws-requests.ts and declare the request in UserRequestMap.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
   {
     // Tests read JSON bodies as untyped data; the promise and cycle rules still apply.
-    files: ['test/**/*.ts', 'bench/**', '**/*.spec.ts', 'scripts/**'],
+    files: ['test/**/*.ts', 'client/test/**/*.ts', 'bench/**', '**/*.spec.ts', 'scripts/**'],
     rules: {
       'no-console': 'off',
       '@typescript-eslint/no-explicit-any': 'off',

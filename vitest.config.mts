@@ -13,7 +13,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['src/**/*.spec.ts'] },
+        test: { name: 'unit', include: ['src/**/*.spec.ts', 'client/src/**/*.spec.ts'] },
       },
       {
         extends: true,
@@ -31,6 +31,19 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/setup/build.ts', 'test/setup/global-setup.ts'],
+          setupFiles: ['test/setup/ledger-invariants.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 90_000,
+        },
+      },
+      {
+        // The typed client (client/) against the built service, and the demo page it serves driven
+        // in headless Chromium (needs /usr/bin/chromium; CI installs it).
+        extends: true,
+        test: {
+          name: 'client',
+          include: ['client/test/**/*.test.ts'],
           globalSetup: ['test/setup/build.ts', 'test/setup/global-setup.ts'],
           setupFiles: ['test/setup/ledger-invariants.ts'],
           testTimeout: 60_000,

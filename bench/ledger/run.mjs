@@ -1,48 +1,72 @@
-// Ledger benchmark: acknowledged transfers per second through the service (socket.io `transfer`
-// request → posting → outbox → ack) against the same posting sent as one raw SQL statement, in one
-// run, on the same machine and database.
+// Ledger benchmark: acknowledged transfers per second and their latency through the service
+// (socket.io `transfer` request → posting → outbox → ack, and the receiver's push), against a bare
+// socket.io server whose handler makes one round trip to a plpgsql function doing the same posting
+// on a minimal schema (bare-ledger.mjs), and against the posting alone as one raw SQL statement;
+// in one run, on the same machine, database and clients, at several loads.
 //
 //   CASHIER_DIST=.bench-dist node bench/ledger/run.mjs
 //
-// 1. uniform: each transfer from a random user to another random user, over 1,000 users
-// 2. hot receiver: every transfer into one user, from the other 999
-// Each scenario runs cashier and raw SQL in alternating blocks (ABBA), `inFlight` transfers in
-// flight at all times. Afterwards the ledger must hold: the admin ledger check finds no problem,
-// and every wallet and the fee accounts hold exactly what the acknowledged transfers predict.
+// 1. uniform, at each of BENCH_LEVELS transfers in flight (1, 8, 32, 256): each transfer from a
+//    random user to another random user
+// 2. hot receiver, BENCH_IN_FLIGHT in flight: every transfer into one user, from the others
+// Each scenario warms the three sides up, then runs them in alternating blocks (cashier, bare,
+// raw, raw, bare, cashier). Afterwards both ledgers must hold: the admin ledger check finds no
+// problem, every wallet and the fee accounts hold exactly what the acknowledged transfers predict,
+// and the same for the bare ledger.
 //
-// Prints a markdown table and writes bench/results/ledger-<timestamp>.json and ledger-latest.json.
+// Prints markdown tables and writes bench/results/ledger-<timestamp>.json and ledger-latest.json.
 // Exits 0 when it measured (a missed target is a result, not an error), non-zero when it could not
-// or when the ledger is wrong afterwards. See bench/README.md.
-import { existsSync, readFileSync } from 'node:fs';
+// or when a ledger is wrong afterwards. See bench/README.md. Where the time of one transfer goes:
+// breakdown.mjs.
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { createUsers, fundUsers, getJson, logIn, startCashier } from '../support/cashier.mjs';
+import { checkBareLedger, createBareLedger, FEE_SHARDS, startBareLedgerServer } from '../support/bare-ledger.mjs';
+import { getJson } from '../support/cashier.mjs';
 import { cpuDelta, cpuSnapshot } from '../support/cpu.mjs';
 import { closeAllLean, openManyLean } from '../support/lean-socket.mjs';
 import { createRawLedger } from '../support/ledger-sql.mjs';
 import { log, onCleanup, prepareRun, runInfo, runMain } from '../support/lifecycle.mjs';
 import { contextRow, judgedRow, markdownTable, writeResults } from '../support/report.mjs';
-import { msSince, summarize } from '../support/stats.mjs';
+import { summarize } from '../support/stats.mjs';
+import { sleep } from '../support/wait.mjs';
+import {
+  benchPool,
+  cashierTransfer,
+  checkOpenFileLimit,
+  createFundedUsers,
+  drive,
+  histogramDelta,
+  histogramTotals,
+  HOT_ACCOUNT_SHARDS,
+  hotPair,
+  openCashierSockets,
+  startCashiers,
+  uniformPair,
+  walletIds,
+} from './setup.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PARAMS = {
   users: Number(process.env.BENCH_USERS ?? 1000),
   /**
-   * Transfers in flight at once, on both sides: enough to keep both CPUs busy. The service batches
-   * what queues while a transaction runs, so with 64 its throughput was bound by latency (~860/s,
-   * batches of ~17); from 256 on it is bound by CPU (~1,300-1,450/s; 512 measured the same).
+   * Transfers in flight at once in the uniform scenario, one measurement each: 1 and 8 are what
+   * most users see (bound by latency), 256 keeps both CPUs busy (the service batches what queues
+   * while a transaction runs; from 256 on it is bound by CPU, 512 measured the same).
    */
-  inFlight: Number(process.env.BENCH_IN_FLIGHT ?? 256),
+  levels: (process.env.BENCH_LEVELS ?? '1,8,32,256').split(',').map(Number),
+  /** Transfers in flight in the hot receiver scenario; 0 skips it. */
+  hotInFlight: Number(process.env.BENCH_IN_FLIGHT ?? 256),
   /** Service processes (ROLE=api) sharing the database and Redis; users' sockets spread over them. */
   instances: Number(process.env.BENCH_INSTANCES ?? 1),
-  /** Connections of each service's pool (DATABASE_POOL_SIZE) and of the raw SQL pool. */
+  /** Connections of each service's pool (DATABASE_POOL_SIZE), of the bare server's and of the raw SQL pool. */
   poolSize: Number(process.env.BENCH_POOL_SIZE ?? 10),
-  /** Per side before each scenario; the first measured block ran ~10 % slow after 2. */
-  warmupSeconds: 4,
-  /** Measured seconds per block; each side runs 2 blocks per scenario (cashier, raw, raw, cashier). */
+  /** Per side before each scenario; the first measured block ran ~10 % slow after 2 s at 256. */
+  warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS ?? 3),
+  /** Measured seconds per block; each side runs 2 blocks per scenario. */
   blockSeconds: Number(process.env.BENCH_BLOCK_SECONDS ?? 5),
+  /** After a block, how long frames still in flight may take to reach the receivers. */
+  pushSettleMs: 250,
   currency: 'USD',
   /** Per transfer, in minor units: 1.00 USD, and its 2 % fee (config/fees.json). */
   amount: 100n,
@@ -50,83 +74,71 @@ const PARAMS = {
   /** Each user's opening balance, in minor units (1,000,000.00 USD): no transfer can fail for lack of funds. */
   funding: 100_000_000n,
 };
-const TARGETS = { ratioToRaw: 0.5, uniformPerSecond: 2000, hotToUniform: 0.5 };
-const ADMIN = { email: 'bench-admin@bench.example.com', password: 'bench-admin-password-1234' };
-const PASSWORD = 'bench-password-1234';
+/** Issue 18's targets against bare, and the earlier ones against raw SQL. */
+const TARGETS = {
+  /** Throughput ≥ this × bare's: 0.5 where latency bounds it (≤ 8 in flight), 0.8 from 32 on. */
+  throughputToBare: (level) => (level <= 8 ? 0.5 : 0.8),
+  ackP50ToBare: 2,
+  pushP99ToBare: 1.5,
+  pushLevel: 32,
+  ratioToRaw: 0.5,
+  uniformPerSecond: 2000,
+  hotToUniform: 0.5,
+};
+/** Each user has a socket on the service and one on the bare server, here; plus pools and files. */
 const MIN_OPEN_FILES = 2 * PARAMS.users + 500;
-const HOT_ACCOUNT_SHARDS = 8; // src/modules/accounts/accounts.service.ts
 
-/** Linux only (/proc); elsewhere a low limit shows up as failed connects instead. */
-function checkOpenFileLimit() {
-  if (!existsSync('/proc/self/limits')) return;
-  const soft = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
-  if (soft && soft !== 'unlimited' && Number(soft) < MIN_OPEN_FILES) {
-    throw new Error(
-      `open file limit is ${soft}; ${PARAMS.users} sockets need ${MIN_OPEN_FILES}: run \`ulimit -n 20000\` first`,
-    );
-  }
-}
-
-// --- set-up: users, their funds, their sockets, and the account ids the raw side posts to ---
-
-/** Wallet ids of the users and the fee account shards, read from the database. */
-async function accountIds(db, users) {
-  const { rows: wallets } = await db.query(
-    `SELECT owner_user_id, id FROM accounts WHERE kind = 'user_wallet' AND currency = $1`,
-    [PARAMS.currency],
-  );
-  const walletOf = new Map(wallets.map((r) => [String(r.owner_user_id), String(r.id)]));
-  for (const user of users) {
-    user.walletId = walletOf.get(user.id);
-    if (!user.walletId) throw new Error(`user ${user.id} has no ${PARAMS.currency} wallet`);
-  }
-  const { rows: shards } = await db.query(
-    `SELECT shard, id FROM accounts WHERE kind = 'fee_revenue' AND currency = $1 ORDER BY shard`,
-    [PARAMS.currency],
-  );
-  if (shards.length !== HOT_ACCOUNT_SHARDS) {
-    throw new Error(`expected ${HOT_ACCOUNT_SHARDS} fee shards, found ${shards.length}`);
-  }
-  return shards.map((r) => String(r.id));
-}
-
-// --- measurement ---
+// --- what the acknowledged transfers did, checked at the end ---
 
 /**
- * What the acknowledged transfers did, in minor units per wallet id, and to the fee accounts
- * together (the service picks a shard per transaction): checked at the end.
+ * Minor units per account: the service's ledger (cashier and raw SQL sides) by wallet id, the bare
+ * ledger by user id; the fee accounts together under FEES (each side picks a shard per transaction).
  */
-const expectedDelta = new Map();
+const expected = { ledger: new Map(), bare: new Map() };
 const FEES = 'fee shards';
-const addDelta = (key, delta) => expectedDelta.set(key, (expectedDelta.get(key) ?? 0n) + delta);
+const addDelta = (map, key, delta) => map.set(key, (map.get(key) ?? 0n) + delta);
 
-function record(from, to) {
-  addDelta(from.walletId, -(PARAMS.amount + PARAMS.fee));
-  addDelta(to.walletId, PARAMS.amount);
-  addDelta(FEES, PARAMS.fee);
+function record(map, fromKey, toKey) {
+  addDelta(map, fromKey, -(PARAMS.amount + PARAMS.fee));
+  addDelta(map, toKey, PARAMS.amount);
+  addDelta(map, FEES, PARAMS.fee);
 }
 
-/**
- * A transfer through the service: the `transfer` request on the sender's socket, until its ack
- * (the lean socket rejects it after 30 s without one).
- */
+// --- the three sides ---
+
 function cashierSide() {
-  const amount = Number(PARAMS.amount) / 100;
+  const transfer = cashierTransfer(PARAMS);
   return {
     name: 'cashier',
+    pushes: true,
     async transfer(from, to) {
-      const reply = await from.socket.emitWithAck('transfer', { to_user_id: to.id, amount, currency: PARAMS.currency });
-      if (reply?.type !== 'success') return reply?.data?.code ?? 'BAD_ACK';
-      record(from, to);
-      return undefined;
+      const result = await transfer(from, to);
+      if (!result.refused) record(expected.ledger, from.walletId, to.walletId);
+      return result;
     },
   };
 }
 
-/** The same transfer as one raw SQL statement, fee on the shard the service would pick. */
+/** The same request on the user's socket to the bare server. */
+function bareSide() {
+  const body = (to) => ({ to_user_id: to.id, amount: Number(PARAMS.amount) / 100, currency: PARAMS.currency });
+  return {
+    name: 'bare',
+    pushes: true,
+    async transfer(from, to) {
+      const reply = await from.bareSocket.emitWithAck('transfer', body(to));
+      if (reply?.ok !== true) return { refused: reply?.error?.code ?? 'BAD_ACK' };
+      record(expected.bare, from.id, to.id);
+      return { receipt: reply.data.receipt_code };
+    },
+  };
+}
+
+/** The posting as one raw SQL statement, fee on the shard the service would pick. */
 function rawSide(env) {
   return {
     name: 'raw SQL',
+    pushes: false,
     async transfer(from, to) {
       const feeId = env.feeIds[Number(from.walletId) % HOT_ACCOUNT_SHARDS];
       try {
@@ -140,58 +152,83 @@ function rawSide(env) {
           currency: PARAMS.currency,
         });
       } catch (error) {
-        return error.code ?? error.message;
+        return { refused: error.code ?? error.message };
       }
-      record(from, to);
-      return undefined;
+      record(expected.ledger, from.walletId, to.walletId);
+      return {};
     },
   };
 }
 
+// --- request → receiver push ---
+
+const TRANSFER_EVENT = Buffer.from('"event":"transfer_completed"');
+const RECEIPT = Buffer.from('"receipt_code":"');
+const QUOTE = 0x22;
+
 /**
- * Keeps `inFlight` transfers going for `seconds`, each one on a pair from `pick()`; returns the
- * acknowledged ones per second, their latencies and the refusals by code.
+ * Times from a transfer's request to the receiver's socket getting its `transfer_completed` frame
+ * (both servers put the receipt code in it). Frames are looked at only while a block is measured,
+ * by their bytes: `"event":"transfer_completed"`, then the receipt code.
  */
-async function drive(side, pick, seconds) {
-  const latencies = [];
-  const refusals = {};
-  const started = process.hrtime.bigint();
-  const deadline = started + BigInt(Math.round(seconds * 1e9));
-  const worker = async () => {
-    while (process.hrtime.bigint() < deadline) {
-      const [from, to] = pick();
-      const sent = process.hrtime.bigint();
-      const refused = await side.transfer(from, to);
-      if (refused) refusals[refused] = (refusals[refused] ?? 0) + 1;
-      else latencies.push(msSince(sent));
-    }
+function pushTracker() {
+  const arrived = new Map();
+  let sent = [];
+  let listening = false;
+  return {
+    onFrame(userId, buf) {
+      if (!listening) return;
+      const at = buf.indexOf(TRANSFER_EVENT);
+      if (at < 0) return;
+      const start = buf.indexOf(RECEIPT, at);
+      if (start < 0) return;
+      const from = start + RECEIPT.length;
+      arrived.set(`${userId}|${buf.toString('latin1', from, buf.indexOf(QUOTE, from))}`, process.hrtime.bigint());
+    },
+    start() {
+      arrived.clear();
+      sent = [];
+      listening = true;
+    },
+    /** A transfer done: its receiver's frame is expected (it may have arrived before the ack). */
+    expect(to, receipt, at) {
+      sent.push([`${to.id}|${receipt}`, at]);
+    },
+    /** Waits for the last frames; the latencies (ms) and how many frames never came. */
+    async finish(settleMs) {
+      await sleep(settleMs);
+      listening = false;
+      const latencies = [];
+      let missing = 0;
+      for (const [key, at] of sent) {
+        const received = arrived.get(key);
+        if (received === undefined) missing += 1;
+        else latencies.push(Number(received - at) / 1e6);
+      }
+      arrived.clear();
+      sent = [];
+      return { latencies, missing };
+    },
   };
-  await Promise.all(Array.from({ length: PARAMS.inFlight }, worker));
-  const elapsed = msSince(started) / 1000;
-  return { acked: latencies.length, seconds: elapsed, latencies, refusals };
 }
 
-/** The posting queues' batch-size histograms (sum, count) from the services' /metrics, added up. */
-async function batchCounters(cashiers) {
-  const totals = { sum: 0, count: 0 };
-  for (const { url } of cashiers) {
-    const text = await (await globalThis.fetch(`${url}/metrics`)).text();
-    const read = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-    totals.sum += read('ledger_posting_batch_size_sum');
-    totals.count += read('ledger_posting_batch_size_count');
-  }
-  return totals;
-}
+// --- measurement ---
 
 /** CPU ms so far by process group; the service processes together. */
 function cpuOf(env) {
   const pids = Object.fromEntries(env.cashiers.map((c, i) => [`cashier${i}`, c.proc.pid]));
-  const { bench, postgres, redis, ...services } = cpuSnapshot({ ...pids, bench: 'self' });
-  return { cashier: Object.values(services).reduce((a, b) => a + b, 0), postgres, redis, bench };
+  const { bench, bare, postgres, redis, ...services } = cpuSnapshot(
+    { ...pids, bare: env.bare.proc.pid, bench: 'self' },
+    { database: env.run.database },
+  );
+  return { cashier: Object.values(services).reduce((a, b) => a + b, 0), bare, postgres, redis, bench };
 }
+
+const HISTOGRAMS = ['ledger_posting_batch_size', 'ledger_posting_queue_wait_seconds'];
 
 function merge(blocks) {
   const latencies = blocks.flatMap((b) => b.latencies);
+  const pushes = blocks.flatMap((b) => b.push?.latencies ?? []);
   const seconds = blocks.reduce((s, b) => s + b.seconds, 0);
   const refusals = {};
   for (const b of blocks) {
@@ -201,62 +238,54 @@ function merge(blocks) {
   for (const name of Object.keys(blocks[0].cpuMs)) {
     cpuMsPerTransfer[name] = blocks.reduce((ms, b) => ms + b.cpuMs[name], 0) / latencies.length;
   }
-  const batches = blocks.reduce((n, b) => n + (b.batches?.count ?? 0), 0);
-  const postings = blocks.reduce((n, b) => n + (b.batches?.sum ?? 0), 0);
+  const sumOf = (name, field) => blocks.reduce((n, b) => n + (b.histograms?.[name][field] ?? 0), 0);
+  const batches = sumOf('ledger_posting_batch_size', 'count');
+  const waits = sumOf('ledger_posting_queue_wait_seconds', 'count');
   return {
     acked: latencies.length,
     seconds,
     perSecond: latencies.length / seconds,
-    postingsPerTransaction: batches > 0 ? postings / batches : undefined,
+    postingsPerTransaction: batches > 0 ? sumOf('ledger_posting_batch_size', 'sum') / batches : undefined,
+    queueWaitMs: waits > 0 ? (1000 * sumOf('ledger_posting_queue_wait_seconds', 'sum')) / waits : undefined,
     cpuMsPerTransfer,
     latency: summarize(latencies),
+    push: pushes.length > 0 ? summarize(pushes) : undefined,
+    pushesMissing: blocks.reduce((n, b) => n + (b.push?.missing ?? 0), 0),
     refusals,
     blocksPerSecond: blocks.map((b) => b.acked / b.seconds),
   };
 }
 
-/** Warms both sides up, then runs them in blocks: cashier, raw, raw, cashier. */
-async function scenario(name, env, pick) {
-  const sides = [cashierSide(), rawSide(env)];
+/** Warms the sides up, then runs them in blocks: cashier, bare, raw, raw, bare, cashier. */
+async function scenario(name, env, pick, inFlight) {
+  const sides = [cashierSide(), bareSide(), rawSide(env)];
   log(`${name}: warming up`);
-  for (const side of sides) await drive(side, pick, PARAMS.warmupSeconds);
-  const blocks = { cashier: [], 'raw SQL': [] };
-  for (const side of [sides[0], sides[1], sides[1], sides[0]]) {
-    const before = side === sides[0] ? await batchCounters(env.cashiers) : undefined;
+  for (const side of sides) await drive(side.transfer, pick, { seconds: PARAMS.warmupSeconds, inFlight });
+  const blocks = Object.fromEntries(sides.map((side) => [side.name, []]));
+  for (const side of [...sides, ...[...sides].reverse()]) {
+    const isCashier = side.name === 'cashier';
+    const before = isCashier ? await histogramTotals(env.cashiers, HISTOGRAMS) : undefined;
+    if (side.pushes) env.push.start();
     const cpuBefore = cpuOf(env);
-    const block = await drive(side, pick, PARAMS.blockSeconds);
-    const cpuAfter = cpuOf(env);
-    block.cpuMs = cpuDelta(cpuBefore, cpuAfter);
-    if (before) {
-      const after = await batchCounters(env.cashiers);
-      block.batches = { sum: after.sum - before.sum, count: after.count - before.count };
-    }
+    const block = await drive(side.transfer, pick, {
+      seconds: PARAMS.blockSeconds,
+      inFlight,
+      onDone: side.pushes ? (_from, to, receipt, sent) => env.push.expect(to, receipt, sent) : undefined,
+    });
+    block.cpuMs = cpuDelta(cpuBefore, cpuOf(env));
+    if (side.pushes) block.push = await env.push.finish(PARAMS.pushSettleMs);
+    if (before) block.histograms = histogramDelta(before, await histogramTotals(env.cashiers, HISTOGRAMS));
     log(`${name}: ${side.name}: ${Math.round(block.acked / block.seconds)} transfers/s`);
     blocks[side.name].push(block);
   }
-  return { cashier: merge(blocks.cashier), raw: merge(blocks['raw SQL']) };
+  return { inFlight, cashier: merge(blocks.cashier), bare: merge(blocks.bare), raw: merge(blocks['raw SQL']) };
 }
 
-const randomIndex = (n) => Math.floor(Math.random() * n);
-
-function uniformPair(users) {
-  return () => {
-    const from = randomIndex(users.length);
-    const to = (from + 1 + randomIndex(users.length - 1)) % users.length;
-    return [users[from], users[to]];
-  };
-}
-
-function hotPair(users) {
-  const [receiver, ...senders] = users;
-  return () => [senders[randomIndex(senders.length)], receiver];
-}
-
-// --- after: the ledger must hold ---
+// --- after: the ledgers must hold ---
 
 async function verifyLedger(env, opening) {
-  const check = await getJson(env.cashier.url, '/api/v1/admin/ledger/check', env.adminToken);
-  const wallets = [...expectedDelta.keys()].filter((key) => key !== FEES);
+  const check = await getJson(env.cashiers[0].url, '/api/v1/admin/ledger/check', env.adminToken);
+  const wallets = [...expected.ledger.keys()].filter((key) => key !== FEES);
   const { rows } = await env.db.query(`SELECT id, balance FROM accounts WHERE id = ANY($1::bigint[])`, [
     [...wallets, ...env.feeIds],
   ]);
@@ -268,10 +297,11 @@ async function verifyLedger(env, opening) {
   ];
   const wrong = [];
   for (const [key, balance, before] of actual) {
-    const expected = before + expectedDelta.get(key);
-    if (balance !== expected) wrong.push({ account: key, balance: String(balance), expected: String(expected) });
+    const want = before + expected.ledger.get(key);
+    if (balance !== want) wrong.push({ account: key, balance: String(balance), expected: String(want) });
   }
-  return { check, accounts: actual.length, wrongBalances: wrong };
+  const bare = await checkBareLedger(env.db, { funding: PARAMS.funding, expected: expected.bare, feesKey: FEES });
+  return { check, accounts: actual.length, wrongBalances: wrong, bare };
 }
 
 async function openingBalances(db) {
@@ -281,51 +311,141 @@ async function openingBalances(db) {
 
 // --- the run ---
 
-function tableRows(m) {
-  const { uniform, hot } = m;
-  const perSecond = (x) => x.perSecond;
-  const ratio = TARGETS.ratioToRaw;
+const fmt = (n) => n.toLocaleString('en-US');
+const withRaw = (row, raw) => ({ ...row, raw });
+
+function levelRows(m) {
+  const label = `uniform, ${m.inFlight} in flight`;
+  const { cashier, bare, raw } = m;
+  const throughput = TARGETS.throughputToBare(m.inFlight);
+  const pushJudged = m.inFlight === TARGETS.pushLevel;
   return [
-    judgedRow(
-      `uniform, ${PARAMS.users.toLocaleString('en-US')} users: throughput`,
-      'transfers/s',
-      perSecond(uniform.cashier),
-      perSecond(uniform.raw),
-      `≥ ${ratio}× raw and ≥ ${TARGETS.uniformPerSecond.toLocaleString('en-US')}/s`,
-      uniform.cashier.perSecond >= ratio * uniform.raw.perSecond &&
-        uniform.cashier.perSecond >= TARGETS.uniformPerSecond,
+    withRaw(
+      judgedRow(
+        `${label}: throughput`,
+        'transfers/s',
+        cashier.perSecond,
+        bare.perSecond,
+        `≥ ${throughput}× bare`,
+        cashier.perSecond >= throughput * bare.perSecond,
+      ),
+      raw.perSecond,
     ),
-    contextRow('uniform: latency p50', 'ms', uniform.cashier.latency.p50, uniform.raw.latency.p50),
-    contextRow('uniform: latency p99', 'ms', uniform.cashier.latency.p99, uniform.raw.latency.p99),
-    contextRow('uniform: batch size', 'transfers per transaction', uniform.cashier.postingsPerTransaction, 1),
-    judgedRow(
-      'hot receiver: throughput',
-      'transfers/s',
-      perSecond(hot.cashier),
-      perSecond(hot.raw),
-      `≥ ${TARGETS.hotToUniform}× cashier uniform (${Math.round(TARGETS.hotToUniform * uniform.cashier.perSecond).toLocaleString('en-US')}/s)`,
-      hot.cashier.perSecond >= TARGETS.hotToUniform * uniform.cashier.perSecond,
+    withRaw(
+      judgedRow(
+        `${label}: ack p50`,
+        'ms',
+        cashier.latency.p50,
+        bare.latency.p50,
+        `≤ ${TARGETS.ackP50ToBare}× bare`,
+        cashier.latency.p50 <= TARGETS.ackP50ToBare * bare.latency.p50,
+      ),
+      raw.latency.p50,
     ),
-    contextRow('hot receiver: latency p50', 'ms', hot.cashier.latency.p50, hot.raw.latency.p50),
-    contextRow('hot receiver: latency p99', 'ms', hot.cashier.latency.p99, hot.raw.latency.p99),
-    contextRow('hot receiver: batch size', 'transfers per transaction', hot.cashier.postingsPerTransaction, 1),
+    withRaw(contextRow(`${label}: ack p99`, 'ms', cashier.latency.p99, bare.latency.p99), raw.latency.p99),
+    contextRow(`${label}: request → receiver push p50`, 'ms', cashier.push?.p50, bare.push?.p50),
+    pushJudged
+      ? judgedRow(
+          `${label}: request → receiver push p99`,
+          'ms',
+          cashier.push?.p99,
+          bare.push?.p99,
+          `≤ ${TARGETS.pushP99ToBare}× bare`,
+          cashier.push?.p99 <= TARGETS.pushP99ToBare * bare.push?.p99,
+        )
+      : contextRow(`${label}: request → receiver push p99`, 'ms', cashier.push?.p99, bare.push?.p99),
+    withRaw(contextRow(`${label}: batch size`, 'transfers per transaction', cashier.postingsPerTransaction, 1), 1),
+    contextRow(`${label}: posting queue wait, mean`, 'ms', cashier.queueWaitMs, undefined),
   ];
+}
+
+function tableRows(m) {
+  const rows = m.levels.flatMap(levelRows);
+  const top = m.levels.at(-1);
+  if (top) {
+    rows.push(
+      withRaw(
+        judgedRow(
+          `uniform, ${top.inFlight} in flight: throughput against raw SQL`,
+          'transfers/s',
+          top.cashier.perSecond,
+          top.bare.perSecond,
+          `≥ ${TARGETS.ratioToRaw}× raw SQL and ≥ ${fmt(TARGETS.uniformPerSecond)}/s`,
+          top.cashier.perSecond >= TARGETS.ratioToRaw * top.raw.perSecond &&
+            top.cashier.perSecond >= TARGETS.uniformPerSecond,
+        ),
+        top.raw.perSecond,
+      ),
+    );
+  }
+  const { hot } = m;
+  if (hot) {
+    const uniform = m.levels.find((l) => l.inFlight === hot.inFlight) ?? top;
+    const label = `hot receiver, ${hot.inFlight} in flight`;
+    const floor = TARGETS.hotToUniform * uniform.cashier.perSecond;
+    rows.push(
+      withRaw(
+        judgedRow(
+          `${label}: throughput`,
+          'transfers/s',
+          hot.cashier.perSecond,
+          hot.bare.perSecond,
+          `≥ ${TARGETS.hotToUniform}× cashier uniform at ${uniform.inFlight} (${fmt(Math.round(floor))}/s)`,
+          hot.cashier.perSecond >= floor,
+        ),
+        hot.raw.perSecond,
+      ),
+      withRaw(
+        contextRow(`${label}: ack p50`, 'ms', hot.cashier.latency.p50, hot.bare.latency.p50),
+        hot.raw.latency.p50,
+      ),
+      withRaw(
+        contextRow(`${label}: ack p99`, 'ms', hot.cashier.latency.p99, hot.bare.latency.p99),
+        hot.raw.latency.p99,
+      ),
+      withRaw(
+        contextRow(`${label}: batch size`, 'transfers per transaction', hot.cashier.postingsPerTransaction, 1),
+        1,
+      ),
+    );
+  }
+  return rows;
+}
+
+/** Issue 18's table: one line per load. */
+function levelTable(levels) {
+  const lines = [
+    '| in flight | cashier transfers/s | bare | ratio | cashier ack p50 | bare ack p50 | ratio | cashier push p99 | bare push p99 | raw SQL transfers/s |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  const ms = (x) => (x === undefined ? '–' : `${x.toFixed(x < 10 ? 2 : 1)} ms`);
+  for (const { inFlight, cashier, bare, raw } of levels) {
+    lines.push(
+      `| ${inFlight} | ${fmt(Math.round(cashier.perSecond))} | ${fmt(Math.round(bare.perSecond))} | ` +
+        `${(cashier.perSecond / bare.perSecond).toFixed(2)}× | ${ms(cashier.latency.p50)} | ${ms(bare.latency.p50)} | ` +
+        `${(cashier.latency.p50 / bare.latency.p50).toFixed(2)}× | ${ms(cashier.push?.p99)} | ${ms(bare.push?.p99)} | ` +
+        `${fmt(Math.round(raw.perSecond))} |`,
+    );
+  }
+  return lines.join('\n');
 }
 
 /** Where the CPU went: ms per acknowledged transfer, by process group ("bench" is the load generator: its lean sockets). */
 function cpuTable(m) {
-  const groups = ['cashier', 'postgres', 'redis', 'bench'];
+  const groups = ['cashier', 'bare', 'postgres', 'redis', 'bench'];
   const lines = [
     `| CPU ms per transfer | ${groups.join(' | ')} | total |`,
     `| --- | ${groups.map(() => '---:').join(' | ')} | ---: |`,
   ];
-  for (const [scenario, sides] of Object.entries(m)) {
-    for (const [side, result] of Object.entries(sides)) {
-      const cpu = result.cpuMsPerTransfer;
+  const scenarios = [
+    ...m.levels.map((l) => [`uniform ${l.inFlight}`, l]),
+    ...(m.hot ? [[`hot ${m.hot.inFlight}`, m.hot]] : []),
+  ];
+  for (const [name, sides] of scenarios) {
+    for (const side of ['cashier', 'bare', 'raw']) {
+      const cpu = sides[side].cpuMsPerTransfer;
       const total = groups.reduce((sum, g) => sum + cpu[g], 0);
-      lines.push(
-        `| ${scenario}, ${side} | ${groups.map((g) => cpu[g].toFixed(3)).join(' | ')} | ${total.toFixed(3)} |`,
-      );
+      lines.push(`| ${name}, ${side} | ${groups.map((g) => cpu[g].toFixed(3)).join(' | ')} | ${total.toFixed(3)} |`);
     }
   }
   return lines.join('\n');
@@ -333,53 +453,71 @@ function cpuTable(m) {
 
 async function main(abort) {
   const startedAt = new Date().toISOString();
-  checkOpenFileLimit();
+  checkOpenFileLimit(MIN_OPEN_FILES, `${PARAMS.users} users' two sockets`);
   const run = await prepareRun(ROOT);
   log(`run ${run.redisPrefix}: dist ${run.dist}`);
 
-  const cashiers = [];
-  for (let i = 0; i < PARAMS.instances; i++) {
-    const instance = await startCashier(run, {
-      log,
-      env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, DATABASE_POOL_SIZE: String(PARAMS.poolSize) },
-    });
-    onCleanup(`stop cashier ${i}`, () => instance.proc.stop());
-    instance.proc.died.catch(abort);
-    cashiers.push(instance);
-  }
-  const [cashier] = cashiers;
-  const db = new pg.Pool({ connectionString: run.databaseUrl, max: 2 });
-  onCleanup('close bench database pool', () => db.end());
+  const cashiers = await startCashiers(run, { instances: PARAMS.instances, poolSize: PARAMS.poolSize, log, abort });
+  const db = benchPool(run);
   const raw = createRawLedger(run.databaseUrl, PARAMS.poolSize);
   onCleanup('close raw SQL pool', raw.close);
 
-  log(`creating ${PARAMS.users} users`);
-  const users = await createUsers(cashier.url, run.redisPrefix, PARAMS.users, { password: PASSWORD, log });
-  const adminToken = await logIn(cashier.url, ADMIN.email, ADMIN.password);
-  log(`funding ${PARAMS.users} users`);
-  await fundUsers(cashier.url, adminToken, users, PARAMS.currency, (PARAMS.funding / 100n).toString());
-  const feeIds = await accountIds(db, users);
-  log(`opening ${PARAMS.users} sockets`);
-  const { sockets } = await openManyLean(
-    (i) => cashiers[i % cashiers.length].url,
-    users.length,
-    (i) => ({ auth: { token: users[i].token }, readyEvent: 'connected' }),
+  const { users, adminToken } = await createFundedUsers(cashiers[0].url, run, {
+    count: PARAMS.users,
+    currency: PARAMS.currency,
+    funding: PARAMS.funding,
+    log,
+  });
+  const feeIds = await walletIds(db, users, PARAMS.currency);
+  await createBareLedger(
+    db,
+    users.map((u) => u.id),
+    PARAMS.funding,
   );
-  onCleanup('close sockets', () => closeAllLean(sockets));
-  for (const [i, user] of users.entries()) user.socket = sockets[i];
+  const bare = await startBareLedgerServer(run, {
+    log,
+    poolSize: PARAMS.poolSize,
+    currency: PARAMS.currency,
+    feeRate: Number(PARAMS.fee) / Number(PARAMS.amount),
+  });
+  onCleanup('stop bare ledger server', () => bare.proc.stop());
+  bare.proc.died.catch(abort);
 
-  const env = { run, cashier, cashiers, db, raw, feeIds, adminToken };
+  log(`opening ${PARAMS.users} sockets on the service and ${PARAMS.users} on the bare server`);
+  const sockets = await openCashierSockets(cashiers, users);
+  onCleanup('close sockets', () => closeAllLean(sockets));
+  const { sockets: bareSockets } = await openManyLean(bare.url, users.length, (i) => ({
+    auth: { user_id: users[i].id },
+  }));
+  onCleanup('close bare sockets', () => closeAllLean(bareSockets));
+  const push = pushTracker();
+  for (const [i, user] of users.entries()) {
+    user.bareSocket = bareSockets[i];
+    user.socket.onEvent = (buf) => push.onFrame(user.id, buf);
+    user.bareSocket.onEvent = (buf) => push.onFrame(user.id, buf);
+  }
+
+  const env = { run, cashiers, bare, db, raw, feeIds, adminToken, push };
   const opening = await openingBalances(db);
   const loadAtStart = loadavg()[0];
-  const measurements = {
-    uniform: await scenario('uniform', env, uniformPair(users)),
-    hot: await scenario('hot receiver', env, hotPair(users)),
-  };
+  const measurements = { levels: [] };
+  for (const level of PARAMS.levels) {
+    measurements.levels.push(await scenario(`uniform, ${level} in flight`, env, uniformPair(users), level));
+  }
+  if (PARAMS.hotInFlight > 0) {
+    measurements.hot = await scenario('hot receiver', env, hotPair(users), PARAMS.hotInFlight);
+  }
   const load = { start: loadAtStart, end: loadavg()[0] };
-  log('verifying the ledger');
+  log('verifying the ledgers');
   const ledger = await verifyLedger(env, opening);
   const rows = tableRows(measurements);
   const omit = ({ latencies: _latencies, ...rest }) => rest;
+  const omitSides = ({ cashier: c, bare: b, raw: r, ...rest }) => ({
+    ...rest,
+    cashier: omit(c),
+    bare: omit(b),
+    raw: omit(r),
+  });
   const results = {
     run: runInfo(startedAt, run.dist, load),
     params: {
@@ -387,39 +525,53 @@ async function main(abort) {
       amount: Number(PARAMS.amount),
       fee: Number(PARAMS.fee),
       funding: Number(PARAMS.funding),
-      cashierNodeArgs: cashier.nodeArgs,
+      bareFeeShards: FEE_SHARDS,
+      cashierNodeArgs: cashiers[0].nodeArgs,
     },
-    targets: TARGETS,
-    cashier_log_warnings: cashier.warnings,
+    targets: {
+      ...TARGETS,
+      throughputToBare: Object.fromEntries(PARAMS.levels.map((l) => [l, TARGETS.throughputToBare(l)])),
+    },
+    cashier_log_warnings: cashiers[0].warnings,
     measurements: {
-      uniform: { cashier: omit(measurements.uniform.cashier), raw: omit(measurements.uniform.raw) },
-      hot: { cashier: omit(measurements.hot.cashier), raw: omit(measurements.hot.raw) },
+      levels: measurements.levels.map(omitSides),
+      hot: measurements.hot && omitSides(measurements.hot),
     },
     ledger,
     rows,
   };
-  process.stdout.write(`${markdownTable(rows, { baseline: 'raw SQL' })}\n\n`);
+  process.stdout.write(`${levelTable(measurements.levels)}\n\n`);
+  process.stdout.write(`${markdownTable(rows, { baseline: 'bare', extra: { name: 'raw SQL', key: 'raw' } })}\n\n`);
   process.stdout.write(`${cpuTable(measurements)}\n\n`);
-  const ok = ledger.check.balanced && ledger.wrongBalances.length === 0;
+  const ok =
+    ledger.check.balanced &&
+    ledger.wrongBalances.length === 0 &&
+    ledger.bare.problems.length === 0 &&
+    ledger.bare.wrongBalances.length === 0;
   process.stdout.write(
     `ledger after the run: admin check ${ledger.check.balanced ? 'finds no problem' : `finds ${ledger.check.problems.length} problems`}, ` +
-      `${ledger.accounts - ledger.wrongBalances.length} of ${ledger.accounts} wallets (and the fee shards together) hold exactly the predicted balance\n`,
+      `${ledger.accounts - ledger.wrongBalances.length} of ${ledger.accounts} wallets (and the fee shards together) hold exactly the predicted balance; ` +
+      `bare ledger: ${ledger.bare.problems.length} problems, ${ledger.bare.accounts - ledger.bare.wrongBalances.length} of ${ledger.bare.accounts} as predicted\n`,
   );
-  for (const [name, m] of Object.entries(measurements)) {
-    for (const side of ['cashier', 'raw']) {
+  const scenarios = [...measurements.levels, ...(measurements.hot ? [measurements.hot] : [])];
+  for (const m of scenarios) {
+    for (const side of ['cashier', 'bare', 'raw']) {
       if (Object.keys(m[side].refusals).length > 0) {
-        process.stdout.write(`refused (${name}, ${side}): ${JSON.stringify(m[side].refusals)}\n`);
+        process.stdout.write(`refused (${m.inFlight} in flight, ${side}): ${JSON.stringify(m[side].refusals)}\n`);
+      }
+      if (m[side].pushesMissing > 0) {
+        process.stdout.write(`pushes missing (${m.inFlight} in flight, ${side}): ${m[side].pushesMissing}\n`);
       }
     }
   }
   process.stdout.write(
-    `${cpus().length} CPUs, ${PARAMS.inFlight} transfers in flight, pool of ${PARAMS.poolSize} connections on both sides; ` +
+    `${cpus().length} CPUs, ${PARAMS.users} users, pool of ${PARAMS.poolSize} connections on every side; ` +
       `1-minute load average ${load.start.toFixed(2)} at the start of the measurements, ${load.end.toFixed(2)} at the end; ` +
-      `service started as \`node ${[...cashier.nodeArgs, '<dist>/src/main.js'].join(' ')}\`\n`,
+      `service started as \`node ${[...cashiers[0].nodeArgs, '<dist>/src/main.js'].join(' ')}\`\n`,
   );
   const path = await writeResults(join(ROOT, 'bench/results'), 'ledger', results);
   log(`results: ${path}`);
-  if (!ok) throw new Error(`the ledger is wrong after the run: ${JSON.stringify(ledger).slice(0, 2000)}`);
+  if (!ok) throw new Error(`a ledger is wrong after the run: ${JSON.stringify(ledger).slice(0, 2000)}`);
 }
 
 await runMain(main);

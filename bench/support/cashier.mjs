@@ -31,9 +31,9 @@ function serviceEnv(run) {
 /**
  * Starts `node <dist>/src/main.js` and resolves once it listens (migrations have run by then).
  * Lines logged at warn or above are counted and echoed to stderr: they are worth seeing. `env`
- * adds to the service's environment.
+ * adds to the service's environment, `nodeArgs` to its node options (after BENCH_CASHIER_NODE_ARGS).
  */
-export async function startCashier(run, { log, env = {} }) {
+export async function startCashier(run, { log, env = {}, nodeArgs: extraArgs = [] }) {
   const warnings = { count: 0, last: [] };
   const onLine = (line) => {
     const level = /"level":"(\w+)"/.exec(line)?.[1];
@@ -45,7 +45,7 @@ export async function startCashier(run, { log, env = {} }) {
   // The V8 flags of `npm start`, unless BENCH_CASHIER_NODE_FLAGS replaces them ('' for none); then
   // extra arguments, e.g. BENCH_CASHIER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
   const flags = splitArgs(process.env.BENCH_CASHIER_NODE_FLAGS ?? startFlags(run.root));
-  const nodeArgs = [...flags, ...splitArgs(process.env.BENCH_CASHIER_NODE_ARGS ?? '')];
+  const nodeArgs = [...flags, ...splitArgs(process.env.BENCH_CASHIER_NODE_ARGS ?? ''), ...extraArgs];
   const proc = startNodeProcess('cashier', [...nodeArgs, join(run.dist, 'src/main.js')], {
     cwd: run.root,
     env: { ...process.env, ...serviceEnv(run), ...env },

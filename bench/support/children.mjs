@@ -62,6 +62,13 @@ export function startNodeProcess(name, args, { env, cwd, onLine }) {
     );
   }
 
+  /** Sends `message` over IPC; resolves with test(reply) for the first reply where it is not undefined. */
+  function ask(message, test, what, timeoutMs = 30_000) {
+    const reply = waitFor(child, 'message', test, timeoutMs, what);
+    child.send(message);
+    return reply;
+  }
+
   return {
     name,
     pid: child.pid,
@@ -69,11 +76,8 @@ export function startNodeProcess(name, args, { env, cwd, onLine }) {
     waitForLine: (test, timeoutMs, what) => waitFor(output, 'line', test, timeoutMs, what),
     waitForMessage: (test, timeoutMs, what) => waitFor(child, 'message', test, timeoutMs, what),
     /** The child's memory figures after a forced GC (see heap-probe.js). */
-    heap() {
-      const reply = waitFor(child, 'message', (m) => m?.heap, 30_000, 'reading its heap');
-      child.send('heap');
-      return reply;
-    },
+    heap: () => ask('heap', (m) => m?.heap, 'reading its heap'),
+    ask,
     async stop() {
       stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -4,16 +4,25 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ, 100 on every Linux the bench runs on
 
-/** utime + stime of a process, in ms; 0 when it is gone. */
-function cpuMsOf(pid) {
+/** utime and stime of a process, in ms; 0 when it is gone. */
+export function cpuSplitOf(pid) {
   try {
     // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+    return {
+      user: (Number(fields[11]) * 1000) / TICKS_PER_SECOND,
+      system: (Number(fields[12]) * 1000) / TICKS_PER_SECOND,
+    };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
+}
+
+/** utime + stime of a process, in ms; 0 when it is gone. */
+function cpuMsOf(pid) {
+  const { user, system } = cpuSplitOf(pid);
+  return user + system;
 }
 
 function pidsNamed(command) {
@@ -33,18 +42,38 @@ function pidsNamed(command) {
 }
 
 /**
- * CPU ms so far of: the given processes by name, and of every `postgres` and `redis-server`
- * process, per pid (backends come and go: see cpuDelta).
+ * The database a PostgreSQL process works for, from its title (`postgres: [15/main: ]user db
+ * host(port) state`, `... autovacuum worker db`); undefined for the server's own processes
+ * (checkpointer, WAL writer, ...), which work for every database.
  */
-export function cpuSnapshot(processes) {
+function databaseOf(pid) {
+  try {
+    const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    return /autovacuum worker (\S+)/.exec(title)?.[1] ?? / \S+ (\S+) (?:\[local\]|\S+\(\d+\))/.exec(title)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU ms so far of: the given processes by name, and of every `postgres` and `redis-server`
+ * process, per pid (backends come and go: see cpuDelta). With `database`, PostgreSQL backends of
+ * other databases (other runs on the same server) are left out; the server's own processes count.
+ */
+export function cpuSnapshot(processes, { database } = {}) {
   const snapshot = {};
   for (const [name, pid] of Object.entries(processes)) snapshot[name] = pid === 'self' ? selfMs() : cpuMsOf(pid);
-  for (const [name, command] of [
-    ['postgres', 'postgres'],
-    ['redis', 'redis-server'],
-  ]) {
-    snapshot[name] = new Map(pidsNamed(command).map((pid) => [pid, cpuMsOf(pid)]));
-  }
+  const ours = (pid) => {
+    if (!database) return true;
+    const of = databaseOf(pid);
+    return of === undefined || of === database;
+  };
+  snapshot.postgres = new Map(
+    pidsNamed('postgres')
+      .filter(ours)
+      .map((pid) => [pid, cpuMsOf(pid)]),
+  );
+  snapshot.redis = new Map(pidsNamed('redis-server').map((pid) => [pid, cpuMsOf(pid)]));
   return snapshot;
 }
 

@@ -72,6 +72,8 @@ class LeanSocket {
     /** Ack id → { resolve, reject, sent (Date.now()) }, in the order sent. */
     this.pending = new Map();
     this.closed = false;
+    /** Set by the bench to see the events (raw frames, `42/user,[...]`); unread when unset. */
+    this.onEvent = undefined;
   }
 
   /** Sends `event` with `body` and resolves with the first argument of its acknowledgement. */
@@ -160,10 +162,13 @@ export function openLeanSocket(url, { auth, readyEvent = 'connect' } = {}) {
       if (sioType === SIO_ACK) {
         socket.onAck(buf);
       } else if (sioType === SIO_EVENT) {
-        // The readiness event, then nothing: the other events are the service's work, not ours.
+        // The readiness event, then nothing unless the bench listens (socket.onEvent, given the
+        // raw frame): the other events are the service's work, not ours.
         if (!ready && readyPrefix && hasAt(buf, readyPrefix, 0)) {
           const next = buf[readyPrefix.length];
           if (next === 0x2c || next === 0x5d) becomeReady(); // `,` or `]`
+        } else if (socket.onEvent) {
+          socket.onEvent(buf);
         }
       } else if (sioType === SIO_CONNECT) {
         if (!readyPrefix) becomeReady();

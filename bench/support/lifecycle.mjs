@@ -71,6 +71,7 @@ export async function prepareRun(root) {
   return {
     root,
     dist,
+    database,
     databaseUrl,
     redisUrl: REDIS_URL,
     redisPrefix,

@@ -27,26 +27,47 @@ export function contextRow(measurement, unit, cashier, bare) {
 }
 
 const number = (value, unit) => {
+  if (value === undefined || value === null) return '–';
   if (unit === 'ms') return value.toFixed(value < 10 ? 3 : 1);
   if (unit === 'transfers per transaction') return value.toFixed(1);
   return Math.round(value).toLocaleString('en-US');
 };
 
-/** The rows as a markdown table; `baseline` names the comparison column. */
-export function markdownTable(rows, { baseline = 'bare' } = {}) {
-  const lines = [
-    `| measurement | cashier | ${baseline} | ratio | target | result |`,
-    '| --- | ---: | ---: | ---: | --- | --- |',
-  ];
+const times = (a, b) =>
+  a === undefined || b === undefined || a === null || b === null ? '–' : `${(a / b).toFixed(2)}×`;
+
+/**
+ * The rows as a markdown table; `baseline` names the comparison column. `extra` adds a second
+ * baseline ({name, key}: rows carry its value as `row[key]`, undefined where it has none), with
+ * its own ratio column; `ratio` stays cashier ÷ the first baseline.
+ */
+export function markdownTable(rows, { baseline = 'bare', extra } = {}) {
+  const lines = extra
+    ? [
+        `| measurement | cashier | ${baseline} | ${extra.name} | ÷ ${baseline} | ÷ ${extra.name} | target | result |`,
+        '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+      ]
+    : [`| measurement | cashier | ${baseline} | ratio | target | result |`, '| --- | ---: | ---: | ---: | --- | --- |'];
   for (const r of rows) {
-    const cells = [
-      `${r.measurement} (${r.unit})`,
-      number(r.cashier, r.unit),
-      number(r.bare, r.unit),
-      `${r.ratio.toFixed(2)}×`,
-      r.target,
-      r.result,
-    ];
+    const cells = extra
+      ? [
+          `${r.measurement} (${r.unit})`,
+          number(r.cashier, r.unit),
+          number(r.bare, r.unit),
+          number(r[extra.key], r.unit),
+          times(r.cashier, r.bare),
+          times(r.cashier, r[extra.key]),
+          r.target,
+          r.result,
+        ]
+      : [
+          `${r.measurement} (${r.unit})`,
+          number(r.cashier, r.unit),
+          number(r.bare, r.unit),
+          `${r.ratio.toFixed(2)}×`,
+          r.target,
+          r.result,
+        ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');

@@ -255,9 +255,14 @@ describe('/ws', () => {
     expect(stats.status).toBe(200);
     expect(stats.body.by_endpoint).toEqual({ '/ws': stats.body.connections });
     expect(stats.body.instances).toBe(2);
-    const listed = await api.get('/api/websocket/connections', { token: adminToken });
+    // An accepted /ws connection becomes a socket.io connection a moment after its upgrade.
+    const mineOf = async () => {
+      const listed = await api.get('/api/websocket/connections', { token: adminToken });
+      return { listed, mine: listed.body.connections.filter((c: any) => c.user_id === user.userId) };
+    };
+    await expect.poll(async () => (await mineOf()).mine.length).toBe(2);
+    const { listed, mine } = await mineOf();
     expect(listed.body.user_ids).toContain(user.userId);
-    const mine = listed.body.connections.filter((c: any) => c.user_id === user.userId);
     expect(mine).toHaveLength(2);
     expect(mine.every((c: any) => c.endpoint === '/ws' && c.namespace === '/user')).toBe(true);
 

@@ -104,8 +104,8 @@ export interface RequestType {
 }
 
 /**
- * Every socket.io request type (`@SubscribeMessage('name')`) under `srcDir`, with the fields of the
- * DTO its `@MessageBody()` is declared with.
+ * Every socket.io request type (`@UserRequest('name')` or `@SubscribeMessage('name')`) under
+ * `srcDir`, with the fields of the DTO its `@MessageBody()` is declared with.
  */
 export function discoverRequestTypes(srcDir = 'src'): RequestType[] {
   const files = sourceFiles(srcDir);
@@ -113,7 +113,7 @@ export function discoverRequestTypes(srcDir = 'src'): RequestType[] {
   for (const file of files) classFields(codeOf(file), classes);
   const types = new Map<string, Set<string>>();
   for (const file of files) {
-    const parts = codeOf(file).split(/@SubscribeMessage\(/);
+    const parts = codeOf(file).split(/@(?:UserRequest|SubscribeMessage)\(/);
     for (const part of parts.slice(1)) {
       const name = /^\s*['"`]([^'"`]+)['"`]/.exec(part)?.[1];
       if (!name) continue;

@@ -117,6 +117,13 @@ export const envSchema = z
 
     HTTP_BODY_LIMIT: int(102400, 1024, 10485760),
 
+    // The demo page at `/` (client/demo): on unless NODE_ENV=production; this setting overrides.
+    DEMO_PAGE: optional(
+      z
+        .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+        .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+    ),
+
     CHANNEL_ID_AUTH: bool(true),
     SINGLE_SOCKET_PER_USER: bool(false),
     WS_MAX_PAYLOAD: int(65536, 1024, 10485760),

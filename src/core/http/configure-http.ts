@@ -11,6 +11,7 @@ import { JsonInputError, refuseJsonText } from '../errors/json-input.js';
 import { createValidationPipe } from '../errors/validation.js';
 import { assignTraceId } from '../logging/logger.js';
 import { PAYMENT_UPDATES_ROUTES } from '../realtime/plain/payment-updates.controller.js';
+import { serveDemoPage } from './demo-page.js';
 import { REALTIME_DOCS_ROUTES } from './realtime-docs.module.js';
 import { serveOpenApi } from './openapi.js';
 
@@ -71,6 +72,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
     res.status(body.status_code).json(body);
   });
 
+  serveDemoPage(app, config.env);
   applyApiPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());

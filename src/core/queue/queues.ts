@@ -17,11 +17,11 @@ export interface JobPayloads {
   outbox: { task: 'relay' | 'purge' };
   /** A row of verification_messages to deliver (its body is encrypted there, never in Redis). */
   'notify.otp': { messageId: string };
-  /** A deposit to send to its partner. */
-  'partner.deposit': { depositId: string };
-  /** A withdrawal to send to its partner, or to settle with its agent. */
-  'partner.payout': { withdrawalId: string };
-  /** Fails the deposits past expires_at, and sends again those whose job was never enqueued. */
+  /** A deposit to send to its partner; or `resend`: enqueue again the deposits whose job was lost. */
+  'partner.deposit': { depositId: string } | { task: 'resend' };
+  /** A withdrawal to send to its partner, or to settle with its agent; or `resend`, as for deposits. */
+  'partner.payout': { withdrawalId: string } | { task: 'resend' };
+  /** Fails the deposits past expires_at. */
   'deposit.expiry': { task: 'sweep' };
   /** Every pair's tick (at least every 10 s); the dead man's switch of cancel_on_disconnect orders. */
   market: { task: 'tick' | 'disconnects' };

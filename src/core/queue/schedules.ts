@@ -1,6 +1,6 @@
 // Every repeating job of the worker, declared in one place, and the service that keeps them
 // registered in Redis. Redis may come back empty (a restart without persistence, a failover): the
-// schedulers would then be gone and nothing would sweep deposits, re-send lost payment jobs, relay
+// schedulers would then be gone and nothing would expire deposits, re-send lost payment jobs, relay
 // unsent events or purge old rows. So the worker registers them at start-up, again whenever its
 // Redis connection comes back, and checks every few seconds from a timer of its own (not a job:
 // a check that lived in Redis would vanish with what it checks) that each one still exists.
@@ -27,8 +27,11 @@ const schedule = <Q extends QueueName>(queue: Q, id: string, everyMs: number, da
 });
 
 export const SCHEDULES: readonly Schedule[] = [
-  // Expires deposits, re-sends deposits and withdrawals whose job was lost.
+  // Expires deposits past expires_at.
   schedule(QUEUES.depositExpiry, 'deposit.sweep', 10_000, { task: 'sweep' }),
+  // Re-sends, each on its own queue, the deposits and withdrawals whose job was lost.
+  schedule(QUEUES.deposit, 'deposit.resend', 10_000, { task: 'resend' }),
+  schedule(QUEUES.payout, 'payout.resend', 10_000, { task: 'resend' }),
   // Emits events committed but never put on the bus.
   schedule(QUEUES.outbox, 'outbox.relay', 2000, { task: 'relay' }),
   schedule(QUEUES.outbox, 'outbox.purge', HOUR_MS, { task: 'purge' }),
@@ -55,12 +58,16 @@ export class JobSchedules implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly redis: RedisService,
     @InjectQueue(QUEUES.maintenance) maintenance: Queue,
     @InjectQueue(QUEUES.outbox) outbox: Queue,
+    @InjectQueue(QUEUES.deposit) deposit: Queue,
+    @InjectQueue(QUEUES.payout) payout: Queue,
     @InjectQueue(QUEUES.depositExpiry) depositExpiry: Queue,
     @InjectQueue(QUEUES.market) market: Queue,
   ) {
     this.queues = {
       [QUEUES.maintenance]: maintenance,
       [QUEUES.outbox]: outbox,
+      [QUEUES.deposit]: deposit,
+      [QUEUES.payout]: payout,
       [QUEUES.depositExpiry]: depositExpiry,
       [QUEUES.market]: market,
     };

@@ -15,6 +15,7 @@ import {
   rooms,
   sessionKeyOf,
   SETTINGS_CHANNEL,
+  type ControlEventMap,
   type SocketData,
   type UserSocket,
 } from './realtime.types.js';
@@ -70,7 +71,7 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
     for (const nsp of [this.userNsp, this.publicNsp]) {
       if (!nsp) continue;
       for (const socket of nsp.sockets.values()) {
-        socket.emit('request_reconnect', { reason: 'shutdown' });
+        socket.emit('request_reconnect', { reason: 'shutdown' } satisfies ControlEventMap['request_reconnect']);
         const { principal } = socket.data as SocketData;
         if (isAuthenticated(principal)) {
           releases.push(this.limits.releaseConnection(principal.userId, socket.id, sessionKeyOf(principal)));
@@ -86,7 +87,12 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
     this.gate.install(socket);
     const { principal } = socket.data;
     if (!isAuthenticated(principal)) {
-      socket.emit('connected', { user_id: null, channel: null, timestamp: Math.floor(Date.now() / 1000) });
+      const anonymous: ControlEventMap['connected'] = {
+        user_id: null,
+        channel: null,
+        timestamp: Math.floor(Date.now() / 1000),
+      };
+      socket.emit('connected', anonymous);
       return;
     }
     const mark = plainMarkOf(socket.request);
@@ -112,7 +118,7 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
         timestamp: Math.floor(Date.now() / 1000),
         seq,
         reset,
-      }),
+      } satisfies ControlEventMap['connected']),
     );
     await this.delivery.join(socket, SETTINGS_CHANNEL, mark?.settingsSince);
   }

@@ -28,12 +28,13 @@ import {
   type UserSocket,
 } from './realtime.types.js';
 import type { RequestResult } from './ws-envelope.js';
-import { Enveloped, WsExceptionFilter } from './ws-requests.js';
+import { Enveloped, UserRequest, WsExceptionFilter } from './ws-requests.js';
 import { createValidationPipe } from '../errors/validation.js';
 
 type FailureCode = 'SUBSCRIPTION_FAILED' | 'VALIDATION_FAILED' | 'INTERNAL';
 
-type ChannelAck =
+/** The ack of `channel` and `leave` (contract section 3; not the request envelope). */
+export type ChannelAck =
   | { ok: true; channel: string; seq: number; reset?: boolean }
   | { ok: false; channel?: string; error: { code: FailureCode; message: string } };
 
@@ -71,6 +72,15 @@ export class RefreshRequestDto {
   @IsString()
   @IsDefined({ message: '$property is required' })
   access_token: string;
+}
+
+/** The requests this gateway answers: their bodies and replies (declared in UserRequestMap). */
+export interface ChannelsRequests {
+  refresh: { body: RefreshRequestDto; reply: { expires_in: number } };
+}
+
+declare module './user-requests.js' {
+  interface UserRequestMap extends ChannelsRequests {}
 }
 
 @WebSocketGateway({ namespace: USER_NAMESPACE })
@@ -131,7 +141,7 @@ export class UserChannelsGateway implements OnGatewayInit, OnGatewayConnection, 
   }
 
   /** `refresh {access_token}`: swap the token of a live socket before it expires. */
-  @SubscribeMessage('refresh')
+  @UserRequest('refresh')
   @UseFilters(WsExceptionFilter)
   @Enveloped()
   @UsePipes(createValidationPipe())

@@ -38,6 +38,21 @@ export interface StreamFrame {
   payload: unknown;
 }
 
+/**
+ * Control messages of `/user` and `/public` (contract section 4): their own socket.io events, not
+ * channel events, so not stored and without seq.
+ */
+export interface ControlEventMap {
+  /** First on every socket; `seq`/`reset` say where the user channel stands (with `auth.since`). */
+  connected: { user_id: string | null; channel: string | null; timestamp: number; seq?: number; reset?: boolean };
+  /** The socket is closed next and must not reconnect with the same credential. */
+  force_logout: { reason: string; detail?: string };
+  /** Sent 60 s before the access token expires: send `refresh {access_token}` to continue. */
+  auth_expiring: { expires_in: number };
+  /** This instance is shutting down: reconnect (to another one) and resume with `since`. */
+  request_reconnect: { reason: string };
+}
+
 /** Who is on the other end of a socket. */
 export type Principal =
   | {
@@ -103,6 +118,6 @@ export function sessionKeyOf(principal: AuthenticatedPrincipal): string {
 /** Tells a socket `force_logout` (with why) and closes it; a closed socket is left alone. */
 export function forceLogout(socket: Socket, reason: string, detail?: string): void {
   if (socket.disconnected) return;
-  socket.emit('force_logout', detail ? { reason, detail } : { reason });
+  socket.emit('force_logout', (detail ? { reason, detail } : { reason }) satisfies ControlEventMap['force_logout']);
   socket.disconnect(true);
 }

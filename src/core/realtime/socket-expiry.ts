@@ -5,7 +5,7 @@ import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap
 import { AccessTokenService } from '../auth/access-token.service.js';
 import { SessionService } from '../auth/session.service.js';
 import { DomainError } from '../errors/domain-error.js';
-import { forceLogout, type AuthenticatedPrincipal, type UserSocket } from './realtime.types.js';
+import { forceLogout, type AuthenticatedPrincipal, type ControlEventMap, type UserSocket } from './realtime.types.js';
 type TokenPrincipal = Extract<AuthenticatedPrincipal, { kind: 'user' }>;
 
 const EXPIRY_NOTICE_S = 60;
@@ -98,7 +98,9 @@ export class SocketExpiry implements OnApplicationBootstrap, BeforeApplicationSh
       forceLogout(socket, 'expired');
       return;
     }
-    socket.emit('auth_expiring', { expires_in: principal.tokenExpiresAt - now });
+    socket.emit('auth_expiring', {
+      expires_in: principal.tokenExpiresAt - now,
+    } satisfies ControlEventMap['auth_expiring']);
     (socket as ExpiryHolder)[EXPIRY] = -principal.tokenExpiresAt;
     this.dueAt(principal.tokenExpiresAt).add(socket);
   }

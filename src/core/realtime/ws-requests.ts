@@ -4,8 +4,8 @@
 //
 //   @UserGateway()
 //   export class AccountsGateway {
-//     @SubscribeMessage('get_accounts')
-//     getAccounts(@WsPrincipal() user: AuthenticatedPrincipal) { return { message: 'accounts retrieved', data } }
+//     @UserRequest('get_accounts')
+//     getAccounts(@WsPrincipal() user: AuthenticatedPrincipal): RequestResult<AccountsReply> { ... }
 //   }
 import {
   applyDecorators,
@@ -19,13 +19,14 @@ import {
   type ExceptionFilter,
   type ExecutionContext,
 } from '@nestjs/common';
-import { WebSocketGateway } from '@nestjs/websockets';
+import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
 import { DomainError } from '../errors/domain-error.js';
 import { createValidationPipe } from '../errors/validation.js';
 import { isAuthenticated, USER_NAMESPACE, type AuthenticatedPrincipal, type SocketData } from './realtime.types.js';
 import { ENVELOPED } from './socket-handlers.js';
-import { toErrorEnvelope, type ErrorEnvelope, type SuccessEnvelope } from './ws-envelope.js';
+import type { UserReplyData, UserRequestBody, UserRequestType } from './user-requests.js';
+import { toErrorEnvelope, type ErrorEnvelope, type RequestResult, type SuccessEnvelope } from './ws-envelope.js';
 
 type Ack = (response: unknown) => void;
 
@@ -82,3 +83,29 @@ export const WsPrincipal = createParamDecorator((_data: unknown, context: Execut
   if (!isAuthenticated(principal)) throw new DomainError('UNAUTHORIZED', 'unauthorized');
   return principal;
 });
+
+type HandlerResult<K extends UserRequestType> =
+  RequestResult<UserReplyData<K>> | Promise<RequestResult<UserReplyData<K>>>;
+
+/** `void` when a handler takes the declared body among its parameters; otherwise an error message. */
+type BodyCheck<K extends UserRequestType, Params extends unknown[]> = [UserRequestBody<K>] extends [void]
+  ? void
+  : [UserRequestBody<K>] extends [Params[number]]
+    ? void
+    : `the handler of ${K} must take its UserRequestMap body (@MessageBody())`;
+
+/**
+ * `@SubscribeMessage(type)` for a request of UserRequestMap, checked by the compiler: the handler
+ * must answer `RequestResult<reply>` and take the declared body. A mismatch shows as an error on
+ * the decorator ("return type of a method decorator" naming the request).
+ */
+export function UserRequest<K extends UserRequestType>(type: K) {
+  return <H extends (...args: never[]) => HandlerResult<K>>(
+    target: object,
+    key: string | symbol,
+    descriptor: TypedPropertyDescriptor<H>,
+  ): BodyCheck<K, Parameters<H>> => {
+    SubscribeMessage(type)(target, key, descriptor);
+    return undefined;
+  };
+}

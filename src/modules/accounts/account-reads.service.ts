@@ -6,13 +6,13 @@ import { AppConfig } from '../../core/config/app-config.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { FxService } from '../fx/fx.service.js';
 import {
-  toAccountBalanceView,
-  toAccountView,
-  toOwnerSummaryView,
+  toAccountBalanceReply,
+  toOwnerSummaryReply,
   totalIn,
-  type AccountBalanceView,
-  type AccountView,
-  type OwnerSummaryView,
+  toWalletView,
+  type AccountBalanceReply,
+  type AccountsReply,
+  type OwnerSummaryReply,
 } from './account-views.js';
 import { AccountsService, type AccountRow } from './accounts.service.js';
 
@@ -25,28 +25,28 @@ export class AccountReadsService {
   ) {}
 
   /** Every wallet of the user; NO_ACCOUNTS when there is none. */
-  async list(userId: string): Promise<{ accounts: AccountView[]; count: number; as_of_seq: number }> {
+  async list(userId: string): Promise<AccountsReply> {
     const { accounts, asOfSeq } = await this.wallets(userId);
     return {
-      accounts: accounts.map((a) => toAccountView(a, this.decimalsOf(a.currency))),
+      accounts: accounts.map((a) => toWalletView(a, this.decimalsOf(a.currency))),
       count: accounts.length,
       as_of_seq: asOfSeq,
     };
   }
 
   /** One wallet of the user by its number; ACCOUNT_NOT_FOUND for anyone else's. */
-  async balance(userId: string, accountNumber: string): Promise<AccountBalanceView> {
+  async balance(userId: string, accountNumber: string): Promise<AccountBalanceReply> {
     const { account, asOfSeq } = await this.accounts.ownWallet(userId, accountNumber);
-    return toAccountBalanceView(account, this.decimalsOf(account.currency), asOfSeq);
+    return toAccountBalanceReply(account, this.decimalsOf(account.currency), asOfSeq);
   }
 
   /** Every wallet, and their total in USD at the latest rates (each rounded down to the cent). */
-  async ownerSummary(userId: string): Promise<OwnerSummaryView> {
+  async ownerSummary(userId: string): Promise<OwnerSummaryReply> {
     const { accounts, asOfSeq } = await this.wallets(userId);
     const usd = this.config.business.currencies.get('USD')!;
     const rates = new Map((await this.fx.latest()).filter((r) => r.quote === 'USD').map((r) => [r.base, r.rate]));
     const total = totalIn(accounts, usd, rates, this.decimalsOf);
-    return toOwnerSummaryView(accounts, { minor: total, decimals: usd.decimals }, this.decimalsOf, asOfSeq);
+    return toOwnerSummaryReply(accounts, { minor: total, decimals: usd.decimals }, this.decimalsOf, asOfSeq);
   }
 
   private async wallets(userId: string): Promise<{ accounts: AccountRow[]; asOfSeq: number }> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRate } from '../../shared/fx.js';
-import { balancesOf, toAccountView, toOwnerSummaryView, totalIn } from './account-views.js';
+import { balancesOf, toOwnerSummaryReply, totalIn, toWalletView } from './account-views.js';
 import type { AccountRow } from './accounts.service.js';
 
 const row = (currency: string, balance: string, pendingDebit = '0', pendingCredit = '0'): AccountRow => ({
@@ -33,7 +33,7 @@ describe('account views', () => {
   });
 
   it('keeps the wire order of an account: its fields, then its balances', () => {
-    expect(Object.keys(toAccountView(row('BTC', '150000000'), 8))).toEqual([
+    expect(Object.keys(toWalletView(row('BTC', '150000000'), 8))).toEqual([
       'id',
       'account_number',
       'currency',
@@ -62,7 +62,7 @@ describe('account views', () => {
     ];
     const total = totalIn(accounts, { code: 'USD', decimals: 2 }, rates, decimalsOf);
     expect(total).toBe(1362n);
-    expect(toOwnerSummaryView(accounts, { minor: total, decimals: 2 }, decimalsOf, 9)).toEqual({
+    expect(toOwnerSummaryReply(accounts, { minor: total, decimals: 2 }, decimalsOf, 9)).toEqual({
       account_balances: [
         { account_number: 'ACC-USER-USD-7', currency: 'USD', balance: 10, available_balance: 10 },
         { account_number: 'ACC-USER-EUR-7', currency: 'EUR', balance: 3.33, available_balance: 3.33 },

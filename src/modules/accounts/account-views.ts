@@ -5,14 +5,15 @@ import { convertMinor } from '../../shared/fx.js';
 import { toMajor } from '../../shared/money.js';
 import type { AccountRow } from './accounts.service.js';
 
-export interface BalancesView {
+/** A wallet's amounts in major units; available = balance − pending_debit. */
+export interface WalletBalances {
   balance: number;
   available_balance: number;
   pending_debit: number;
   pending_credit: number;
 }
 
-export interface AccountView extends BalancesView {
+export interface WalletView extends WalletBalances {
   id: number;
   account_number: string;
   currency: string;
@@ -23,7 +24,14 @@ export interface AccountView extends BalancesView {
   created_at: string;
 }
 
-export interface AccountBalanceView extends BalancesView {
+/** The reads below carry `as_of_seq`: the user channel's seq they are consistent with. */
+export interface AccountsReply {
+  accounts: WalletView[];
+  count: number;
+  as_of_seq: number;
+}
+
+export interface AccountBalanceReply extends WalletBalances {
   account_number: string;
   currency: string;
   last_transaction: string | null;
@@ -31,7 +39,7 @@ export interface AccountBalanceView extends BalancesView {
   as_of_seq: number;
 }
 
-export interface OwnerSummaryView {
+export interface OwnerSummaryReply {
   account_balances: { account_number: string; currency: string; balance: number; available_balance: number }[];
   total_balance_usd: number;
   total_accounts: number;
@@ -42,7 +50,7 @@ export interface OwnerSummaryView {
 export type DecimalsOf = (currency: string) => number;
 
 /** Available is what no hold sets aside: balance − pending_debit. */
-export function balancesOf(account: AccountRow, decimals: number): BalancesView {
+export function balancesOf(account: AccountRow, decimals: number): WalletBalances {
   const balance = BigInt(account.balance);
   const pendingDebit = BigInt(account.pending_debit);
   return {
@@ -53,7 +61,7 @@ export function balancesOf(account: AccountRow, decimals: number): BalancesView 
   };
 }
 
-export function toAccountView(account: AccountRow, decimals: number): AccountView {
+export function toWalletView(account: AccountRow, decimals: number): WalletView {
   // Key order is the wire order: balances last, as clients have always seen them.
   return {
     id: Number(account.id),
@@ -68,7 +76,7 @@ export function toAccountView(account: AccountRow, decimals: number): AccountVie
   };
 }
 
-export function toAccountBalanceView(account: AccountRow, decimals: number, asOfSeq: number): AccountBalanceView {
+export function toAccountBalanceReply(account: AccountRow, decimals: number, asOfSeq: number): AccountBalanceReply {
   return {
     account_number: account.account_number,
     ...balancesOf(account, decimals),
@@ -102,12 +110,12 @@ export function totalIn(
   return total;
 }
 
-export function toOwnerSummaryView(
+export function toOwnerSummaryReply(
   accounts: readonly AccountRow[],
   totalUsd: { minor: bigint; decimals: number },
   decimalsOf: DecimalsOf,
   asOfSeq: number,
-): OwnerSummaryView {
+): OwnerSummaryReply {
   return {
     account_balances: accounts.map((a) => {
       const { balance, available_balance } = balancesOf(a, decimalsOf(a.currency));

@@ -20,8 +20,9 @@ export interface FeeQuote {
 }
 
 /** calculate_fee's answer (seed 000). */
-export interface FeeCalculation {
+export interface FeeQuoteReply {
   fee_type: 'FEE_TYPE_PLATFORM';
+  /** The fee, in the source currency. */
   amount: number;
   currency: string;
   applied_rate: string;
@@ -51,7 +52,7 @@ export class FeesService {
   }
 
   /** The fee an operation would charge, for calculate_fee, from the request as the operation reads it. */
-  calculate(request: CalculateFeeRequestDto): FeeCalculation {
+  calculate(request: CalculateFeeRequestDto): FeeQuoteReply {
     const currency =
       request.transaction_type === 'conversion'
         ? conversionCurrenciesOf(

@@ -302,6 +302,33 @@ export class LedgerService {
       : null;
   }
 
+  /**
+   * Refuses what a posting to the user's wallet in `currency` would refuse now (an inactive
+   * account, a locked wallet), naming `field`; nothing when there is no such wallet yet (the first
+   * credit opens it). Read without a lock: the posting checks again when it comes.
+   */
+  async checkWalletUsable(tx: EntityManager, userId: string, currency: string, field: string): Promise<void> {
+    const { rows } = await sql<Pick<AccountRow, 'account_number' | 'kind' | 'is_active' | 'is_locked'>>(
+      tx,
+      `SELECT account_number, kind, is_active, is_locked FROM accounts
+        WHERE owner_user_id = $1 AND currency = $2 AND kind = 'user_wallet'`,
+      [userId, currency],
+    );
+    const [wallet] = rows;
+    if (wallet) {
+      this.checkUsable(
+        {
+          accountNumber: wallet.account_number,
+          kind: wallet.kind,
+          isActive: wallet.is_active,
+          isLocked: wallet.is_locked,
+        },
+        false,
+        field,
+      );
+    }
+  }
+
   /** At least two lines, positive amounts, and debits equal to credits in each currency. */
   private checkBalanced(lines: readonly PostingLine[], accounts: ReadonlyMap<string, LockedAccount>): void {
     if (lines.length < 2) throw new Error('a journal needs at least two lines');
@@ -332,10 +359,16 @@ export class LedgerService {
   }
 
   /** An inactive account takes no postings; a locked wallet only administrative adjustments. */
-  private checkUsable(account: LockedAccount, administrative: boolean): void {
-    if (!account.isActive) throw new DomainError('ACCOUNT_NOT_FOUND', `account ${account.accountNumber} is not active`);
+  private checkUsable(
+    account: Pick<LockedAccount, 'accountNumber' | 'kind' | 'isActive' | 'isLocked'>,
+    administrative: boolean,
+    field?: string,
+  ): void {
+    if (!account.isActive) {
+      throw new DomainError('ACCOUNT_NOT_FOUND', `account ${account.accountNumber} is not active`, { field });
+    }
     if (account.isLocked && account.kind === 'user_wallet' && !administrative) {
-      throw new DomainError('ACCOUNT_LOCKED', `account ${account.accountNumber} is locked`);
+      throw new DomainError('ACCOUNT_LOCKED', `account ${account.accountNumber} is locked`, { field });
     }
   }
 

@@ -20,6 +20,7 @@
 // which announces them), settle the keys. A posting naming a wallet whose id is not known yet
 // (a recipient's first credit in a currency) runs alone and finds or opens it inside.
 import { randomInt } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Histogram } from 'prom-client';
 import type { EntityManager } from 'typeorm';
@@ -46,6 +47,8 @@ interface Queued {
   wallets: ReadonlyMap<string, string>;
   /** Runs in a transaction of its own: a wallet of it is not known yet, or a batch it was in failed. */
   alone: boolean;
+  /** performance.now() at submit(); kept when the posting is queued again. */
+  submittedAt: number;
   resolve(receipt: Receipt): void;
   reject(error: unknown): void;
 }
@@ -77,6 +80,22 @@ const receiptOf = (posted: PostedJournal, request: PostingRequest): Receipt => (
   created_at: posted.createdAt.toISOString(),
   metadata: request.metadata ?? {},
 });
+
+/**
+ * How long a posting waited before the transaction it runs in started: at low load ~0, at high
+ * load the time it takes the batches ahead of it to commit. bench/ledger's breakdown reads it to
+ * tell queueing from the transaction itself. A posting run again (its batch failed) counts again,
+ * from its first submit.
+ */
+const queueWait = metricOnce(
+  'ledger_posting_queue_wait_seconds',
+  () =>
+    new Histogram({
+      name: 'ledger_posting_queue_wait_seconds',
+      help: 'Seconds from submit() to the start of the transaction the posting runs in',
+      buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
+    }),
+);
 
 @Injectable()
 export class PostingQueue implements BeforeApplicationShutdown {
@@ -115,7 +134,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
     const wallets = await this.knownWallets(order);
     const alone = walletsOf(order).some(({ userId, currency }) => !wallets.has(walletKey(userId, currency)));
     return new Promise<Receipt>((resolve, reject) => {
-      this.queue.push({ order, wallets, alone, resolve, reject });
+      this.queue.push({ order, wallets, alone, submittedAt: performance.now(), resolve, reject });
       this.pump();
     });
   }
@@ -213,6 +232,8 @@ export class PostingQueue implements BeforeApplicationShutdown {
 
   private async run(batch: Queued[], spread: number): Promise<void> {
     batchSize.observe(batch.length);
+    const started = performance.now();
+    for (const queued of batch) queueWait.observe((started - queued.submittedAt) / 1000);
     let outcomes: Outcome[];
     try {
       outcomes = await this.transactions.run((tx) => this.execute(tx, batch, spread));

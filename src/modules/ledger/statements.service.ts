@@ -46,6 +46,34 @@ export interface StatementView {
   transaction_count: number;
 }
 
+export interface LedgersPage {
+  ledgers: LedgerView[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface OwnerStatementView {
+  statements: StatementView[];
+  count: number;
+  period_start: string;
+  period_end: string;
+}
+
+/** A journal as its owner sees it: other users' balances are null. */
+export interface ReceiptView {
+  journal: { id: number; receipt_code: string; transaction_type: string; description: string; created_at: string };
+  ledgers: {
+    account_number: string;
+    amount: number;
+    type: 'DR_CR_DEBIT' | 'DR_CR_CREDIT';
+    currency: string;
+    balance_after: number | null;
+    description: string;
+  }[];
+  fees: { type: string; amount: number; currency: string }[];
+}
+
 /** Statement periods and ledger pages are bounded, so one request cannot read unbounded history. */
 const STATEMENT_MAX_ENTRIES = 10_000;
 
@@ -63,7 +91,7 @@ export class StatementsService {
     range: { from?: string; to?: string },
     limit = 50,
     offset = 0,
-  ): Promise<{ ledgers: LedgerView[]; total: number; limit: number; offset: number }> {
+  ): Promise<LedgersPage> {
     const { account } = await this.accounts.ownWallet(userId, accountNumber);
     const [from, to] = this.period(range.from, range.to);
     const { rows } = await sql<EntryRow & { total: string }>(
@@ -85,7 +113,7 @@ export class StatementsService {
     return this.statement(account.id, account.account_number, account.currency, ...this.period(from, to));
   }
 
-  async ownerStatement(userId: string, from: string, to: string) {
+  async ownerStatement(userId: string, from: string, to: string): Promise<OwnerStatementView> {
     const [start, end] = this.period(from, to);
     const { accounts } = await this.accounts.walletsOf(userId);
     if (accounts.length === 0) throw new DomainError('NO_ACCOUNTS', 'user has no accounts');
@@ -95,7 +123,7 @@ export class StatementsService {
   }
 
   /** A journal, if the user owns one of its accounts; other users' balances are not shown. */
-  async byReceipt(userId: string, receiptCode: string) {
+  async byReceipt(userId: string, receiptCode: string): Promise<ReceiptView> {
     const { rows } = await sql<{
       id: string;
       type: string;
@@ -140,7 +168,7 @@ export class StatementsService {
       ledgers: journal.entries.map((e) => ({
         account_number: e.account_number,
         amount: toMajor(BigInt(e.amount), decimals(e.currency)),
-        type: e.direction === 'DR' ? 'DR_CR_DEBIT' : 'DR_CR_CREDIT',
+        type: e.direction === 'DR' ? ('DR_CR_DEBIT' as const) : ('DR_CR_CREDIT' as const),
         currency: e.currency,
         balance_after: e.owner === userId ? toMajor(BigInt(e.balance_after), decimals(e.currency)) : null,
         description: e.description,

@@ -1,7 +1,7 @@
-import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
+import { MessageBody } from '@nestjs/websockets';
 import type { AuthenticatedPrincipal } from '../../core/realtime/realtime.types.js';
 import type { RequestResult } from '../../core/realtime/ws-envelope.js';
-import { UserGateway, WsPrincipal } from '../../core/realtime/ws-requests.js';
+import { UserGateway, UserRequest, WsPrincipal } from '../../core/realtime/ws-requests.js';
 import {
   CancelAllOrdersRequestDto,
   CancelOrderRequestDto,
@@ -13,11 +13,24 @@ import type { OrderView } from './market.events.js';
 import type { OwnTrade } from './market-data.service.js';
 import { OrdersService } from './orders.service.js';
 
+/** The requests this gateway answers: their bodies and replies (declared in UserRequestMap). */
+export interface MarketRequests {
+  place_order: { body: PlaceOrderRequestDto; reply: OrderView };
+  cancel_order: { body: CancelOrderRequestDto; reply: OrderView };
+  cancel_all_orders: { body: CancelAllOrdersRequestDto; reply: { orders: OrderView[]; count: number } };
+  get_orders: { body: GetOrdersRequestDto; reply: { orders: OrderView[]; total: number; as_of_seq: number } };
+  get_trades: { body: GetTradesRequestDto; reply: { trades: OwnTrade[]; as_of_seq: number } };
+}
+
+declare module '../../core/realtime/user-requests.js' {
+  interface UserRequestMap extends MarketRequests {}
+}
+
 @UserGateway()
 export class MarketGateway {
   constructor(private readonly service: OrdersService) {}
 
-  @SubscribeMessage('place_order')
+  @UserRequest('place_order')
   async place(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: PlaceOrderRequestDto,
@@ -25,7 +38,7 @@ export class MarketGateway {
     return { message: 'order placed', data: await this.service.place(user, body) };
   }
 
-  @SubscribeMessage('cancel_order')
+  @UserRequest('cancel_order')
   async cancel(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: CancelOrderRequestDto,
@@ -33,7 +46,7 @@ export class MarketGateway {
     return { message: 'order cancelled', data: await this.service.cancel(user.userId, body) };
   }
 
-  @SubscribeMessage('cancel_all_orders')
+  @UserRequest('cancel_all_orders')
   async cancelAll(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: CancelAllOrdersRequestDto,
@@ -42,7 +55,7 @@ export class MarketGateway {
     return { message: 'orders cancelled', data: { orders, count: orders.length } };
   }
 
-  @SubscribeMessage('get_orders')
+  @UserRequest('get_orders')
   async orders(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: GetOrdersRequestDto,
@@ -50,7 +63,7 @@ export class MarketGateway {
     return { message: 'orders retrieved', data: await this.service.orders(user.userId, body) };
   }
 
-  @SubscribeMessage('get_trades')
+  @UserRequest('get_trades')
   async trades(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: GetTradesRequestDto,

@@ -18,6 +18,17 @@ export interface NotificationView {
   read_at: string | null;
 }
 
+export interface NotificationsPage {
+  notifications: NotificationView[];
+  unread_count: number;
+  total: number;
+}
+
+export interface NotificationsMarked {
+  unread_count: number;
+  marked: number;
+}
+
 const MAX_TEST_PAYLOAD_BYTES = 16 * 1024;
 
 @Injectable()
@@ -53,11 +64,7 @@ export class NotificationsService {
     });
   }
 
-  async list(
-    userId: string,
-    limit = 20,
-    offset = 0,
-  ): Promise<{ notifications: NotificationView[]; unread_count: number; total: number }> {
+  async list(userId: string, limit = 20, offset = 0): Promise<NotificationsPage> {
     const [rows, total] = await this.db.manager.findAndCount(NotificationEntity, {
       where: { userId },
       order: { id: 'DESC' },
@@ -77,7 +84,7 @@ export class NotificationsService {
   }
 
   /** Marks the given notifications (or all) read and announces the new unread count. */
-  async markRead(userId: string, ids?: number[]): Promise<{ unread_count: number; marked: number }> {
+  async markRead(userId: string, ids?: number[]): Promise<NotificationsMarked> {
     return this.transactions.run(async (tx) => {
       const where = { userId, readAt: IsNull(), ...(ids ? { id: In(ids.map(String)) } : {}) };
       const { affected } = await tx.update(NotificationEntity, where, { readAt: new Date() });

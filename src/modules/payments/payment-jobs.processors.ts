@@ -1,14 +1,12 @@
-// The worker's side of payments. Jobs carry ids only; the row is the truth, and each step is a
-// guarded transition, so a job run twice (BullMQ delivers at least once; a killed worker's job is
-// taken over by another once its lock lapses) moves no money twice. A job that fails its last
-// attempt fails its payment cleanly (a withdrawal's hold goes back) instead of leaving it open.
+// The worker's side of payments: each job is read and handed to PaymentJobsService, which holds
+// the policy (attempts, what a final failure does, what to do about lost jobs). Jobs carry ids
+// only; the row is the truth, and each step is a guarded transition, so a job run twice (BullMQ
+// delivers at least once; a killed worker's job is taken over by another once its lock lapses)
+// moves no money twice.
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { QUEUES, type JobPayloads } from '../../core/queue/queues.js';
-import { PartnerRequestError } from '../partners/partner-adapter.js';
-import { DepositsService } from './deposits.service.js';
-import { WithdrawalsService } from './withdrawals.service.js';
+import { PaymentJobsService, type Attempt } from './payment-jobs.service.js';
 
 /**
  * How long a worker's lock on a job lasts (JOB_LOCK_MS, validated with the rest of the
@@ -18,68 +16,44 @@ import { WithdrawalsService } from './withdrawals.service.js';
 const lockMs = Number(process.env.JOB_LOCK_MS ?? 30_000) || 30_000;
 const workerOptions = { lockDuration: lockMs, stalledInterval: lockMs, concurrency: 8 };
 
-/** The last attempt, or an error no attempt can cure (the partner refused the request itself). */
-const isFinal = (job: Job, error: unknown) =>
-  job.attemptsMade + 1 >= (job.opts.attempts ?? 1) || (error instanceof PartnerRequestError && !error.retryable);
-const reasonOf = (error: unknown) =>
-  `partner unreachable: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500);
+const attemptOf = (job: Job): Attempt => ({ number: job.attemptsMade + 1, of: job.opts.attempts ?? 1 });
 
+/** A deposit to send to its partner, or (every few seconds) the deposits whose job was lost. */
 @Processor(QUEUES.deposit, workerOptions)
 export class DepositJobsProcessor extends WorkerHost {
-  private readonly logger = new Logger(DepositJobsProcessor.name);
-
-  constructor(private readonly deposits: DepositsService) {
+  constructor(private readonly jobs: PaymentJobsService) {
     super();
   }
 
-  async process(job: Job<JobPayloads['partner.deposit']>): Promise<string> {
-    try {
-      return await this.deposits.send(job.data.depositId);
-    } catch (error) {
-      if (!isFinal(job, error)) throw error;
-      this.logger.error({ err: error, deposit_id: job.data.depositId }, 'deposit failed: partner unreachable');
-      await this.deposits.giveUp(job.data.depositId, reasonOf(error));
-      return 'failed';
-    }
+  process(job: Job<JobPayloads['partner.deposit']>): Promise<string | { resent: number }> {
+    return 'depositId' in job.data
+      ? this.jobs.send('deposits', job.data.depositId, attemptOf(job))
+      : this.jobs.resendLost('deposits');
   }
 }
 
+/** A withdrawal to send to its partner (or its agent), or (every few seconds) those whose job was lost. */
 @Processor(QUEUES.payout, workerOptions)
 export class PayoutJobsProcessor extends WorkerHost {
-  private readonly logger = new Logger(PayoutJobsProcessor.name);
-
-  constructor(private readonly withdrawals: WithdrawalsService) {
+  constructor(private readonly jobs: PaymentJobsService) {
     super();
   }
 
-  async process(job: Job<JobPayloads['partner.payout']>): Promise<string> {
-    try {
-      return await this.withdrawals.send(job.data.withdrawalId);
-    } catch (error) {
-      if (!isFinal(job, error)) throw error;
-      this.logger.error({ err: error, withdrawal_id: job.data.withdrawalId }, 'withdrawal failed: payout impossible');
-      await this.withdrawals.giveUp(job.data.withdrawalId, reasonOf(error));
-      return 'failed';
-    }
+  process(job: Job<JobPayloads['partner.payout']>): Promise<string | { resent: number }> {
+    return 'withdrawalId' in job.data
+      ? this.jobs.send('withdrawals', job.data.withdrawalId, attemptOf(job))
+      : this.jobs.resendLost('withdrawals');
   }
 }
 
-/** Every few seconds: expire deposits past expires_at; enqueue again what never got a job. */
+/** Every few seconds: expire the deposits past expires_at. */
 @Processor(QUEUES.depositExpiry)
 export class DepositExpiryProcessor extends WorkerHost {
-  private readonly logger = new Logger(DepositExpiryProcessor.name);
-
-  constructor(
-    private readonly deposits: DepositsService,
-    private readonly withdrawals: WithdrawalsService,
-  ) {
+  constructor(private readonly jobs: PaymentJobsService) {
     super();
   }
 
-  async process(): Promise<{ expired: number; resent: number }> {
-    const { expired, resent } = await this.deposits.sweep();
-    const resentWithdrawals = await this.withdrawals.resendUnsent();
-    if (expired > 0) this.logger.log({ expired }, 'deposits expired');
-    return { expired, resent: resent + resentWithdrawals };
+  process(): Promise<{ expired: number }> {
+    return this.jobs.expireDeposits();
   }
 }

@@ -6,19 +6,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../../core/config/app-config.js';
 import { sql } from '../../core/database/sql.js';
-import { DomainError } from '../../core/errors/domain-error.js';
+import { Transactions } from '../../core/database/transactions.js';
 import { currencyOf } from '../accounts/money-input.js';
 import type { DepositRefDto, HistoryRequestDto } from './dto/payment-requests.dto.js';
-import { selectPayments } from './payment-store.js';
-import {
-  depositView,
-  withdrawalView,
-  type DepositRow,
-  type DepositView,
-  type WithdrawalRow,
-  type WithdrawalView,
-} from './payments.types.js';
-import { Transactions } from '../../core/database/transactions.js';
+import { ownerOfPayment, selectPayments } from './payment-store.js';
+import { depositView, withdrawalView, type DepositView, type WithdrawalView } from './payment-views.js';
+import { paymentErrors } from './payments.errors.js';
+import type { DepositRow, WithdrawalRow } from './payments.types.js';
 
 export interface History {
   deposits?: DepositView[];
@@ -42,7 +36,7 @@ export class PaymentReadsService {
       request_ref,
       userId,
     ]);
-    if (!deposit) throw new DomainError('TRANSACTION_NOT_FOUND', 'transaction not found', { field: 'request_ref' });
+    if (!deposit) throw paymentErrors.notFound();
     return this.deposit(deposit);
   }
 
@@ -79,13 +73,8 @@ export class PaymentReadsService {
   }
 
   /** The owner of a payment channel id (a deposit's or a withdrawal's payment_id), for joining it. */
-  async ownerOfPayment(paymentId: string): Promise<string | null> {
-    const { rows } = await sql<{ user_id: string }>(
-      this.db,
-      `SELECT user_id FROM deposits WHERE payment_id = $1 UNION ALL SELECT user_id FROM withdrawals WHERE payment_id = $1`,
-      [paymentId],
-    );
-    return rows[0] ? String(rows[0].user_id) : null;
+  ownerOfPayment(paymentId: string): Promise<string | null> {
+    return ownerOfPayment(this.db, paymentId);
   }
 
   /** Newest first; `where` is given each table's alias (`d`, `w`). */

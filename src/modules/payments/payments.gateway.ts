@@ -1,23 +1,37 @@
-import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
+import { MessageBody } from '@nestjs/websockets';
 import type { AuthenticatedPrincipal } from '../../core/realtime/realtime.types.js';
 import type { RequestResult } from '../../core/realtime/ws-envelope.js';
-import { UserGateway, WsPrincipal } from '../../core/realtime/ws-requests.js';
-import { DepositsService, type DepositCreated } from './deposits.service.js';
+import { UserGateway, UserRequest, WsPrincipal } from '../../core/realtime/ws-requests.js';
+import { DepositsService } from './deposits.service.js';
 import { DepositRefDto, DepositRequestDto, HistoryRequestDto, WithdrawRequestDto } from './dto/payment-requests.dto.js';
 import { PaymentReadsService, type History } from './payment-reads.service.js';
-
-import type { DepositView, WithdrawalCreated } from './payments.types.js';
+import { PaymentSettlementService } from './payment-settlement.service.js';
+import type { DepositCreated, DepositView, WithdrawalCreated } from './payment-views.js';
 import { WithdrawalsService } from './withdrawals.service.js';
+
+/** The requests this gateway answers: their bodies and replies (declared in UserRequestMap). */
+export interface PaymentsRequests {
+  deposit_request: { body: DepositRequestDto; reply: DepositCreated };
+  get_deposit_status: { body: DepositRefDto; reply: DepositView };
+  cancel_deposit: { body: DepositRefDto; reply: null };
+  withdraw_request: { body: WithdrawRequestDto; reply: WithdrawalCreated };
+  get_history: { body: HistoryRequestDto; reply: History };
+}
+
+declare module '../../core/realtime/user-requests.js' {
+  interface UserRequestMap extends PaymentsRequests {}
+}
 
 @UserGateway()
 export class PaymentsGateway {
   constructor(
     private readonly deposits: DepositsService,
     private readonly withdrawals: WithdrawalsService,
+    private readonly settlement: PaymentSettlementService,
     private readonly reads: PaymentReadsService,
   ) {}
 
-  @SubscribeMessage('deposit_request')
+  @UserRequest('deposit_request')
   async deposit(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: DepositRequestDto,
@@ -25,7 +39,7 @@ export class PaymentsGateway {
     return { message: 'deposit request created', data: await this.deposits.request(user.userId, body) };
   }
 
-  @SubscribeMessage('get_deposit_status')
+  @UserRequest('get_deposit_status')
   async depositStatus(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: DepositRefDto,
@@ -33,16 +47,16 @@ export class PaymentsGateway {
     return { message: 'deposit status', data: await this.reads.depositStatus(user.userId, body) };
   }
 
-  @SubscribeMessage('cancel_deposit')
+  @UserRequest('cancel_deposit')
   async cancelDeposit(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: DepositRefDto,
   ): Promise<RequestResult<null>> {
-    await this.deposits.cancel(user.userId, body);
+    await this.settlement.cancelDeposit(user.userId, body.request_ref);
     return { message: 'deposit cancelled', data: null };
   }
 
-  @SubscribeMessage('withdraw_request')
+  @UserRequest('withdraw_request')
   async withdraw(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: WithdrawRequestDto,
@@ -53,7 +67,7 @@ export class PaymentsGateway {
     };
   }
 
-  @SubscribeMessage('get_history')
+  @UserRequest('get_history')
   async getHistory(
     @WsPrincipal() user: AuthenticatedPrincipal,
     @MessageBody() body: HistoryRequestDto,

@@ -19,6 +19,7 @@ describe('engine bridge', () => {
     http = createServer();
     io = new Server(http, { destroyUpgrade: false });
     io.of('/user').on('connection', (socket) => {
+      void socket.join('room');
       socket.emit('hello', { auth: socket.handshake.auth as unknown });
       socket.on('echo', (data: unknown, ack: (answer: unknown) => void) => ack({ echoed: data }));
     });
@@ -44,10 +45,17 @@ describe('engine bridge', () => {
       countMessage: () => Promise.resolve({ allowed: true }),
       anonymousPerSecond: 100,
     };
+    // The same protocol, but with channel events translated once for every connection.
+    const streamed: EndpointProtocol = {
+      ...protocol,
+      path: '/streamed',
+      streamFrame: (frame) => ({ streamed: frame }),
+    };
     http.on('upgrade', (req, socket, head) => {
-      if (!req.url?.startsWith('/plain')) return;
+      const endpoint = [protocol, streamed].find((p) => req.url?.startsWith(p.path));
+      if (!endpoint) return;
       wss.handleUpgrade(req, socket, head, (ws) => {
-        void openEngineConnection(io, req, new PlainSocket(ws, protocol, new URLSearchParams(), services), () =>
+        void openEngineConnection(io, req, new PlainSocket(ws, endpoint, new URLSearchParams(), services), () =>
           ws.close(),
         );
       });
@@ -76,5 +84,34 @@ describe('engine bridge', () => {
     ws.send('not json');
     await expect.poll(() => frames).toContainEqual({ invalid: 'invalid request format' });
     ws.close();
+  });
+
+  it("sends a channel event in the endpoint's streamFrame to each of its connections, and to onEvent elsewhere", async () => {
+    const port = (http.address() as AddressInfo).port;
+    const open = async (path: string) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`);
+      const frames: unknown[] = [];
+      ws.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString())));
+      await expect.poll(() => frames).toContainEqual({ event: 'hello', payload: { auth: { token: 'abc' } } });
+      return { ws, frames };
+    };
+    const clients = [await open('/streamed'), await open('/plain'), await open('/streamed')];
+    const frame = { event: 'balance', channel: 'c1', seq: 1, timestamp: '2026-01-01T00:00:00.000Z', payload: { n: 1 } };
+    io.of('/user').to('room').emit('stream', frame);
+    await expect.poll(() => clients[0].frames).toContainEqual({ streamed: frame });
+    await expect.poll(() => clients[1].frames).toContainEqual({ event: 'stream', payload: frame });
+    await expect.poll(() => clients[2].frames).toContainEqual({ streamed: frame });
+    io.of('/user')
+      .to('room')
+      .emit('stream', { ...frame, seq: 2 });
+    await expect.poll(() => clients[2].frames).toContainEqual({ streamed: { ...frame, seq: 2 } });
+    expect(events).toEqual([
+      { event: 'hello', payload: { auth: { token: 'abc' } } },
+      { event: 'hello', payload: { auth: { token: 'abc' } } },
+      { event: 'hello', payload: { auth: { token: 'abc' } } },
+      { event: 'stream', payload: frame },
+      { event: 'stream', payload: { ...frame, seq: 2 } },
+    ]);
+    for (const { ws } of clients) ws.close();
   });
 });

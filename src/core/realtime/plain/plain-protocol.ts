@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { DomainError } from '../../errors/domain-error.js';
 import type { ErrorCode } from '../../errors/error-codes.js';
 import type { PlainMark } from '../realtime-handshake.js';
-import type { AuthenticatedPrincipal } from '../realtime.types.js';
+import type { AuthenticatedPrincipal, StreamFrame } from '../realtime.types.js';
 
 /** The credentials of a connection, read from its upgrade request; `in-band`: its first frame. */
 export type Credentials = { token?: string; apiKey?: string; since?: number } | 'in-band';
@@ -68,6 +68,13 @@ export interface EndpointProtocol {
   onFrame(ctx: PlainContext, frame: Record<string, unknown>): void | Promise<void>;
   /** A socket.io event from the server (`stream`, `connected`, `force_logout`, ...). */
   onEvent(ctx: PlainContext, event: string, payload: unknown): void;
+  /**
+   * The frame of a channel event, for an endpoint that sends every event the same way to each of
+   * its connections (no filter, nothing of the connection in it). With it, PlainSocket translates
+   * and encodes a channel event once for all the connections it reaches, not once per connection,
+   * and `stream` events no longer come to onEvent.
+   */
+  readonly streamFrame?: (frame: StreamFrame) => unknown;
   /** A frame that is not JSON, not an object, or binary: the endpoint's error frame; the connection lives. */
   invalid(ctx: PlainContext, message: string): void;
   /** A frame refused before parsing (too deep, an inexact number, a NUL): the endpoint's error frame. */

@@ -10,7 +10,7 @@ import type { DomainError } from '../../errors/domain-error.js';
 import { RETRY_AFTER_S } from '../../errors/dependency-errors.js';
 import { refuseJsonText } from '../../errors/json-input.js';
 import type { MessageVerdict } from '../realtime-limits.service.js';
-import type { AuthenticatedPrincipal } from '../realtime.types.js';
+import type { AuthenticatedPrincipal, StreamFrame } from '../realtime.types.js';
 import type { EngineWebSocket } from './engine-bridge.js';
 import { CLOSE, type EndpointProtocol, type PlainContext, type RateVerdict } from './plain-protocol.js';
 
@@ -40,6 +40,44 @@ const EVENT = '2';
 const ACK = '3';
 const CONNECT_ERROR = '4';
 
+/** How a channel event starts as an engine packet: engine MESSAGE, socket.io EVENT on /user, no ack id. */
+const STREAM_PACKET = `4${EVENT}${NAMESPACE},["stream",`;
+/** Where its socket.io arguments (`["stream",{...}]`) start. */
+const STREAM_ARGS_AT = `4${EVENT}${NAMESPACE},`.length;
+
+/**
+ * The last channel event an endpoint with `streamFrame` encoded. socket.io hands every connection
+ * a channel event reaches the same packet (one broadcast), so the first connection decodes,
+ * translates and encodes it, and the others of the endpoint send that text as it is.
+ */
+let lastStream: { protocol: EndpointProtocol; packet: string; text: string } | undefined;
+
+/**
+ * The open plain sockets of the process, pinged by one timer (as ws's README does it) rather than
+ * by a timer each: an idle connection then holds no Timeout of its own.
+ */
+const live = new Set<PlainSocket>();
+let heartbeat: NodeJS.Timeout | undefined;
+
+function beat(): void {
+  const now = Date.now();
+  for (const socket of live) socket.beat(now);
+}
+
+function track(socket: PlainSocket): void {
+  live.add(socket);
+  if (heartbeat) return;
+  heartbeat = setInterval(beat, PING_MS);
+  heartbeat.unref();
+}
+
+function untrack(socket: PlainSocket): void {
+  live.delete(socket);
+  if (live.size > 0 || !heartbeat) return;
+  clearInterval(heartbeat);
+  heartbeat = undefined;
+}
+
 type ConnectOutcome = { ok: true; data: unknown } | { ok: false; data: { message: string; code: string } };
 
 export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainContext {
@@ -48,16 +86,18 @@ export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainC
   private closeCode = 1000;
   private closeReason = '';
   private nextAck = 1;
-  private readonly acks = new Map<number, (payload: unknown) => void>();
+  /** Requests awaiting their answer; made by the first request (an idle connection has none). */
+  private acks?: Map<number, (payload: unknown) => void>;
   private connecting?: (outcome: ConnectOutcome) => void;
   private connectedNow = false;
   private lastHeard = Date.now();
-  private readonly heartbeat: NodeJS.Timeout;
   private ended = false;
   private sid?: string;
   /** Frames of this second before authentication, and refusals for rate of the current window. */
-  private anonymousWindow = { second: 0, count: 0 };
-  private strikes = { since: 0, count: 0 };
+  private anonymousSecond = 0;
+  private anonymousCount = 0;
+  private strikesSince = 0;
+  private strikesCount = 0;
 
   constructor(
     private readonly ws: WebSocket,
@@ -73,19 +113,22 @@ export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainC
     ws.on('pong', () => {
       this.lastHeard = Date.now();
     });
-    ws.once('close', () => {
+    // `on`, not `once`: ws emits 'close' once, and a once-wrapper is two more objects per connection.
+    ws.on('close', () => {
       this.ended = true;
-      clearInterval(this.heartbeat);
-      for (const resolve of this.acks.values()) resolve(undefined);
-      this.acks.clear();
+      untrack(this);
+      for (const resolve of this.acks?.values() ?? []) resolve(undefined);
+      this.acks = undefined;
       this.emit('close');
     });
     ws.on('error', (error) => this.emit('error', error));
-    this.heartbeat = setInterval(() => {
-      if (Date.now() - this.lastHeard > IDLE_MS) this.ws.terminate();
-      else this.ws.ping();
-    }, PING_MS);
-    this.heartbeat.unref();
+    track(this);
+  }
+
+  /** The heartbeat: a ping, or the end of a client silent for longer than IDLE_MS. */
+  beat(now: number): void {
+    if (now - this.lastHeard > IDLE_MS) this.ws.terminate();
+    else this.ws.ping();
   }
 
   // --- what engine.io's websocket transport uses ---
@@ -144,10 +187,13 @@ export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainC
       }
     } else {
       const second = Math.floor(Date.now() / 1000);
-      if (this.anonymousWindow.second !== second) this.anonymousWindow = { second, count: 0 };
-      this.anonymousWindow.count += 1;
+      if (this.anonymousSecond !== second) {
+        this.anonymousSecond = second;
+        this.anonymousCount = 0;
+      }
+      this.anonymousCount += 1;
       verdict =
-        this.anonymousWindow.count > this.services.anonymousPerSecond
+        this.anonymousCount > this.services.anonymousPerSecond
           ? { allowed: false, retryAfter: 1, window: 'second' }
           : { allowed: true };
     }
@@ -164,13 +210,27 @@ export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainC
   /** One more refusal for rate; too many in a row of seconds and the client is told to back off. */
   private strike(): void {
     const now = Date.now();
-    if (now - this.strikes.since > RATE_STRIKE_WINDOW_MS) this.strikes = { since: now, count: 0 };
-    this.strikes.count += 1;
-    if (this.strikes.count >= RATE_STRIKES) this.end(CLOSE.rateLimited, 'rate limited too often: back off');
+    if (now - this.strikesSince > RATE_STRIKE_WINDOW_MS) {
+      this.strikesSince = now;
+      this.strikesCount = 0;
+    }
+    this.strikesCount += 1;
+    if (this.strikesCount >= RATE_STRIKES) this.end(CLOSE.rateLimited, 'rate limited too often: back off');
   }
 
   sendFrame(frame: unknown): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(frame));
+  }
+
+  /** A channel event, for an endpoint whose frame of it depends on the event alone (streamFrame). */
+  private sendStream(packet: string, streamFrame: (frame: StreamFrame) => unknown): void {
+    let encoded = lastStream;
+    if (encoded?.packet !== packet || encoded.protocol !== this.protocol) {
+      const [, frame] = JSON.parse(packet.slice(STREAM_ARGS_AT)) as [string, StreamFrame];
+      encoded = { protocol: this.protocol, packet, text: JSON.stringify(streamFrame(frame)) };
+      lastStream = encoded;
+    }
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(encoded.text);
   }
 
   /** Sends socket.io's CONNECT on the client's behalf; resolves with the outcome. */
@@ -186,6 +246,7 @@ export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainC
     if (this.ended) return Promise.resolve(undefined);
     const id = this.nextAck++;
     return new Promise((resolve) => {
+      this.acks ??= new Map();
       this.acks.set(id, (answer) => {
         if (isRateRefusal(answer)) this.strike();
         resolve(answer);
@@ -242,6 +303,8 @@ export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainC
       return;
     }
     if (type !== '4') return;
+    const { streamFrame } = this.protocol;
+    if (streamFrame && packet.startsWith(STREAM_PACKET)) return this.sendStream(packet, streamFrame);
     this.fromSocketIo(packet.slice(1));
   }
 
@@ -275,8 +338,8 @@ export class PlainSocket extends EventEmitter implements EngineWebSocket, PlainC
         return;
       }
       case ACK: {
-        const resolve = this.acks.get(Number(digits));
-        this.acks.delete(Number(digits));
+        const resolve = this.acks?.get(Number(digits));
+        this.acks?.delete(Number(digits));
         resolve?.((payload as unknown[])[0]);
         return;
       }

@@ -9,7 +9,7 @@ import { STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'n
 import type { Duplex } from 'node:stream';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Server } from 'socket.io';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { AppConfig } from '../../config/app-config.js';
 import { asUnavailable } from '../../errors/dependency-errors.js';
 import { HandshakeRefusal, PLAIN_ENDPOINT, RealtimeHandshake, type PlainMark } from '../realtime-handshake.js';
@@ -87,7 +87,7 @@ export class PlainWebSockets implements OnApplicationShutdown {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === SOCKET_PATH || url.pathname.startsWith(`${SOCKET_PATH}/`)) return; // engine.io's
     const endpoint = this.endpoints.get(url.pathname);
-    socket.on('error', () => undefined);
+    socket.on('error', ignore);
     if (!endpoint || !this.wss || !this.io) {
       respond(socket, 404, { status_code: 404, message: 'no WebSocket endpoint here', code: 'NOT_FOUND' });
       return;
@@ -123,21 +123,40 @@ export class PlainWebSockets implements OnApplicationShutdown {
       );
       return;
     }
-    const { wss, io, services } = this;
-    if (!services) return;
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const plain = new PlainSocket(ws, endpoint, url.searchParams, services);
-      plain.on('error', (err: unknown) => this.logger.warn({ err, endpoint: endpoint.path }, 'plain WebSocket error'));
-      if (credentials !== 'in-band') plain.state.set('auth', credentials);
-      (req as IncomingMessage & { [PLAIN_ENDPOINT]?: PlainMark })[PLAIN_ENDPOINT] = mark;
-      openEngineConnection(io, req, plain, () => plain.end(CLOSE.internal, 'could not open the connection')).catch(
-        (err: unknown) => {
-          this.logger.error({ err, endpoint: endpoint.path }, 'could not open a plain WebSocket connection');
-          plain.end(CLOSE.internal, 'internal error');
-        },
-      );
-    });
+    const { wss } = this;
+    // The query alone, not the URL: the connection keeps it, and nothing else of this function.
+    const query = new URLSearchParams(url.search);
+    wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, req, endpoint, query, credentials, mark));
   }
+
+  /** A connection past its upgrade: a PlainSocket, handed to engine.io as a socket.io connection. */
+  private open(
+    ws: WebSocket,
+    req: IncomingMessage,
+    endpoint: EndpointProtocol,
+    query: URLSearchParams,
+    credentials: Credentials,
+    mark: PlainMark,
+  ): void {
+    const { io, services } = this;
+    if (!io || !services) return;
+    const plain = new PlainSocket(ws, endpoint, query, services);
+    plain.on('error', this.onPlainError);
+    if (credentials !== 'in-band') plain.state.set('auth', credentials);
+    (req as IncomingMessage & { [PLAIN_ENDPOINT]?: PlainMark })[PLAIN_ENDPOINT] = mark;
+    openEngineConnection(io, req, plain, () => plain.end(CLOSE.internal, 'could not open the connection')).catch(
+      (err: unknown) => {
+        this.logger.error({ err, endpoint: endpoint.path }, 'could not open a plain WebSocket connection');
+        plain.end(CLOSE.internal, 'internal error');
+      },
+    );
+  }
+
+  /** One listener for every connection's errors (`this` is the connection), not a closure each. */
+  private readonly onPlainError = ((logger: Logger) =>
+    function (this: PlainSocket, err: unknown): void {
+      logger.warn({ err, endpoint: this.protocol.path }, 'plain WebSocket error');
+    })(this.logger);
 
   /**
    * A client that opened the connection is owed every event from that moment, though the
@@ -165,6 +184,9 @@ export class PlainWebSockets implements OnApplicationShutdown {
     };
   }
 }
+
+/** Errors of a socket being upgraded (unhandled, one would end the process); ws handles them once it is open. */
+function ignore(): void {}
 
 /** An HTTP answer on a socket that asked to upgrade, then the end of it. */
 function respond(socket: Duplex, status: number, body: Record<string, unknown>): void {

@@ -3,17 +3,19 @@
 // `{type: event, data: payload, channel, seq, timestamp}`; subscribe/unsubscribe for payment and
 // order channels; ping/pong. Credential: Authorization: Bearer, or ?token= for browsers.
 import type { DomainError } from '../../../errors/domain-error.js';
+import type { StreamFrame } from '../../realtime.types.js';
 import { bearerToken, credentialsOf, requestTypeOf, RESERVED_TYPES, sinceOf, unixNow } from '../plain-frames.js';
 import { closeCodeFor, CLOSE, type Credentials, type EndpointProtocol, type PlainContext } from '../plain-protocol.js';
 import type { IncomingMessage } from 'node:http';
 
-interface StreamFrame {
-  event: string;
-  channel: string;
-  seq: number;
-  timestamp: string;
-  payload: unknown;
-}
+/** A channel event as this endpoint sends it: the same to every connection it reaches. */
+const streamFrameOf = (frame: StreamFrame) => ({
+  type: frame.event,
+  data: frame.payload,
+  channel: frame.channel,
+  seq: frame.seq,
+  timestamp: frame.timestamp,
+});
 
 const errorFrame = (code: string, message: string, extra: Record<string, unknown> = {}) => ({
   type: 'error',
@@ -66,22 +68,14 @@ export const cashierSvcEndpoint: EndpointProtocol = {
   },
 
   onEvent(ctx: PlainContext, event: string, payload: unknown) {
-    if (event === 'stream') {
-      const frame = payload as StreamFrame;
-      ctx.sendFrame({
-        type: frame.event,
-        data: frame.payload,
-        channel: frame.channel,
-        seq: frame.seq,
-        timestamp: frame.timestamp,
-      });
-      return;
-    }
+    if (event === 'stream') return ctx.sendFrame(streamFrameOf(payload as StreamFrame));
     if (event === 'response') return; // requests are always sent with an ack here
     const code = closeCodeFor(event, payload);
     if (code !== undefined) ctx.setClose(code, event);
     ctx.sendFrame({ type: event, data: payload ?? {}, timestamp: unixNow() });
   },
+
+  streamFrame: streamFrameOf,
 
   invalid(ctx: PlainContext, message: string) {
     ctx.sendFrame(errorFrame('INVALID_REQUEST', message));

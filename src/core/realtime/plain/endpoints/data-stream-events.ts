@@ -104,7 +104,7 @@ interface TransferCompleted {
   fee: number;
 }
 
-/** modules/payments/payments.types.ts depositView / withdrawalView. */
+/** modules/payments/payment-views.ts depositView / withdrawalView. */
 interface PaymentView {
   kind: 'deposit' | 'withdrawal';
   payment_id: string;

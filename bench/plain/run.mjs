@@ -1,0 +1,364 @@
+// Plain-WebSocket benchmark (issue 17): the service's `/cashier/svc/ws` (publish → outbox → Redis
+// bus → the plain connection's bridged socket.io /user socket → a JSON frame) against a bare `ws`
+// server with an ioredis subscriber, in one run, on the same machine, PostgreSQL and Redis.
+//
+//   CASHIER_DIST=.bench-dist node bench/plain/run.mjs
+//
+// 1. publish→receipt latency, 1 subscriber        (one event at a time)
+// 2. publish→receipt latency, 1,000 subscribers   (every socket must receive before the next)
+//    (in 1 and 2 cashier and bare take turns in blocks, so background load hits both alike)
+// 3. heap per idle authenticated connection at 5,000 (server heap after forced GC, before/after)
+//
+// Prints a markdown table and writes bench/results/plain-<timestamp>.json and plain-latest.json.
+// Exits 0 when it measured (a missed target is a result, not an error), non-zero when it could
+// not. See bench/README.md.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createBareWsEmitter, startBareWsServer } from '../support/bare-ws.mjs';
+import { createPublisher, createUsers, startCashier } from '../support/cashier.mjs';
+import { cpuDelta, cpuSnapshot } from '../support/cpu.mjs';
+import { log, onCleanup, prepareRun, runInfo, runMain } from '../support/lifecycle.mjs';
+import { closeAllPlain, frameId, openManyPlain, openPlainSocket } from '../support/plain.mjs';
+import { contextRow, markdownTable, targetRow, writeResults } from '../support/report.mjs';
+import { msSince, summarize } from '../support/stats.mjs';
+import { sleep, withTimeout } from '../support/wait.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const PARAMS = {
+  oneSubscriber: { rounds: 2000, warmup: 200 },
+  fanOut: { subscribers: 1000, rounds: 300, warmup: 30 },
+  idle: { users: 50, socketsPerUser: 100 },
+  /** Padding that brings the event payload to about 256 bytes of JSON. */
+  paddingChars: 200,
+};
+const ENDPOINT = '/cashier/svc/ws';
+/** The service's frame that says a connection is set up and joined to the user's channel. */
+const CASHIER_READY = '{"type":"connected"';
+const BARE_READY = '{"joined"';
+/** Client ends of 5,000 sockets live in this process; the servers hold the other ends. */
+const MIN_OPEN_FILES = 6000;
+const ROUND_TIMEOUT_MS = 10_000;
+/** Cashier and bare take turns in this many blocks of rounds (see compareLatency). */
+const LATENCY_BLOCKS = 10;
+/** Quiet time before reading a heap, so just-opened sockets have settled. */
+const SETTLE_MS = 1000;
+/** After closing 5,000 sockets: the server has their disconnects to process first. */
+const CLOSE_SETTLE_MS = 3000;
+const PASSWORD = 'bench-password-1234';
+
+// --- set-up ---
+
+/** Linux only (/proc); elsewhere a low limit shows up as failed connects instead. */
+function checkOpenFileLimit() {
+  if (!existsSync('/proc/self/limits')) return;
+  const soft = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+  if (soft && soft !== 'unlimited' && Number(soft) < MIN_OPEN_FILES) {
+    throw new Error(`open file limit is ${soft}; 5,000 sockets need ${MIN_OPEN_FILES}: run \`ulimit -n 20000\` first`);
+  }
+}
+
+// --- measurements ---
+
+const PADDING = 'x'.repeat(PARAMS.paddingChars);
+
+/** The payload of event `id`: its publish time on this process's clock, and padding. */
+const payloadOf = (id, stamp) => ({ id, t: stamp.toString(), pad: PADDING });
+
+/**
+ * One publish→receipt path: `publish(payload)` and the sockets that must all receive it. Events
+ * go one at a time, each only after every socket received the previous one, so this measures
+ * latency, not throughput. Latency is taken per (event, socket) at receipt, against the stamp of
+ * the round, which the payload also carries (publisher and clients share this process's clock);
+ * a frame is told by the payload id at its start, unparsed (plain.mjs). The CPU time of the
+ * `server` process (a pid), of this process, PostgreSQL and Redis is added up over the measured
+ * rounds.
+ */
+function latencyPath(sockets, publish, server) {
+  const latencies = [];
+  const publishCalls = [];
+  const cpu = {};
+  let measuredRounds = 0;
+  let round;
+  let nextId = 0;
+  let unexpected = 0;
+  const onFrame = (buf) => {
+    const now = process.hrtime.bigint();
+    if (round === undefined || frameId(buf) !== round.id) {
+      unexpected += 1;
+      return;
+    }
+    round.samples?.push(Number(now - round.stamp) / 1e6);
+    if (--round.pending === 0) round.done();
+  };
+  for (const socket of sockets) socket.onFrame = onFrame;
+
+  async function once(measured) {
+    const id = nextId++;
+    const stamp = process.hrtime.bigint();
+    const received = new Promise((done) => {
+      round = { id, stamp, pending: sockets.length, samples: measured ? latencies : undefined, done };
+    });
+    const published = Promise.resolve(publish(payloadOf(id, stamp))).then(() => {
+      if (measured) publishCalls.push(msSince(stamp));
+    });
+    const what = `event ${id} reaching ${sockets.length} sockets`;
+    await withTimeout(Promise.all([published, received]), ROUND_TIMEOUT_MS, what);
+  }
+
+  return {
+    async rounds(count, measured) {
+      const before = measured ? cpuSnapshot({ server, bench: 'self' }) : undefined;
+      for (let i = 0; i < count; i++) await once(measured);
+      if (!before) return;
+      measuredRounds += count;
+      for (const [name, ms] of Object.entries(cpuDelta(before, cpuSnapshot({ server, bench: 'self' })))) {
+        cpu[name] = (cpu[name] ?? 0) + ms;
+      }
+    },
+    result() {
+      for (const socket of sockets) socket.onFrame = undefined;
+      const cpuMsPerEvent = Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, ms / measuredRounds]));
+      return {
+        latency: summarize(latencies),
+        publishCall: summarize(publishCalls),
+        cpuMsPerEvent,
+        unexpectedFrames: unexpected,
+      };
+    },
+  };
+}
+
+/**
+ * Warms both paths up, then measures them in alternating blocks (ABBA...), so that load from
+ * anything else on the machine, which changes over time, falls on both alike.
+ */
+async function compareLatency(cashier, bare, { rounds, warmup }) {
+  await cashier.rounds(warmup, false);
+  await bare.rounds(warmup, false);
+  for (let block = 0; block < LATENCY_BLOCKS; block++) {
+    const order = block % 2 === 0 ? [cashier, bare] : [bare, cashier];
+    for (const path of order) await path.rounds(rounds / LATENCY_BLOCKS, true);
+  }
+  return { cashier: cashier.result(), bare: bare.result() };
+}
+
+/** A frame as the service's plain endpoint sends it (`{type, data, channel, seq, timestamp}`), as text. */
+function bareFramer(room) {
+  let seq = 0;
+  return (payload) =>
+    JSON.stringify({ type: 'bench', data: payload, channel: room, seq: ++seq, timestamp: new Date().toISOString() });
+}
+
+/** A room name shaped like a user channel id (32 hex), so frames have the same size. */
+const bareRoom = () => randomBytes(16).toString('hex');
+
+/** The options of a connection to the service's endpoint, authenticated with `token`. */
+const cashierSocket = (env, token) => ({
+  url: `${env.cashier.url.replace(/^http/, 'ws')}${ENDPOINT}`,
+  headers: { authorization: `Bearer ${token}` },
+  ready: CASHIER_READY,
+});
+
+/** The options of a connection to the bare server that joins `rooms`. */
+const bareSocket = (env, rooms) => ({ url: env.bare.url, ready: BARE_READY, hello: JSON.stringify({ join: rooms }) });
+
+/** The bare path to `sockets`: frames shaped like the service's, published through Redis. */
+function barePath(env, room, sockets) {
+  const frame = bareFramer(room);
+  return latencyPath(sockets, (payload) => env.emitter.publish(room, frame(payload)), env.bare.proc.pid);
+}
+
+const cashierPath = (env, channel, sockets) =>
+  latencyPath(sockets, (payload) => env.publisher.publish(channel, 'bench', payload), env.cashier.proc.pid);
+
+async function oneSubscriber(env) {
+  const params = PARAMS.oneSubscriber;
+  const { user } = env;
+  log(`1 subscriber: ${params.rounds} events after ${params.warmup} warm-up, cashier and bare alternating`);
+  const sockets = [];
+  try {
+    sockets.push(await openPlainSocket(cashierSocket(env, user.token)));
+    const room = bareRoom();
+    sockets.push(await openPlainSocket(bareSocket(env, [room])));
+    const paths = [cashierPath(env, user.channel, [sockets[0]]), barePath(env, room, [sockets[1]])];
+    return await compareLatency(...paths, params);
+  } finally {
+    closeAllPlain(sockets);
+  }
+}
+
+async function fanOut(env) {
+  const { subscribers: n, ...params } = PARAMS.fanOut;
+  const { user } = env;
+  const room = bareRoom();
+  // One channel means one user: all 1,000 connections authenticate with the same token.
+  log(`${n} subscribers: opening ${n} connections with one user's token, and ${n} bare in one room`);
+  const receivers = await openManyPlain(n, () => cashierSocket(env, user.token));
+  try {
+    const members = await openManyPlain(n, () => bareSocket(env, [room]));
+    try {
+      log(`${n} subscribers: ${params.rounds} events after ${params.warmup} warm-up, cashier and bare alternating`);
+      const paths = [cashierPath(env, user.channel, receivers.sockets), barePath(env, room, members.sockets)];
+      return await compareLatency(...paths, params);
+    } finally {
+      closeAllPlain(members.sockets);
+    }
+  } finally {
+    closeAllPlain(receivers.sockets);
+  }
+}
+
+/**
+ * Heap growth of `server` while the sockets `open()` connects stay idle, and what is still
+ * retained once they closed again (a leak shows there).
+ */
+async function idleHeap(server, open) {
+  await sleep(SETTLE_MS);
+  const before = await server.heap();
+  const { sockets, seconds } = await open();
+  let after;
+  try {
+    await sleep(SETTLE_MS);
+    after = await server.heap();
+  } finally {
+    closeAllPlain(sockets);
+  }
+  await sleep(CLOSE_SETTLE_MS);
+  const closed = await server.heap();
+  const n = sockets.length;
+  return {
+    sockets: n,
+    before,
+    after,
+    closed,
+    heapPerSocket: (after.heapUsed - before.heapUsed) / n,
+    retainedPerClosedSocket: (closed.heapUsed - before.heapUsed) / n,
+    connectSeconds: seconds,
+    connectsPerSecond: n / seconds,
+  };
+}
+
+async function idleSockets(env) {
+  const { users, socketsPerUser } = PARAMS.idle;
+  const total = users * socketsPerUser;
+  const tokens = env.idleUsers.map((u) => u.token);
+  log(`${total} idle connections: cashier, ${socketsPerUser} per user token`);
+  const cashier = await idleHeap(env.cashier.proc, () =>
+    openManyPlain(total, (i) => cashierSocket(env, tokens[i % users])),
+  );
+
+  // Like the service's user channel (shared by a user's connections) and settings (shared by all).
+  log(`${total} idle connections: bare ws, 2 rooms each`);
+  const rooms = Array.from({ length: users }, bareRoom);
+  const bare = await idleHeap(env.bare.proc, () =>
+    openManyPlain(total, (i) => bareSocket(env, [rooms[i % users], 'settings'])),
+  );
+  return { cashier, bare };
+}
+
+// --- the run ---
+
+/** Frames nobody waited for mean a duplicate or a stray delivery: worth a look, not a failure. */
+function warnOfUnexpectedFrames(m) {
+  for (const [scenario, sides] of [
+    ['1 subscriber', m.oneSubscriber],
+    ['fan-out', m.fanOut],
+  ]) {
+    for (const side of ['cashier', 'bare']) {
+      const count = sides[side].unexpectedFrames;
+      if (count > 0) log(`warning: ${scenario}, ${side}: ${count} frames that were not the awaited event`);
+    }
+  }
+}
+
+function tableRows(m) {
+  const one = m.oneSubscriber;
+  const fan = m.fanOut;
+  const idle = m.idleSockets;
+  return [
+    contextRow('1 subscriber: latency p50', 'ms', one.cashier.latency.p50, one.bare.latency.p50),
+    contextRow('1 subscriber: latency p99', 'ms', one.cashier.latency.p99, one.bare.latency.p99),
+    contextRow('1 subscriber: publish call p50', 'ms', one.cashier.publishCall.p50, one.bare.publishCall.p50),
+    contextRow('1,000 subscribers: latency p50', 'ms', fan.cashier.latency.p50, fan.bare.latency.p50),
+    targetRow('1,000 subscribers: latency p99', 'ms', fan.cashier.latency.p99, fan.bare.latency.p99, 1.5),
+    contextRow('1,000 subscribers: latency max', 'ms', fan.cashier.latency.max, fan.bare.latency.max),
+    contextRow(
+      '1,000 subscribers: server CPU per event',
+      'ms',
+      fan.cashier.cpuMsPerEvent.server,
+      fan.bare.cpuMsPerEvent.server,
+    ),
+    targetRow(
+      '5,000 idle connections: heap per connection',
+      'bytes',
+      idle.cashier.heapPerSocket,
+      idle.bare.heapPerSocket,
+      1.2,
+    ),
+    contextRow(
+      '5,000 idle connections: heap retained per connection after close',
+      'bytes',
+      idle.cashier.retainedPerClosedSocket,
+      idle.bare.retainedPerClosedSocket,
+    ),
+    contextRow(
+      '5,000 idle connections: connect rate',
+      'connections/s',
+      idle.cashier.connectsPerSecond,
+      idle.bare.connectsPerSecond,
+    ),
+  ];
+}
+
+async function main(abort) {
+  const startedAt = new Date().toISOString();
+  checkOpenFileLimit();
+  const run = await prepareRun(ROOT);
+  log(`run ${run.redisPrefix}: dist ${run.dist}`);
+
+  const cashier = await startCashier(run, { log });
+  onCleanup('stop cashier', () => cashier.proc.stop());
+  cashier.proc.died.catch(abort);
+  const bare = await startBareWsServer(run, { log });
+  onCleanup('stop bare ws server', () => bare.proc.stop());
+  bare.proc.died.catch(abort);
+  const publisher = await createPublisher(run);
+  onCleanup('close publisher', publisher.close);
+  const emitter = createBareWsEmitter(run);
+  onCleanup('close bare emitter', emitter.close);
+
+  log(`creating ${1 + PARAMS.idle.users} users`);
+  const [user, ...idleUsers] = await createUsers(cashier.url, run.redisPrefix, 1 + PARAMS.idle.users, {
+    password: PASSWORD,
+  });
+  const env = { run, cashier, bare, publisher, emitter, user, idleUsers };
+
+  const loadAtStart = loadavg()[0];
+  const measurements = {
+    oneSubscriber: await oneSubscriber(env),
+    fanOut: await fanOut(env),
+    idleSockets: await idleSockets(env),
+  };
+  warnOfUnexpectedFrames(measurements);
+  const rows = tableRows(measurements);
+  const load = { start: loadAtStart, end: loadavg()[0] };
+  const results = {
+    run: runInfo(startedAt, run.dist, load),
+    params: { ...PARAMS, endpoint: ENDPOINT, cashierNodeArgs: cashier.nodeArgs },
+    cashier_log_warnings: cashier.warnings,
+    measurements,
+    rows,
+  };
+  process.stdout.write(`${markdownTable(rows)}\n\n`);
+  // Both sides share the machine with whatever else runs; a busy one widens tails on both.
+  process.stdout.write(
+    `${cpus().length} CPUs, 1-minute load average ${load.start.toFixed(2)} at the start of the measurements, ${load.end.toFixed(2)} at the end\n`,
+  );
+  const path = await writeResults(join(ROOT, 'bench/results'), 'plain', results);
+  log(`results: ${path}`);
+}
+
+await runMain(main);

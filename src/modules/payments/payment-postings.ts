@@ -1,0 +1,109 @@
+// The journals that complete a payment, said as data for LedgerService.post, and their fee lines,
+// built once for both kinds: each part of a fee is a credit to the account that earns it and a
+// fee record of the journal; a part of zero is neither.
+import type { FeeLine, PostingLine, PostingRequest } from '../ledger/ledger.types.js';
+import type { DepositRow, WithdrawalRow } from './payments.types.js';
+
+/** The ledger's reference of the hold a withdrawal places on its wallet until it ends. */
+export const holdReference = (withdrawalId: string) => `withdrawal:${withdrawalId}`;
+
+export interface FeePart {
+  feeType: 'FEE_TYPE_PLATFORM' | 'FEE_TYPE_AGENT_COMMISSION';
+  amount: bigint;
+  /** The account that earns it. */
+  accountId: string;
+  description: string;
+}
+
+/** A fee paid by the wallet `payerAccountId`, in parts: their credit lines and fee records. */
+export function feeLines(
+  currency: string,
+  payerAccountId: string,
+  parts: readonly FeePart[],
+): { lines: PostingLine[]; fees: FeeLine[] } {
+  const earned = parts.filter((part) => part.amount > 0n);
+  return {
+    lines: earned.map((part) => ({
+      accountId: part.accountId,
+      direction: 'CR',
+      amount: part.amount,
+      description: part.description,
+    })),
+    fees: earned.map((part) => ({
+      feeType: part.feeType,
+      amount: part.amount,
+      currency,
+      accountId: part.accountId,
+      payerAccountId,
+    })),
+  };
+}
+
+/** DR the partner's settlement account the amount; CR the user's wallet the amount less the fee; CR fee revenue the fee. */
+export function depositPosting(
+  deposit: DepositRow,
+  accounts: { settlement: string; wallet: string; feeRevenue: string },
+  partnerReference: string | null,
+): PostingRequest {
+  const amount = BigInt(deposit.amount);
+  const fee = BigInt(deposit.fee);
+  const ref = deposit.request_ref;
+  const fees = feeLines(deposit.currency, accounts.wallet, [
+    { feeType: 'FEE_TYPE_PLATFORM', amount: fee, accountId: accounts.feeRevenue, description: 'Deposit fee' },
+  ]);
+  return {
+    type: 'TRANSACTION_TYPE_DEPOSIT',
+    description: `Deposit ${ref} through ${deposit.partner_id}`,
+    lines: [
+      { accountId: accounts.settlement, direction: 'DR', amount, description: `Deposit ${ref}` },
+      { accountId: accounts.wallet, direction: 'CR', amount: amount - fee, description: `Deposit ${ref}` },
+      ...fees.lines,
+    ],
+    fees: fees.fees,
+    initiatedBy: deposit.user_id,
+    metadata: { request_ref: ref, partner_id: deposit.partner_id, partner_reference: partnerReference },
+  };
+}
+
+/**
+ * Takes the withdrawal's hold: DR the user's wallet the amount and the fee; CR the payee (the
+ * partner's settlement account, or the agent) the amount; CR fee revenue the fee less the agent's
+ * commission; CR the agent its commission.
+ */
+export function withdrawalPosting(
+  withdrawal: WithdrawalRow,
+  accounts: { wallet: string; payee: string; feeRevenue: string },
+  held: bigint,
+): PostingRequest {
+  const amount = BigInt(withdrawal.amount);
+  const fee = BigInt(withdrawal.fee);
+  const commission = BigInt(withdrawal.agent_commission);
+  const ref = withdrawal.request_ref;
+  const fees = feeLines(withdrawal.currency, accounts.wallet, [
+    {
+      feeType: 'FEE_TYPE_PLATFORM',
+      amount: fee - commission,
+      accountId: accounts.feeRevenue,
+      description: 'Withdrawal fee',
+    },
+    {
+      feeType: 'FEE_TYPE_AGENT_COMMISSION',
+      amount: commission,
+      accountId: accounts.payee,
+      description: 'Agent commission',
+    },
+  ]);
+  return {
+    type: 'TRANSACTION_TYPE_WITHDRAWAL',
+    description: `Withdrawal ${ref} to ${withdrawal.agent_id ?? withdrawal.partner_id}`,
+    lines: [
+      { accountId: accounts.wallet, direction: 'DR', amount: amount + fee, description: `Withdrawal ${ref}` },
+      { accountId: accounts.payee, direction: 'CR', amount, description: `Withdrawal ${ref}` },
+      ...fees.lines,
+    ],
+    fees: fees.fees,
+    initiatedBy: withdrawal.user_id,
+    metadata: { request_ref: ref, partner_id: withdrawal.partner_id, agent_id: withdrawal.agent_id },
+    captures: [{ reference: holdReference(withdrawal.id), amount: held }],
+  };
+}

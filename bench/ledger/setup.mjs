@@ -1,7 +1,6 @@
 // What the ledger bench (run.mjs) and its breakdown (breakdown.mjs) share: the service started with
 // a bench admin, users signed up and funded, their wallet ids, their sockets, the transfer through
 // the service, the load loop, and the service's histograms read from /metrics.
-import { existsSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { createUsers, fundUsers, logIn, startCashier } from '../support/cashier.mjs';
 import { openManyLean } from '../support/lean-socket.mjs';
@@ -12,14 +11,7 @@ export const ADMIN = { email: 'bench-admin@bench.example.com', password: 'bench-
 const PASSWORD = 'bench-password-1234';
 export const HOT_ACCOUNT_SHARDS = 8; // src/modules/accounts/accounts.service.ts
 
-/** Linux only (/proc); elsewhere a low limit shows up as failed connects instead. */
-export function checkOpenFileLimit(needed, what) {
-  if (!existsSync('/proc/self/limits')) return;
-  const soft = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
-  if (soft && soft !== 'unlimited' && Number(soft) < needed) {
-    throw new Error(`open file limit is ${soft}; ${what} need ${needed}: run \`ulimit -n 20000\` first`);
-  }
-}
+export { checkOpenFileLimit } from '../support/measure.mjs';
 
 /**
  * `instances` service processes (ROLE=api, pools of `poolSize`), stopped at clean-up; a death

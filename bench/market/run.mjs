@@ -15,7 +15,6 @@
 // Prints a markdown table and writes bench/results/market-<timestamp>.json and market-latest.json.
 // Exits 0 when it measured (a missed target is a result, not an error), non-zero when it could not,
 // when the ledger check fails or when a request got INTERNAL. See bench/README.md.
-import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +27,7 @@ import { log, onCleanup, prepareRun, runInfo, runMain } from '../support/lifecyc
 import { contextRow, judgedRow, markdownTable, targetRow, writeResults } from '../support/report.mjs';
 import { closeAll, openMany, request } from '../support/sockets.mjs';
 import { msSince, summarize } from '../support/stats.mjs';
+import { checkOpenFileLimit } from '../support/measure.mjs';
 import { mapLimit } from '../support/wait.mjs';
 import { loadEngine, measureEngine, PARAMS as ENGINE_PARAMS } from './engine.mjs';
 
@@ -85,17 +85,6 @@ const ADMIN = { email: 'bench-admin@bench.example.com', password: 'bench-admin-p
 const PASSWORD = 'bench-password-1234';
 const MIN_OPEN_FILES = PARAMS.users + 2 * PARAMS.fanOut.subscribers + 500;
 const ROUND_TIMEOUT_MS = 10_000;
-
-/** Linux only (/proc); elsewhere a low limit shows up as failed connects instead. */
-function checkOpenFileLimit() {
-  if (!existsSync('/proc/self/limits')) return;
-  const soft = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
-  if (soft && soft !== 'unlimited' && Number(soft) < MIN_OPEN_FILES) {
-    throw new Error(
-      `open file limit is ${soft}; the bench's sockets need ${MIN_OPEN_FILES}: run \`ulimit -n 20000\` first`,
-    );
-  }
-}
 
 const randomIndex = (n) => Math.floor(Math.random() * n);
 /** Cents as a price string: 2000001 → "20000.01". */
@@ -548,7 +537,7 @@ function notes(m, ledger, load) {
 
 async function main(abort) {
   const startedAt = new Date().toISOString();
-  checkOpenFileLimit();
+  checkOpenFileLimit(MIN_OPEN_FILES, "the bench's sockets");
   const loadAtStart = loadavg()[0];
 
   // (a) first, while nothing else of the run is up.

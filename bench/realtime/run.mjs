@@ -13,18 +13,18 @@
 // realtime-latest.json. Exits 0 when it measured (a missed target is a result, not an error),
 // non-zero when it could not. See bench/README.md.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBareEmitter, startBareServer } from '../support/bare.mjs';
 import { createPublisher, createUsers, startCashier } from '../support/cashier.mjs';
+import { checkOpenFileLimit, compareLatency, idleHeap } from '../support/measure.mjs';
 import { log, onCleanup, prepareRun, runInfo, runMain } from '../support/lifecycle.mjs';
 import { measureRawOutboxWrite } from '../support/outbox-sql.mjs';
 import { contextRow, markdownTable, targetRow, writeResults } from '../support/report.mjs';
 import { closeAll, openMany, openSocket, request } from '../support/sockets.mjs';
 import { msSince, summarize } from '../support/stats.mjs';
-import { sleep, withTimeout } from '../support/wait.mjs';
+import { withTimeout } from '../support/wait.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PARAMS = {
@@ -37,24 +37,9 @@ const PARAMS = {
 /** Client ends of 5,000 sockets live in this process; the servers hold the other ends. */
 const MIN_OPEN_FILES = 6000;
 const ROUND_TIMEOUT_MS = 10_000;
-/** Cashier and bare take turns in this many blocks of rounds (see compareLatency). */
-const LATENCY_BLOCKS = 10;
-/** Quiet time before reading a heap, so just-opened sockets have settled. */
-const SETTLE_MS = 1000;
-/** After closing 5,000 sockets: the server has their disconnects to process first. */
-const CLOSE_SETTLE_MS = 3000;
 const PASSWORD = 'bench-password-1234';
 
 // --- set-up ---
-
-/** Linux only (/proc); elsewhere a low limit shows up as failed connects instead. */
-function checkOpenFileLimit() {
-  if (!existsSync('/proc/self/limits')) return;
-  const soft = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
-  if (soft && soft !== 'unlimited' && Number(soft) < MIN_OPEN_FILES) {
-    throw new Error(`open file limit is ${soft}; 5,000 sockets need ${MIN_OPEN_FILES}: run \`ulimit -n 20000\` first`);
-  }
-}
 
 // --- measurements ---
 
@@ -108,20 +93,6 @@ function latencyPath(sockets, publish) {
       return { latency: summarize(latencies), publishCall: summarize(publishCalls), unexpectedFrames: unexpected };
     },
   };
-}
-
-/**
- * Warms both paths up, then measures them in alternating blocks (ABBA...), so that load from
- * anything else on the machine, which changes over time, falls on both alike.
- */
-async function compareLatency(cashier, bare, { rounds, warmup }) {
-  await cashier.rounds(warmup, false);
-  await bare.rounds(warmup, false);
-  for (let block = 0; block < LATENCY_BLOCKS; block++) {
-    const order = block % 2 === 0 ? [cashier, bare] : [bare, cashier];
-    for (const path of order) await path.rounds(rounds / LATENCY_BLOCKS, true);
-  }
-  return { cashier: cashier.result(), bare: bare.result() };
 }
 
 /** A frame as the service sends it, for the bare publisher. */
@@ -202,49 +173,19 @@ async function fanOut(env) {
   }
 }
 
-/**
- * Heap growth of `server` while the sockets `open()` connects stay idle, and what is still
- * retained once they closed again (a leak shows there).
- */
-async function idleHeap(server, open) {
-  await sleep(SETTLE_MS);
-  const before = await server.heap();
-  const { sockets, seconds } = await open();
-  let after;
-  try {
-    await sleep(SETTLE_MS);
-    after = await server.heap();
-  } finally {
-    closeAll(sockets);
-  }
-  await sleep(CLOSE_SETTLE_MS);
-  const closed = await server.heap();
-  const n = sockets.length;
-  return {
-    sockets: n,
-    before,
-    after,
-    closed,
-    heapPerSocket: (after.heapUsed - before.heapUsed) / n,
-    retainedPerClosedSocket: (closed.heapUsed - before.heapUsed) / n,
-    connectSeconds: seconds,
-    connectsPerSecond: n / seconds,
-  };
-}
-
 async function idleSockets(env) {
   const { users, socketsPerUser } = PARAMS.idle;
   const total = users * socketsPerUser;
   const tokens = env.idleUsers.map((u) => u.token);
   log(`${total} idle sockets: cashier, ${socketsPerUser} per user token`);
-  const cashier = await idleHeap(env.cashier.proc, () =>
+  const cashier = await idleHeap(env.cashier.proc, closeAll, () =>
     openMany(env.cashier.url, total, (i) => ({ auth: { token: tokens[i % users] }, readyEvent: 'connected' })),
   );
 
   // Like the service's user channel (shared by a user's sockets) and settings (shared by all).
   log(`${total} idle sockets: bare socket.io, 2 rooms each`);
   const rooms = Array.from({ length: users }, bareRoom);
-  const bare = await idleHeap(env.bare.proc, () =>
+  const bare = await idleHeap(env.bare.proc, closeAll, () =>
     openMany(
       env.bare.url,
       total,
@@ -302,7 +243,7 @@ function tableRows(m) {
 
 async function main(abort) {
   const startedAt = new Date().toISOString();
-  checkOpenFileLimit();
+  checkOpenFileLimit(MIN_OPEN_FILES, '5,000 sockets');
   const run = await prepareRun(ROOT);
   log(`run ${run.redisPrefix}: dist ${run.dist}`);
 

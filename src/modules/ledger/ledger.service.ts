@@ -11,9 +11,10 @@ import { sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { AppConfig } from '../../core/config/app-config.js';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
-import { toDecimalString, toMajor } from '../../shared/money.js';
+import { toMajor } from '../../shared/money.js';
 import './ledger.events.js';
 import { announceJournal } from './journal-events.js';
+import { checkAvailable, checkBalanced, checkUsable } from './ledger-rules.js';
 import { writeLedgerChanges } from './ledger-writer.js';
 import type { AccountKind } from '../accounts/accounts.types.js';
 import type {
@@ -135,7 +136,7 @@ export class LedgerService {
       if (!account) throw new Error(`account ${id} is not locked`);
       next.set(id, { ...account });
     }
-    this.checkBalanced(request.lines, next);
+    checkBalanced(request.lines, next);
     const nextHolds = new Map<HoldState, HoldState>();
     for (const { hold, amount } of captured) {
       const copy = nextHolds.get(hold) ?? { ...hold };
@@ -146,7 +147,7 @@ export class LedgerService {
       next.get(hold.accountId)!.pendingDebit -= amount;
     }
     const entries = request.lines.map((line) => this.applyLine(next.get(line.accountId)!, line, request));
-    for (const id of ids) this.checkAvailable(next.get(id)!, accounts.get(id)!);
+    for (const id of ids) checkAvailable(next.get(id)!, accounts.get(id)!, this.config.business.currencies);
     for (const [id, account] of next) Object.assign(accounts.get(id)!, account);
     const applied: AppliedPosting = { request, entries, accounts: next, holds: [...nextHolds.keys()] };
     for (const [hold, copy] of nextHolds) {
@@ -170,9 +171,9 @@ export class LedgerService {
     if (!account) throw new Error(`account ${placement.accountId} is not locked`);
     if (holds.has(placement.reference)) throw new Error(`hold ${placement.reference} exists already`);
     const before = { ...account };
-    this.checkUsable(account, false);
+    checkUsable(account, false);
     const after = { ...account, pendingDebit: account.pendingDebit + placement.amount, version: account.version + 1n };
-    this.checkAvailable(after, before);
+    checkAvailable(after, before, this.config.business.currencies);
     Object.assign(account, after);
     const hold: HoldState = {
       reference: placement.reference,
@@ -316,7 +317,7 @@ export class LedgerService {
     );
     const [wallet] = rows;
     if (wallet) {
-      this.checkUsable(
+      checkUsable(
         {
           accountNumber: wallet.account_number,
           kind: wallet.kind,
@@ -329,22 +330,8 @@ export class LedgerService {
     }
   }
 
-  /** At least two lines, positive amounts, and debits equal to credits in each currency. */
-  private checkBalanced(lines: readonly PostingLine[], accounts: ReadonlyMap<string, LockedAccount>): void {
-    if (lines.length < 2) throw new Error('a journal needs at least two lines');
-    const net = new Map<string, bigint>();
-    for (const line of lines) {
-      if (line.amount <= 0n) throw new Error('posting lines carry positive amounts');
-      const { currency } = accounts.get(line.accountId)!;
-      net.set(currency, (net.get(currency) ?? 0n) + (line.direction === 'CR' ? line.amount : -line.amount));
-    }
-    for (const [currency, amount] of net) {
-      if (amount !== 0n) throw new Error(`the journal does not balance in ${currency}: credits - debits = ${amount}`);
-    }
-  }
-
   private applyLine(account: LockedAccount, line: PostingLine, request: PostingRequest): PostedEntry {
-    this.checkUsable(account, request.type === 'TRANSACTION_TYPE_ADJUSTMENT');
+    checkUsable(account, request.type === 'TRANSACTION_TYPE_ADJUSTMENT');
     account.balance += line.direction === 'CR' ? line.amount : -line.amount;
     account.version += 1n;
     return {
@@ -356,34 +343,6 @@ export class LedgerService {
       balanceAfter: account.balance,
       version: account.version,
     };
-  }
-
-  /** An inactive account takes no postings; a locked wallet only administrative adjustments. */
-  private checkUsable(
-    account: Pick<LockedAccount, 'accountNumber' | 'kind' | 'isActive' | 'isLocked'>,
-    administrative: boolean,
-    field?: string,
-  ): void {
-    if (!account.isActive) {
-      throw new DomainError('ACCOUNT_NOT_FOUND', `account ${account.accountNumber} is not active`, { field });
-    }
-    if (account.isLocked && account.kind === 'user_wallet' && !administrative) {
-      throw new DomainError('ACCOUNT_LOCKED', `account ${account.accountNumber} is locked`, { field });
-    }
-  }
-
-  /** A user wallet never ends below zero available (balance - pending_debit). */
-  private checkAvailable(account: LockedAccount, before: LockedAccount): void {
-    if (account.kind !== 'user_wallet' || account.balance - account.pendingDebit >= 0n) return;
-    const currency = this.config.business.currencies.get(account.currency)!;
-    const available = before.balance - before.pendingDebit;
-    throw new DomainError(
-      'INSUFFICIENT_BALANCE',
-      `insufficient balance: available ${toDecimalString(available, currency.decimals)} ${currency.code}`,
-      {
-        data: { available: toMajor(available, currency.decimals), currency: currency.code },
-      },
-    );
   }
 
   private announceBalance(tx: EntityManager, account: LockedAccount, trading: boolean): void {

@@ -1,26 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { pgArray } from '../../src/core/database/pg-array.js';
+import { AWKWARD_ELEMENTS } from '../fixtures/pg-array-elements.js';
 import { withDb } from '../helpers/db.js';
 
 // What PostgreSQL makes of the literals: every element comes back exactly as it was sent.
 describe('pgArray', () => {
-  const awkward = [
-    'plain',
-    '',
-    'NULL',
-    'null',
-    'NuLl',
-    'two words',
-    ' padded ',
-    'a,b',
-    '{braces}',
-    'say "hi"',
-    'back\\slash',
-    '\\"',
-    'tab\tand\nnewline',
-    'ünïcødé ✓',
-    JSON.stringify({ receipt_code: 'RCP-2026-1', amount: 1000.5, note: 'a "quoted" \\ thing', list: [1, 2] }),
-  ];
+  const awkward = AWKWARD_ELEMENTS;
 
   it('round-trips awkward text elements and NULL through text[]', async () => {
     const values = [...awkward, null, undefined];

@@ -4,6 +4,7 @@
 // the server unchanged. test/integration/pg-array.test.ts checks what PostgreSQL itself makes of them.
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { AWKWARD_ELEMENTS } from '../../../test/fixtures/pg-array-elements.js';
 import { pgArray, type PgArrayElement } from './pg-array.js';
 
 /** pg's encoder of query parameters (it ships no types for its internals). */
@@ -18,23 +19,7 @@ const TEXT_ARRAY = 1009;
 const INT8_ARRAY = 1016;
 const parse = (oid: number, literal: string): unknown => pg.types.getTypeParser(oid, 'text')(literal);
 
-const AWKWARD = [
-  'plain',
-  '',
-  'NULL',
-  'null',
-  'NuLl',
-  'two words',
-  ' padded ',
-  'a,b',
-  '{braces}',
-  'say "hi"',
-  'back\\slash',
-  '\\"',
-  'tab\tand\nnewline',
-  'ünïcødé ✓',
-  JSON.stringify({ receipt_code: 'RCP-2026-1', amount: 1000.5, note: 'a "quoted" \\ thing', list: [1, 2] }),
-];
+const AWKWARD = AWKWARD_ELEMENTS;
 
 describe('pgArray against pg’s own array encoding', () => {
   it('is read back as pg’s encoding is, element for element, for text', () => {

@@ -11,6 +11,7 @@ import { isolatedRedisPrefix, spawnApp, testEnv, type AppProcess } from '../help
 import { countRows, withDb } from '../helpers/db.js';
 import { signUpAndLogIn, uniqueEmail, type SignedIn } from '../helpers/factories.js';
 import { client, type Client } from '../helpers/http.js';
+import { codeFromMailbox } from '../helpers/mailbox.js';
 import { connectUser, type TestSocket } from '../helpers/sockets.js';
 
 const ADMIN = { email: 'payments-admin@example.com', password: 'payments admin password' };
@@ -373,7 +374,7 @@ describe('withdrawals', () => {
   it('runs seed 000’s withdrawal flow: OTP by e-mail, verify, withdraw_request, withdrawal_completed', async () => {
     const user = await userWithSocket('100.00');
     await ask(user.socket, 'verification_request', { method: 'otp_email', purpose: 'withdrawal' });
-    const code = await codeFromMailbox(user.email);
+    const code = await codeFromMailbox(http, user.email);
     const verified = await ask(user.socket, 'verify_otp', { code, purpose: 'withdrawal' });
     const token = verified.data.data.verification_token as string;
 
@@ -733,14 +734,3 @@ describe('a deposit its partner never answers', () => {
     });
   }, 60_000);
 });
-
-async function codeFromMailbox(to: string): Promise<string> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const result = await http.get(`/api/v1/dev/outbox?to=${encodeURIComponent(to)}`);
-    const messages = (result.body?.messages ?? []) as { text: string }[];
-    if (messages.length > 0) return /\b(\d{6})\b/.exec(messages[0].text)![1];
-    if (Date.now() > deadline) throw new Error(`no message for ${to}`);
-    await sleep(100);
-  }
-}

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedRedisPrefix, spawnApp, testEnv, type AppProcess } from '../helpers/app-process.js';
 import { signUpAndLogIn, type SignedIn } from '../helpers/factories.js';
 import { client, type Client } from '../helpers/http.js';
+import { codeFromMailbox } from '../helpers/mailbox.js';
 import { openPlain, type PlainClient } from '../helpers/plain-ws.js';
 
 const ADMIN = { email: 'plain-admin@example.com', password: 'plain admin password' };
@@ -30,17 +31,6 @@ async function fund(user: SignedIn, amount: string, currency = 'USD'): Promise<v
     { token: adminToken },
   );
   expect(funded.status, JSON.stringify(funded.body)).toBe(201);
-}
-
-async function codeFromMailbox(to: string): Promise<string> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const result = await api.get(`/api/v1/dev/outbox?to=${encodeURIComponent(to)}`);
-    const messages = (result.body?.messages ?? []) as { text: string }[];
-    if (messages.length > 0) return /\b(\d{6})\b/.exec(messages[0].text)![1];
-    if (Date.now() > deadline) throw new Error(`no message for ${to}`);
-    await sleep(100);
-  }
 }
 
 beforeAll(async () => {
@@ -103,7 +93,7 @@ describe('/cashier/svc/ws', () => {
       type: 'success',
       data: { data: { method: 'otp_email', next_step: 'verify_otp', expires_in: 180 } },
     });
-    plain.send({ type: 'verify_otp', data: { code: await codeFromMailbox(user.email), purpose: 'withdrawal' } });
+    plain.send({ type: 'verify_otp', data: { code: await codeFromMailbox(api, user.email), purpose: 'withdrawal' } });
     const verified = await plain.waitFor((f) => f.request_type === 'verify_otp');
     expect(verified).toMatchObject({ type: 'success', data: { message: 'verification successful' } });
     plain.send({

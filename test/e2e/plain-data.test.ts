@@ -10,6 +10,7 @@ import { isolatedRedisPrefix, spawnApp, testEnv, type AppProcess } from '../help
 import { withDb } from '../helpers/db.js';
 import { signUpAndLogIn, type SignedIn } from '../helpers/factories.js';
 import { client, type Client } from '../helpers/http.js';
+import { codeFromMailbox, wrongCode } from '../helpers/mailbox.js';
 import { openPlain, type PlainClient } from '../helpers/plain-ws.js';
 import { connectUser, type TestSocket } from '../helpers/sockets.js';
 import { freePort } from '../setup/infrastructure.js';
@@ -107,19 +108,6 @@ async function subscribed(plain: PlainClient, keys: string[]): Promise<void> {
     timestamp: expect.any(Number),
   });
 }
-
-async function codeFromMailbox(to: string): Promise<string> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const result = await api.get(`/api/v1/dev/outbox?to=${encodeURIComponent(to)}`);
-    const messages = (result.body?.messages ?? []) as { text: string }[];
-    if (messages.length > 0) return /\b(\d{6})\b/.exec(messages[0].text)![1];
-    if (Date.now() > deadline) throw new Error(`no message for ${to}`);
-    await sleep(100);
-  }
-}
-
-const wrongCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
 /** What a transfer looks like to its sender and to its receiver (seed 003's payment event). */
 function transferPayment(
@@ -450,7 +438,7 @@ describe('/api/data: subscriptions and events', () => {
     const socket = await userSocket(owner);
     const requested = await ask(socket, 'verification_request', { method: 'otp_email', purpose: 'withdrawal' });
     expect(requested).toMatchObject({ type: 'success' });
-    const code = await codeFromMailbox(owner.email);
+    const code = await codeFromMailbox(api, owner.email);
     expect(await ask(socket, 'verify_otp', { code: wrongCode(code), purpose: 'withdrawal' })).toMatchObject({
       type: 'error',
       data: { code: 'OTP_INVALID' },
@@ -653,7 +641,7 @@ describe('seed 003’s Layerx402WebSocket, run as written', () => {
       expect(payments[1].seq).toBeGreaterThan(payments[0].seq);
 
       await ask(aliceSocket, 'verification_request', { method: 'otp_email', purpose: 'withdrawal' });
-      await ask(aliceSocket, 'verify_otp', { code: await codeFromMailbox(alice.email), purpose: 'withdrawal' });
+      await ask(aliceSocket, 'verify_otp', { code: await codeFromMailbox(api, alice.email), purpose: 'withdrawal' });
       await expect.poll(() => verifications.length).toBe(1);
       expect(verifications[0]).toMatchObject({ type: 'verification', verified: true, verifiedBy: 'otp_email' });
 

@@ -50,12 +50,4 @@ export function totpAt(secret: string, now: Date, steps = 0): Promise<string> {
   return generate({ secret, epoch: Math.floor(now.getTime() / 1000) + steps * 30 });
 }
 
-/** The six-digit code in a message text. */
-export function codeIn(text: string): string {
-  const match = /\b(\d{6})\b/.exec(text);
-  if (!match) throw new Error(`no code in ${JSON.stringify(text)}`);
-  return match[1];
-}
-
-/** A code different from `code` (for wrong-code tests). */
-export const wrongCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+export { codeIn, wrongCode } from './mailbox.js';

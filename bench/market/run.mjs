@@ -23,7 +23,7 @@ import { createPublisher, createUsers, fundUsers, getJson, logIn, startCashier }
 import { cpuDelta, cpuSnapshot } from '../support/cpu.mjs';
 import { streamReceiver } from '../support/fan-out.mjs';
 import { closeAllLean, openManyLean } from '../support/lean-socket.mjs';
-import { log, onCleanup, prepareRun, runInfo, runMain } from '../support/lifecycle.mjs';
+import { keepRunning, log, onCleanup, prepareRun, runInfo, runMain } from '../support/lifecycle.mjs';
 import { contextRow, judgedRow, markdownTable, targetRow, writeResults } from '../support/report.mjs';
 import { closeAll, openMany, request } from '../support/sockets.mjs';
 import { msSince, summarize } from '../support/stats.mjs';
@@ -547,15 +547,15 @@ async function main(abort) {
 
   const run = await prepareRun(ROOT);
   log(`run ${run.redisPrefix}: dist ${run.dist}`);
-  const cashier = await startCashier(run, {
-    log,
-    env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, DATABASE_POOL_SIZE: String(PARAMS.poolSize) },
-  });
-  onCleanup('stop cashier', () => cashier.proc.stop());
-  cashier.proc.died.catch(abort);
-  const bare = await startBareServer(run, { log });
-  onCleanup('stop bare server', () => bare.proc.stop());
-  bare.proc.died.catch(abort);
+  const cashier = keepRunning(
+    'cashier',
+    await startCashier(run, {
+      log,
+      env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, DATABASE_POOL_SIZE: String(PARAMS.poolSize) },
+    }),
+    abort,
+  );
+  const bare = keepRunning('bare server', await startBareServer(run, { log }), abort);
   const publisher = await createPublisher(run);
   onCleanup('close publisher', publisher.close);
   const emitter = createBareEmitter(run);

@@ -13,15 +13,15 @@
 // realtime-latest.json. Exits 0 when it measured (a missed target is a result, not an error),
 // non-zero when it could not. See bench/README.md.
 import { randomBytes } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBareEmitter, startBareServer } from '../support/bare.mjs';
 import { createPublisher, createUsers, startCashier } from '../support/cashier.mjs';
 import { checkOpenFileLimit, compareLatency, idleHeap } from '../support/measure.mjs';
-import { log, onCleanup, prepareRun, runInfo, runMain } from '../support/lifecycle.mjs';
+import { keepRunning, log, onCleanup, prepareRun, runInfo, runMain } from '../support/lifecycle.mjs';
 import { measureRawOutboxWrite } from '../support/outbox-sql.mjs';
-import { contextRow, markdownTable, targetRow, writeResults } from '../support/report.mjs';
+import { contextRow, loadLine, markdownTable, targetRow, writeResults } from '../support/report.mjs';
 import { closeAll, openMany, openSocket, request } from '../support/sockets.mjs';
 import { msSince, summarize } from '../support/stats.mjs';
 import { withTimeout } from '../support/wait.mjs';
@@ -247,12 +247,8 @@ async function main(abort) {
   const run = await prepareRun(ROOT);
   log(`run ${run.redisPrefix}: dist ${run.dist}`);
 
-  const cashier = await startCashier(run, { log });
-  onCleanup('stop cashier', () => cashier.proc.stop());
-  cashier.proc.died.catch(abort);
-  const bare = await startBareServer(run, { log });
-  onCleanup('stop bare server', () => bare.proc.stop());
-  bare.proc.died.catch(abort);
+  const cashier = keepRunning('cashier', await startCashier(run, { log }), abort);
+  const bare = keepRunning('bare server', await startBareServer(run, { log }), abort);
   const publisher = await createPublisher(run);
   onCleanup('close publisher', publisher.close);
   const emitter = createBareEmitter(run);
@@ -280,11 +276,7 @@ async function main(abort) {
     measurements,
     rows,
   };
-  process.stdout.write(`${markdownTable(rows)}\n\n`);
-  // Both sides share the machine with whatever else runs; a busy one widens tails on both.
-  process.stdout.write(
-    `${cpus().length} CPUs, 1-minute load average ${load.start.toFixed(2)} at the start of the measurements, ${load.end.toFixed(2)} at the end\n`,
-  );
+  process.stdout.write(`${markdownTable(rows)}\n\n${loadLine(load)}\n`);
   const path = await writeResults(join(ROOT, 'bench/results'), 'realtime', results);
   log(`results: ${path}`);
 }

@@ -46,6 +46,16 @@ async function cleanUp() {
   return ok;
 }
 
+/**
+ * A server process the run started (`started.proc`): stopped at clean-up, and its death ends the
+ * run through `abort`. Returns `started`.
+ */
+export function keepRunning(what, started, abort) {
+  onCleanup(`stop ${what}`, () => started.proc.stop());
+  started.proc.died.catch(abort);
+  return started;
+}
+
 /** The compiled tree to run: CASHIER_DIST (default dist), relative to the repository. */
 function distDir(root) {
   const dist = resolve(root, process.env.CASHIER_DIST ?? 'dist');

@@ -1,5 +1,6 @@
 // The comparison table (markdown) and the results files.
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 
 /** A row judged against a target: cashier must stay within `maxRatio` × bare. */
@@ -82,3 +83,8 @@ export async function writeResults(dir, name, results) {
   await copyFile(path, join(dir, `${name}-latest.json`));
   return path;
 }
+
+/** The line under a table: the machine, and how busy it was while measuring (a busy one widens tails on both sides). */
+export const loadLine = (load) =>
+  `${cpus().length} CPUs, 1-minute load average ${load.start.toFixed(2)} at the start of the measurements, ` +
+  `${load.end.toFixed(2)} at the end`;

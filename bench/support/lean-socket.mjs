@@ -9,15 +9,14 @@
 // `3`), `40/user,{...}` connected, `44/user,{message,data}` refused, `41/user,` disconnected,
 // `42/user,["name",...]` event, `43/user,<id>[...]` ack of the event we sent as `42/user,<id>[...]`.
 import WebSocket from 'ws';
-import { mapLimit, withTimeout } from './wait.mjs';
+import { closeAll, openAll } from './sockets.mjs';
+import { withTimeout } from './wait.mjs';
 
 const PATH = '/ws/socket.io/?EIO=4&transport=websocket';
 const NSP = '/user';
 const CONNECT_TIMEOUT_MS = 30_000;
 const ACK_TIMEOUT_MS = 30_000;
 const SWEEP_MS = 1_000;
-/** Handshakes in flight at once: enough to keep both cores busy without piling up timeouts. */
-const CONNECT_CONCURRENCY = 100;
 
 const PING = '2'.charCodeAt(0);
 const MESSAGE = '4'.charCodeAt(0);
@@ -215,24 +214,7 @@ export function openLeanSocket(url, { auth, readyEvent = 'connect' } = {}) {
  * Opens `count` lean sockets at `url` (or `url(index)`), `setup(index)` giving the options of each;
  * returns them in index order and the wall time. On a failure closes the ones opened and throws.
  */
-export async function openManyLean(url, count, setup) {
-  const started = process.hrtime.bigint();
-  const sockets = new Array(count);
-  try {
-    await mapLimit(
-      Array.from({ length: count }, (_, i) => i),
-      CONNECT_CONCURRENCY,
-      async (index) => {
-        sockets[index] = await openLeanSocket(typeof url === 'function' ? url(index) : url, setup(index));
-      },
-    );
-  } catch (error) {
-    closeAllLean(sockets);
-    throw error;
-  }
-  return { sockets, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-}
+export const openManyLean = (url, count, setup) =>
+  openAll(count, (index) => openLeanSocket(typeof url === 'function' ? url(index) : url, setup(index)));
 
-export function closeAllLean(sockets) {
-  for (const socket of sockets) socket?.close();
-}
+export const closeAllLean = closeAll;

@@ -4,11 +4,10 @@
 // start of its payload; nothing is JSON-parsed unless it is an error to report. `ws` answers the
 // servers' WebSocket pings by itself.
 import WebSocket from 'ws';
-import { mapLimit, withTimeout } from './wait.mjs';
+import { closeAll, openAll } from './sockets.mjs';
+import { withTimeout } from './wait.mjs';
 
 const CONNECT_TIMEOUT_MS = 30_000;
-/** Handshakes in flight at once: enough to keep both cores busy without piling up timeouts. */
-const CONNECT_CONCURRENCY = 100;
 const SHOWN_CHARS = 300;
 
 /** Where an event's payload id starts: `{"type":"<event>","data":{"id":<digits>,...`. */
@@ -90,24 +89,6 @@ export function openPlainSocket({ url, headers, ready, hello }) {
  * Opens `count` plain sockets, `setup(index)` giving the options of each (see openPlainSocket); returns
  * them in index order and the wall time. On a failure closes the ones opened and throws.
  */
-export async function openManyPlain(count, setup) {
-  const started = process.hrtime.bigint();
-  const sockets = new Array(count);
-  try {
-    await mapLimit(
-      Array.from({ length: count }, (_, i) => i),
-      CONNECT_CONCURRENCY,
-      async (index) => {
-        sockets[index] = await openPlainSocket(setup(index));
-      },
-    );
-  } catch (error) {
-    closeAllPlain(sockets);
-    throw error;
-  }
-  return { sockets, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-}
+export const openManyPlain = (count, setup) => openAll(count, (index) => openPlainSocket(setup(index)));
 
-export function closeAllPlain(sockets) {
-  for (const socket of sockets) socket?.close();
-}
+export const closeAllPlain = closeAll;

@@ -65,6 +65,28 @@ export async function openMany(url, count, setup, after = async () => undefined)
   return { sockets, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
+/**
+ * Opens `count` sockets of any kind with `open(index)`, CONNECT_CONCURRENCY handshakes at once;
+ * returns them in index order and the wall time. On a failure closes the ones opened and throws.
+ */
+export async function openAll(count, open) {
+  const started = process.hrtime.bigint();
+  const sockets = new Array(count);
+  try {
+    await mapLimit(
+      Array.from({ length: count }, (_, i) => i),
+      CONNECT_CONCURRENCY,
+      async (index) => {
+        sockets[index] = await open(index);
+      },
+    );
+  } catch (error) {
+    closeAll(sockets);
+    throw error;
+  }
+  return { sockets, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
 export function closeAll(sockets) {
-  for (const socket of sockets) socket.close();
+  for (const socket of sockets) socket?.close();
 }

@@ -178,10 +178,17 @@ describe('on a Redis Cluster', () => {
   });
 
   it('spreads keys and shard channels over the masters, every one under REDIS_PREFIX', async () => {
+    // The service keeps writing and expiring keys: read a node's keys while its size holds still.
+    const steadyKeys = async (node: Parameters<Parameters<typeof cluster.eachNode>[0]>[0]) => {
+      for (let attempt = 1; ; attempt++) {
+        const size = await node.dbsize();
+        const keys = await keysOf(node);
+        if ((await node.dbsize()) === size || attempt === 10) return { size, keys };
+      }
+    };
     const perNode = await cluster.eachNode(async (node, port) => ({
       port,
-      size: await node.dbsize(),
-      keys: await keysOf(node),
+      ...(await steadyKeys(node)),
       shardChannels: (await node.pubsub('SHARDCHANNELS', '*')) as string[],
       channels: (await node.pubsub('CHANNELS', '*')) as string[],
     }));

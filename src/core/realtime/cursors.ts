@@ -3,7 +3,8 @@
 // does the job at a fraction of the memory of a Map per socket.
 import type { Socket } from 'socket.io';
 
-const CURSORS = Symbol('realtime:cursors');
+/** Where a socket keeps its cursors (exported for a socket class that declares the field). */
+export const CURSORS = Symbol('realtime:cursors');
 
 type Holder = Socket & { [CURSORS]?: (string | number)[] };
 
@@ -15,14 +16,18 @@ export function getCursor(socket: Socket, channel: string): number | undefined {
 }
 
 export function setCursor(socket: Socket, channel: string, seq: number): void {
-  const list = ((socket as Holder)[CURSORS] ??= []);
-  for (let i = 0; i < list.length; i += 2) {
-    if (list[i] === channel) {
-      list[i + 1] = seq;
-      return;
+  const holder = socket as Holder;
+  const list = holder[CURSORS];
+  if (list) {
+    for (let i = 0; i < list.length; i += 2) {
+      if (list[i] === channel) {
+        list[i + 1] = seq;
+        return;
+      }
     }
   }
-  list.push(channel, seq);
+  // A new array of the exact length (concat): push, or a spread, would reserve room for ~17 elements.
+  holder[CURSORS] = list ? list.concat(channel, seq) : [channel, seq];
 }
 
 export function deleteCursor(socket: Socket, channel: string): void {

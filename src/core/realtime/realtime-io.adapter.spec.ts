@@ -5,8 +5,10 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import { WsProxy } from '@nestjs/websockets/context/ws-proxy.js';
 import { WsExceptionsHandler } from '@nestjs/websockets/exceptions/ws-exceptions-handler.js';
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import type { Server, Socket } from 'socket.io';
-import { from, isObservable, mergeMap, of } from 'rxjs';
+import type { AddressInfo } from 'node:net';
+import { Server as SocketIoServer, type Server, type Socket } from 'socket.io';
+import { io as connectClient } from 'socket.io-client';
+import { from, isObservable, mergeMap, of, Subject } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DomainError } from '../errors/domain-error.js';
 import { lenientParser } from './lenient-parser.js';
@@ -179,6 +181,42 @@ describe('socket.io adapter: answers of @Enveloped() handlers', () => {
     send('events', {});
     await settle();
     expect(socket.emit).toHaveBeenCalledWith('pong', { at: 1 });
+  });
+});
+
+describe('socket.io adapter: disconnects', () => {
+  it('tells every gateway subject of the namespace once when a socket goes, with one listener per socket', async () => {
+    const http = createServer();
+    const io = new SocketIoServer(http);
+    const adapter = new RealtimeIoAdapter({ get: () => undefined } as unknown as INestApplicationContext);
+    const [first, second] = [new Subject<unknown>(), new Subject<unknown>()];
+    const heard: unknown[] = [];
+    first.subscribe((event) => heard.push(['first', event]));
+    second.subscribe((event) => heard.push(['second', event]));
+    const arrived = new Promise<Socket>((resolve) =>
+      io.of('/user').on('connection', (socket) => {
+        adapter.bindDisconnects(socket, first);
+        adapter.bindDisconnects(socket, second);
+        resolve(socket);
+      }),
+    );
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const client = connectClient(`http://127.0.0.1:${(http.address() as AddressInfo).port}/user`, {
+      transports: ['websocket'],
+    });
+    try {
+      const socket = await arrived;
+      expect(socket.listeners('disconnect')).toHaveLength(1);
+      client.disconnect();
+      await expect.poll(() => heard.length).toBe(2);
+      expect(heard).toEqual([
+        ['first', { client: socket, reason: 'transport close' }],
+        ['second', { client: socket, reason: 'transport close' }],
+      ]);
+    } finally {
+      client.close();
+      await io.close();
+    }
   });
 });
 

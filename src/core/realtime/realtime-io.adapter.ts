@@ -7,7 +7,8 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
-import type { Server, ServerOptions, Socket } from 'socket.io';
+import type { Subject } from 'rxjs';
+import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../redis/redis.service.js';
 import { lenientParser } from './lenient-parser.js';
@@ -31,13 +32,10 @@ import {
   type Transform,
 } from './socket-handlers.js';
 
-const DISCONNECTS = Symbol('realtime:disconnects');
-
-type DisconnectHolder = Socket & { [DISCONNECTS]?: ((reason: unknown) => void)[] };
-
 export class RealtimeIoAdapter extends IoAdapter implements SharedHandlerBinder {
   private transform?: Transform;
   private gate?: RequestGate;
+  private readonly disconnects = new WeakMap<Namespace, Set<Subject<unknown>>>();
 
   constructor(private readonly app: INestApplicationContext) {
     super(app);
@@ -108,15 +106,32 @@ export class RealtimeIoAdapter extends IoAdapter implements SharedHandlerBinder 
     throw new Error('gateway handlers must be shared per namespace: sharePerNamespace() was not called');
   }
 
-  /** One `disconnect` listener per socket for all the gateways' callbacks. */
-  override bindClientDisconnect(client: Socket, callback: (reason: unknown) => void): void {
-    const holder = client as DisconnectHolder;
-    if (!holder[DISCONNECTS]) {
-      holder[DISCONNECTS] = [];
-      client.once('disconnect', notifyDisconnect);
+  /**
+   * A gateway with handleDisconnect hears of every socket of its namespace that goes: the
+   * namespace keeps the gateways' `disconnect` subjects, and a socket has one listener, shared by
+   * all sockets, that tells them (socket-handlers.ts); nothing per socket and gateway.
+   */
+  bindDisconnects(client: Socket, disconnect: Subject<unknown>): void {
+    let subjects = this.disconnects.get(client.nsp);
+    if (!subjects) {
+      subjects = new Set();
+      this.disconnects.set(client.nsp, subjects);
     }
-    holder[DISCONNECTS].push(callback);
+    subjects.add(disconnect);
+    if (!client.listeners('disconnect').includes(this.notifyDisconnect)) {
+      client.once('disconnect', this.notifyDisconnect);
+    }
   }
+
+  /** Never used: the gateways' disconnect subjects are shared per namespace (bindDisconnects). */
+  override bindClientDisconnect(): void {
+    throw new Error('disconnect handlers must be shared per namespace: sharePerNamespace() was not called');
+  }
+
+  private readonly notifyDisconnect = ((adapter: RealtimeIoAdapter) =>
+    function (this: Socket, reason: unknown): void {
+      for (const subject of adapter.disconnects.get(this.nsp) ?? []) subject.next({ client: this, reason });
+    })(this);
 
   /** Every event of every socket with handlers (`this` is the socket); the gate answers the rest. */
   private readonly route = ((adapter: RealtimeIoAdapter) =>
@@ -178,8 +193,4 @@ export class RealtimeIoAdapter extends IoAdapter implements SharedHandlerBinder 
     if (name) socket.emit(name, data);
     else if (!route.manualAck && ack) ack(response);
   }
-}
-
-function notifyDisconnect(this: Socket, reason: unknown): void {
-  for (const callback of (this as DisconnectHolder)[DISCONNECTS] ?? []) callback(reason);
 }

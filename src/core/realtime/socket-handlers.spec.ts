@@ -82,27 +82,25 @@ describe('handlers shared per namespace', () => {
     expect(bindGateway.mock.calls[0][1][0].callback).toBe(handlers[0].callback);
   });
 
-  it('binds a disconnect callback per socket only for gateways that handle disconnects', () => {
+  it('hands the adapter the disconnect subject only of gateways that handle disconnects', () => {
     sharePerNamespace();
-    const bindClientDisconnect = vi.fn();
+    const bindDisconnects = vi.fn();
     const bindGateway = vi.fn();
     const controller = Object.create(WebSocketsController.prototype) as WebSocketsController;
-    Object.assign(controller, { config: { getIoAdapter: () => ({ bindGateway, bindClientDisconnect }) } });
+    Object.assign(controller, { config: { getIoAdapter: () => ({ bindGateway, bindDisconnects }) } });
     const connect = (disconnect: Subject<unknown>) =>
       controller.getConnectionHandler(controller, {}, [], disconnect as never, new Subject() as never);
     const socket = socketIn({});
 
     connect(new Subject())(socket);
     expect(bindGateway).toHaveBeenCalledTimes(1);
-    expect(bindClientDisconnect).not.toHaveBeenCalled();
+    expect(bindDisconnects).not.toHaveBeenCalled();
 
     const observed = new Subject<unknown>();
-    const seen: unknown[] = [];
-    observed.subscribe((event) => seen.push(event));
+    observed.subscribe(() => undefined);
     connect(observed)(socket);
-    expect(bindClientDisconnect).toHaveBeenCalledTimes(1);
-    (bindClientDisconnect.mock.calls[0][1] as (reason: unknown) => void)('transport close');
-    expect(seen).toEqual([{ client: socket, reason: 'transport close' }]);
+    expect(bindDisconnects).toHaveBeenCalledTimes(1);
+    expect(bindDisconnects).toHaveBeenCalledWith(socket, observed);
   });
 });
 

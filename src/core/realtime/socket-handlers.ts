@@ -40,7 +40,7 @@ const isEnveloped = (gateway: object, methodName: string): boolean => {
 export type Transform = (result: unknown) => Observable<unknown>;
 
 interface IoAdapterHooks {
-  bindClientDisconnect?(client: unknown, callback: (reason: unknown) => void): void;
+  bindDisconnects?(client: unknown, disconnect: Subject<unknown>): void;
 }
 
 /** What the socket.io adapter implements to receive a gateway's handlers. */
@@ -136,9 +136,10 @@ export function sharePerNamespace(): void {
     }
     adapter.bindGateway(client as Socket, handlers, gateway, transform);
   };
-  // Nest's connection handler, except that a gateway without handleDisconnect (nobody observes its
-  // `disconnect` subject) binds no disconnect callback: Nest would keep a closure per socket and
-  // gateway for nothing.
+  // Nest's connection handler, except that the adapter is handed the gateway's `disconnect` subject
+  // rather than a closure per socket (the adapter tells the subjects of the socket's namespace when
+  // it goes, with `{client, reason}` as Nest would), and only when a gateway has handleDisconnect
+  // (someone observes the subject).
   proto.getConnectionHandler = function (
     this: WebSocketsController,
     context,
@@ -152,9 +153,7 @@ export function sharePerNamespace(): void {
       const [client] = args;
       connection.next(args);
       context.subscribeMessages(handlers, client, gateway);
-      if (disconnect.observed) {
-        adapter.bindClientDisconnect?.(client, (reason: unknown) => disconnect.next({ client, reason }));
-      }
+      if (disconnect.observed) adapter.bindDisconnects?.(client, disconnect);
     };
   };
   shared = true;

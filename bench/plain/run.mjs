@@ -1,5 +1,5 @@
 // Plain-WebSocket benchmark (issue 17): the service's `/cashier/svc/ws` (publish → outbox → Redis
-// bus → the plain connection's bridged socket.io /user socket → a JSON frame) against a bare `ws`
+// bus → channel delivery → the plain connection's `ws` → a JSON frame) against a bare `ws`
 // server with an ioredis subscriber, in one run, on the same machine, PostgreSQL and Redis.
 //
 //   CASHIER_DIST=.bench-dist node bench/plain/run.mjs

@@ -6,6 +6,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Namespace, Socket } from 'socket.io';
 import { deleteCursor, getCursor, setCursor } from './cursors.js';
+import { isPlainConnection } from './plain/plain-connection.js';
 import { OutboxStore, type StoredFrame } from './outbox.store.js';
 import { RealtimeBus, type BusMessage } from './realtime-bus.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
@@ -207,32 +208,36 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
     if (!room) return undefined;
     const inSync: Socket[] = [];
     const behind: Socket[] = [];
-    const excluded: string[] = [];
     for (const id of room) {
       const socket = nsp.sockets.get(id);
       const cursor = socket && getCursor(socket, frame.channel);
       // A socket past its unsent bound is closed here and gets nothing more; it resumes with since.
-      if (!socket || cursor === undefined || cursor >= frame.seq || this.budget.exceeded(socket)) excluded.push(id);
-      else if (cursor === frame.seq - 1) inSync.push(socket);
-      else {
-        behind.push(socket);
-        excluded.push(id);
-      }
+      if (!socket || cursor === undefined || cursor >= frame.seq || this.budget.exceeded(socket)) continue;
+      if (cursor === frame.seq - 1) inSync.push(socket);
+      else behind.push(socket);
     }
     if (inSync.length > 0) {
       for (const socket of inSync) this.coalescer.hold(socket);
-      if (inSync.length === 1) {
-        // The common case (a user's one socket): straight to it, without a broadcast's machinery.
-        inSync[0].emit('stream', frame);
-      } else {
-        // One encoded frame for every socket that is in step.
-        const target = excluded.length ? nsp.local.to(frame.channel).except(excluded) : nsp.local.to(frame.channel);
-        target.emit('stream', frame);
-      }
+      this.fanOut(nsp, frame, inSync);
       for (const socket of inSync) setCursor(socket, frame.channel, frame.seq);
       this.metrics.emitted.inc({ namespace: 'user' }, inSync.length);
     }
     return behind.length > 0 ? this.catchUpAll(behind, frame) : undefined;
+  }
+
+  /**
+   * The sockets in step: plain WebSocket connections are sent the frame each (their endpoint
+   * encodes it once for all of them); socket.io sockets one encoded broadcast, to the rooms of their
+   * own ids, or the frame straight when there is one (the common case: a user's one socket).
+   */
+  private fanOut(nsp: Namespace, frame: StreamFrame, inSync: Socket[]): void {
+    const engineIds: string[] = [];
+    for (const socket of inSync) {
+      if (isPlainConnection(socket)) socket.emit('stream', frame);
+      else engineIds.push(socket.id);
+    }
+    if (engineIds.length === 1) nsp.sockets.get(engineIds[0])?.emit('stream', frame);
+    else if (engineIds.length > 1) nsp.local.to(engineIds).emit('stream', frame);
   }
 
   private async catchUpAll(behind: Socket[], frame: StreamFrame): Promise<void> {

@@ -95,9 +95,9 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
       socket.emit('connected', anonymous);
       return;
     }
-    const mark = plainMarkOf(socket.request);
+    const mark = plainMarkOf(socket);
     await socket.join(
-      mark
+      mark?.addressed
         ? [rooms.user(principal.userId), rooms.endpoint(mark.endpoint, principal.userId)]
         : rooms.user(principal.userId),
     );
@@ -124,9 +124,9 @@ export class RealtimeConnections implements OnApplicationBootstrap, BeforeApplic
   }
 
   /**
-   * Emits `event` to a user's connections on one plain-WebSocket endpoint, on every instance (a
-   * push that is not a channel event: no seq, not stored, e.g. seed 002's test notification).
-   * Resolves to how many connections it reached.
+   * Emits `event` to a user's connections on one plain-WebSocket endpoint that is `addressed`, on
+   * every instance (a push that is not a channel event: no seq, not stored, e.g. seed 002's test
+   * notification). Resolves to how many connections it reached.
    */
   async emitToEndpoint(userId: string, endpoint: string, event: string, payload: unknown): Promise<number> {
     const nsp = this.userNsp;

@@ -15,7 +15,13 @@ import { ERROR_STATUS, type ErrorCode } from '../errors/error-codes.js';
 import { RealtimeDirectory } from './realtime-directory.js';
 import { RealtimeLimits } from './realtime-limits.service.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
-import { isAuthenticated, type InternalStream, type Principal, type SocketData } from './realtime.types.js';
+import {
+  isAuthenticated,
+  type AuthenticatedPrincipal,
+  type InternalStream,
+  type Principal,
+  type SocketData,
+} from './realtime.types.js';
 
 type Middleware = (socket: Socket, next: (error?: Error) => void) => void;
 
@@ -26,7 +32,7 @@ interface HandshakeInput {
   headers: Record<string, unknown>;
 }
 
-/** Marks the upgrade request of a plain WebSocket with what its endpoint asks (plain-websockets.ts). */
+/** Where a plain WebSocket connection (plain/plain-connection.ts) carries what its endpoint asks. */
 export const PLAIN_ENDPOINT = Symbol('realtime:plain-endpoint');
 
 /** What a plain-WebSocket endpoint asks of the connections it opens. */
@@ -41,10 +47,13 @@ export interface PlainMark {
   single: boolean;
   /** Only the user's own channel ids may be joined, even when CHANNEL_ID_AUTH lets ids be bearer secrets. */
   ownChannelsOnly?: boolean;
+  /** A user's connections on this endpoint are reached as a group (RealtimeConnections.emitToEndpoint). */
+  addressed?: boolean;
 }
 
-export const plainMarkOf = (request: unknown): PlainMark | undefined =>
-  (request as { [PLAIN_ENDPOINT]?: PlainMark } | undefined)?.[PLAIN_ENDPOINT];
+/** What a plain WebSocket's endpoint asks of `socket`; undefined for a socket.io socket. */
+export const plainMarkOf = (socket: unknown): PlainMark | undefined =>
+  (socket as { [PLAIN_ENDPOINT]?: PlainMark } | undefined)?.[PLAIN_ENDPOINT];
 
 export class HandshakeRefusal extends Error {
   readonly data: { status_code: number; message: string; code: ErrorCode; trace_id: string; data: null };
@@ -135,18 +144,42 @@ export class RealtimeHandshake {
         throw new HandshakeRefusal('UNAUTHORIZED', 'credentials are required');
       }
       scrubCredentials(socket);
-      const mark = plainMarkOf(socket.request);
-      const data: SocketData = {
-        principal,
-        connectedAt: Date.now(),
-        instance: this.instance,
-        ...(mark ? { endpoint: mark.endpoint } : {}),
-      };
+      const data: SocketData = { principal, connectedAt: Date.now(), instance: this.instance };
       if (isAuthenticated(principal)) {
-        data.generation = await this.admit(socket, principal.userId, principal.plan, mark);
+        data.generation = await this.admit(socket.id, principal.userId, principal.plan);
       }
       socket.data = data;
     });
+  }
+
+  /**
+   * What the /user middleware does, for a plain WebSocket connection (plain-websockets.ts), which
+   * socket.io never sees: its credentials (`principal` when they were checked before the upgrade,
+   * else `auth`, given in-band), and its count under the plan. Throws a HandshakeRefusal.
+   */
+  async admitPlain(
+    socketId: string,
+    credentials: { principal?: AuthenticatedPrincipal; auth?: Record<string, unknown> },
+    mark: PlainMark,
+    draining: boolean,
+  ): Promise<SocketData> {
+    try {
+      if (draining) throw new HandshakeRefusal('SERVICE_UNAVAILABLE', 'server is shutting down');
+      const principal = credentials.principal ?? (await this.authenticate({ auth: credentials.auth, headers: {} }));
+      if (!isAuthenticated(principal)) throw new HandshakeRefusal('UNAUTHORIZED', 'credentials are required');
+      const generation = await this.admit(socketId, principal.userId, principal.plan, mark);
+      return {
+        principal,
+        connectedAt: Date.now(),
+        instance: this.instance,
+        endpoint: mark.endpoint,
+        ...(generation !== undefined ? { generation } : {}),
+      };
+    } catch (error) {
+      const refusal = this.asRefusal(error);
+      this.metrics.refused.inc({ code: refusal.data.code });
+      throw refusal;
+    }
   }
 
   /** Middleware for /public: anyone may listen. */
@@ -235,13 +268,13 @@ export class RealtimeHandshake {
    * An endpoint with one connection per user numbers its connections apart from the others
    * (the user's generation on that endpoint) and is counted against the plan like any other.
    */
-  private async admit(socket: Socket, userId: string, plan: string, mark?: PlainMark): Promise<number | undefined> {
+  private async admit(socketId: string, userId: string, plan: string, mark?: PlainMark): Promise<number | undefined> {
     if (this.config.env.SINGLE_SOCKET_PER_USER) {
       const generation = await this.limits.nextGeneration(userId);
-      await this.limits.registerConnection(userId, socket.id);
+      await this.limits.registerConnection(userId, socketId);
       return generation;
     }
-    if (!(await this.limits.admitConnection(userId, socket.id, plan))) throw this.overLimit(plan);
+    if (!(await this.limits.admitConnection(userId, socketId, plan))) throw this.overLimit(plan);
     return mark?.single ? this.limits.nextGeneration(userId, mark.endpoint) : undefined;
   }
 

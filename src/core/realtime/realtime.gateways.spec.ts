@@ -64,7 +64,7 @@ describe('UserChannelsGateway.join on a plain endpoint scoped to its user', () =
     );
     const socket = {
       emit: () => true,
-      request: { [PLAIN_ENDPOINT]: { endpoint: '/x', streams: [], single: false, ownChannelsOnly: true } },
+      [PLAIN_ENDPOINT]: { endpoint: '/x', streams: [], single: false, ownChannelsOnly: true },
       data: { principal: { kind: 'user', userId: '7' } },
     };
     const answers: unknown[] = [];

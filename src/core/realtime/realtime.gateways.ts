@@ -158,7 +158,7 @@ export class UserChannelsGateway implements OnGatewayInit, OnGatewayConnection, 
     const owner = await this.directory.ownerOf(channel);
     if (!owner) return 'unknown channel';
     // With CHANNEL_ID_AUTH an id is a bearer secret, except on a plain endpoint scoped to its user.
-    if (this.config.env.CHANNEL_ID_AUTH && !plainMarkOf(socket.request)?.ownChannelsOnly) return undefined;
+    if (this.config.env.CHANNEL_ID_AUTH && !plainMarkOf(socket)?.ownChannelsOnly) return undefined;
     const principal = socket.data.principal;
     return isAuthenticated(principal) && principal.userId === owner.ownerId ? undefined : 'not your channel';
   }

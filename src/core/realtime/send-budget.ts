@@ -6,7 +6,8 @@
 //
 // What counts as unsent: engine.io's write buffer (packets waiting for the transport; while a
 // write is under way or the client does not read, they pile up there) plus what the websocket has
-// handed to the TCP socket but the kernel has not taken (ws's bufferedAmount). Reading them reaches
+// handed to the TCP socket but the kernel has not taken (ws's bufferedAmount); for a plain
+// WebSocket connection, which has no engine, its ws's bufferedAmount alone. Reading them reaches
 // into engine.io (`writeBuffer`, `transport.socket`) and ws (`bufferedAmount`, public): if either
 // changes shape, unsentBytes() reads 0 and a spec test fails (send-budget.spec.ts).
 import { Injectable, Logger } from '@nestjs/common';
@@ -14,6 +15,7 @@ import { Counter } from 'prom-client';
 import type { Socket } from 'socket.io';
 import { AppConfig } from '../config/app-config.js';
 import { metricOnce } from '../metrics/metric-once.js';
+import { isPlainConnection } from './plain/plain-connection.js';
 
 interface EnginePacket {
   data?: unknown;
@@ -54,6 +56,7 @@ const sizeOf = (data: unknown): number =>
 
 /** Bytes the server holds for `socket` that the client has not taken yet. */
 export function unsentBytes(socket: Socket): number {
+  if (isPlainConnection(socket)) return socket.bufferedAmount;
   const conn = socket.conn as unknown as EngineConnection;
   let bytes = conn.transport?.socket?.bufferedAmount ?? 0;
   const queued = conn.writeBuffer;
@@ -73,6 +76,11 @@ export class SendBudget {
   /** True when `socket` is past its bound, in which case it is being closed. */
   exceeded(socket: Socket): boolean {
     if (socket.disconnected) return false;
+    if (isPlainConnection(socket)) {
+      if (socket.bufferedAmount <= this.limit) return false;
+      this.closeTooSlow(socket, socket.bufferedAmount);
+      return true;
+    }
     const conn = socket.conn as unknown as EngineConnection;
     if (!conn.writeBuffer?.length && (conn.transport?.socket?.bufferedAmount ?? 0) <= this.limit) return false;
     const unsent = unsentBytes(socket);
@@ -102,6 +110,11 @@ export class SendBudget {
       { socket_id: socket.id, namespace: socket.nsp.name, unsent_bytes: unsent, limit: this.limit },
       'closing a connection that does not keep up',
     );
+    if (isPlainConnection(socket)) {
+      socket.end(TOO_SLOW_CODE, 'too slow: resume with since');
+      setTimeout(() => socket.terminate(), TERMINATE_AFTER_MS).unref();
+      return;
+    }
     const conn = socket.conn as unknown as EngineConnection;
     const ws = conn.transport?.name === 'websocket' ? conn.transport.socket : undefined;
     // The close frame goes out behind what is buffered (a slow client still gets the code); the

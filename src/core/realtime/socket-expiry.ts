@@ -10,7 +10,7 @@ type TokenPrincipal = Extract<AuthenticatedPrincipal, { kind: 'user' }>;
 
 const EXPIRY_NOTICE_S = 60;
 /** On each token-authenticated socket, the second it is due at: positive before the notice, negative after. */
-const EXPIRY = Symbol('realtime:expiry');
+export const EXPIRY = Symbol('realtime:expiry');
 type ExpiryHolder = UserSocket & { [EXPIRY]?: number };
 
 @Injectable()

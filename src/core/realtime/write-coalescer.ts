@@ -6,10 +6,14 @@
 // queues the packets as it does during any write in progress; at the end of the turn
 // (setImmediate) they are flushed together under one cork.
 //
+// A plain WebSocket connection (no engine) is held by corking its TCP socket until the end of the
+// turn.
+//
 // This reaches into engine.io and ws: `transport.writable` (public in engine.io's Transport),
 // `Socket.flush()` and ws's `_socket`. Anything unexpected there, and the socket is left alone;
 // write-coalescer.spec.ts fails at once if an upgrade changes them.
 import type { Socket } from 'socket.io';
+import { isPlainConnection } from './plain/plain-connection.js';
 
 interface RawSocket {
   cork(): void;
@@ -29,6 +33,7 @@ interface EngineSocket {
 
 export class WriteCoalescer {
   private held = new Map<EngineSocket, EngineTransport>();
+  private corked = new Set<RawSocket>();
   private scheduled = false;
 
   /** `onError` hears of a socket whose flush failed; the other held sockets are flushed regardless. */
@@ -36,6 +41,14 @@ export class WriteCoalescer {
 
   /** Queues what `socket` is sent from now until the end of this turn of the event loop. */
   hold(socket: Socket): void {
+    if (isPlainConnection(socket)) {
+      const raw = socket.rawSocket;
+      if (!raw || this.corked.has(raw)) return;
+      raw.cork();
+      this.corked.add(raw);
+      this.schedule();
+      return;
+    }
     const conn = socket.conn as unknown as EngineSocket;
     const transport = conn.transport;
     if (
@@ -48,16 +61,28 @@ export class WriteCoalescer {
     }
     transport.writable = false;
     this.held.set(conn, transport);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.release);
-    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.release);
   }
 
   private readonly release = (): void => {
     this.scheduled = false;
     const held = this.held;
     this.held = new Map();
+    const corked = this.corked;
+    this.corked = new Set();
+    for (const raw of corked) {
+      try {
+        raw.uncork();
+      } catch (error) {
+        this.onError(error);
+      }
+    }
     for (const [conn, transport] of held) {
       // Nothing could write meanwhile (the transport said busy); an upgrade or a close replaced it.
       if (conn.transport !== transport) continue;

@@ -1,6 +1,6 @@
 // What a plain-WebSocket endpoint is (contract section 7): its path, where its credentials come
-// from, and how its frames map to socket.io `/user` requests and back. Everything else (requests,
-// channels, limits, session control, delivery) is socket.io's, reached through PlainSocket.
+// from, and how its frames map to `/user` requests and events. Everything else (requests, channels,
+// limits, session control, delivery) is the realtime core's, reached through PlainConnection.
 import type { IncomingMessage } from 'node:http';
 import type { DomainError } from '../../errors/domain-error.js';
 import type { ErrorCode } from '../../errors/error-codes.js';
@@ -29,11 +29,14 @@ export interface PlainContext {
   readonly connected: boolean;
   /** Sends a frame (JSON) to the client. */
   sendFrame(frame: unknown): void;
-  /** socket.io's CONNECT to /user with these credentials, as a socket.io client would send it. */
+  /**
+   * Joins `/user` as a socket.io client's CONNECT would: with `auth` (credentials given in-band),
+   * or with the credentials checked at the upgrade.
+   */
   connect(
-    auth: Record<string, unknown>,
+    auth?: Record<string, unknown>,
   ): Promise<{ ok: true; data: unknown } | { ok: false; data: { message: string; code: string } }>;
-  /** A socket.io request with an ack; resolves to the answer (undefined if the connection went). */
+  /** A /user request with an ack; resolves to the answer (undefined if the connection went). */
   request(event: string, data: unknown): Promise<unknown>;
   /** Who the connection is, once connected to /user with credentials. */
   readonly principal: AuthenticatedPrincipal | undefined;
@@ -62,15 +65,20 @@ export interface EndpointProtocol {
    * the endpoint's channels are all scoped to its user.
    */
   readonly ownChannelsOnly?: boolean;
+  /**
+   * Pushes that are not channel events reach a user's connections on this endpoint, on every
+   * instance (seed 002's test notification): its connections join the user's room of the endpoint.
+   */
+  readonly addressed?: boolean;
   /** The connection is open: connect to /user with the credentials, or wait for them. */
   onOpen(ctx: PlainContext): void | Promise<void>;
   /** A JSON object from the client. */
   onFrame(ctx: PlainContext, frame: Record<string, unknown>): void | Promise<void>;
-  /** A socket.io event from the server (`stream`, `connected`, `force_logout`, ...). */
+  /** An event for the client (`stream`, `connected`, `force_logout`, ...). */
   onEvent(ctx: PlainContext, event: string, payload: unknown): void;
   /**
    * The frame of a channel event, for an endpoint that sends every event the same way to each of
-   * its connections (no filter, nothing of the connection in it). With it, PlainSocket translates
+   * its connections (no filter, nothing of the connection in it). With it, PlainConnection translates
    * and encodes a channel event once for all the connections it reaches, not once per connection,
    * and `stream` events no longer come to onEvent.
    */

@@ -2,14 +2,15 @@
 // `ws` server (noServer) takes the upgrades of their paths, beside engine.io's own path. Before the
 // upgrade, the origin and the credentials (when the endpoint reads them from the request) are
 // checked as socket.io's handshake checks them, and a refusal is an HTTP error with the body of
-// seed 001. An accepted connection becomes a socket.io `/user` connection (engine-bridge.ts), its
-// frames translated by its endpoint's protocol (endpoints/*.ts).
+// seed 001. An accepted connection is a PlainConnection: admitted like a socket.io handshake, it
+// joins the `/user` namespace as one of its sockets (plain-connection.ts), its frames translated by
+// its endpoint's protocol (endpoints/*.ts).
 import { randomBytes } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Server } from 'socket.io';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import { AppConfig } from '../../config/app-config.js';
 import { asUnavailable } from '../../errors/dependency-errors.js';
 import { HandshakeRefusal, PLAIN_ENDPOINT, RealtimeHandshake, type PlainMark } from '../realtime-handshake.js';
@@ -18,18 +19,25 @@ import { OutboxStore } from '../outbox.store.js';
 import {
   internalStream,
   isAuthenticated,
+  sessionKeyOf,
   SETTINGS_CHANNEL,
   SOCKET_PATH,
   USER_NAMESPACE,
+  type AuthenticatedPrincipal,
   type SocketData,
 } from '../realtime.types.js';
-import { openEngineConnection } from './engine-bridge.js';
 import { cashierSvcEndpoint } from './endpoints/cashier-svc.js';
 import { dataStreamEndpoint } from './endpoints/data-stream.js';
 import { mobileApiEndpoint } from './endpoints/mobile-api.js';
 import { paymentUpdatesEndpoint } from './endpoints/payment-updates.js';
 import { CLOSE, type Credentials, type EndpointProtocol } from './plain-protocol.js';
-import { PlainSocket, type PlainServices } from './plain-socket.js';
+import {
+  PlainConnection,
+  PlainWebSocket,
+  type ConnectOutcome,
+  type PlainOpening,
+  type PlainServices,
+} from './plain-connection.js';
 
 const ENDPOINTS: readonly EndpointProtocol[] = [
   cashierSvcEndpoint,
@@ -60,20 +68,22 @@ export class PlainWebSockets implements OnApplicationShutdown {
     const http = io.httpServer as HttpServer | undefined;
     if (!http || this.wss) return;
     this.io = io;
-    const users = io.of(USER_NAMESPACE);
     const business = this.config.business;
     this.services = {
-      principalOf: (sid) => {
-        const principal = (users.sockets.get(sid)?.data as SocketData | undefined)?.principal;
-        return principal && isAuthenticated(principal) ? principal : undefined;
-      },
+      nsp: io.of(USER_NAMESPACE),
+      connect: (connection, auth) => this.connect(connection, auth),
       countMessage: (principal) => this.limits.checkMessage(principal.userId, principal.plan),
       anonymousPerSecond: this.limits.planLimits(business.defaultPlan).messagesPerSecond,
+      reportError: (connection, err) =>
+        this.logger.warn({ err, endpoint: connection.protocol.path }, 'plain WebSocket error'),
     };
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.config.env.WS_MAX_PAYLOAD,
       perMessageDeflate: false,
+      WebSocket: PlainWebSocket,
+      // PlainConnection keeps the open connections (for the heartbeat); a second set would cost each one.
+      clientTracking: false,
     });
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(req, socket, head));
   }
@@ -98,7 +108,9 @@ export class PlainWebSockets implements OnApplicationShutdown {
       streams: endpoint.streams?.(url.searchParams) ?? [],
       single: endpoint.single === true,
       ownChannelsOnly: endpoint.ownChannelsOnly === true,
+      addressed: endpoint.addressed === true,
     };
+    const opening: PlainOpening = { query: url.searchParams };
     try {
       const principal = await this.handshake.preflight(
         req.headers,
@@ -107,6 +119,8 @@ export class PlainWebSockets implements OnApplicationShutdown {
       );
       if (principal && isAuthenticated(principal) && credentials !== 'in-band') {
         mark = await this.fromNow(mark, credentials, principal.userId, principal.channel);
+        opening.principal = principal;
+        opening.since = credentials.since;
       }
     } catch (error) {
       const refusal = error instanceof HandshakeRefusal ? error.data : undefined;
@@ -125,38 +139,54 @@ export class PlainWebSockets implements OnApplicationShutdown {
     }
     const { wss } = this;
     // The query alone, not the URL: the connection keeps it, and nothing else of this function.
-    const query = new URLSearchParams(url.search);
-    wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, req, endpoint, query, credentials, mark));
+    opening.query = new URLSearchParams(url.search);
+    wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, endpoint, mark, opening));
   }
 
-  /** A connection past its upgrade: a PlainSocket, handed to engine.io as a socket.io connection. */
-  private open(
-    ws: WebSocket,
-    req: IncomingMessage,
-    endpoint: EndpointProtocol,
-    query: URLSearchParams,
-    credentials: Credentials,
-    mark: PlainMark,
-  ): void {
-    const { io, services } = this;
-    if (!io || !services) return;
-    const plain = new PlainSocket(ws, endpoint, query, services);
-    plain.on('error', this.onPlainError);
-    if (credentials !== 'in-band') plain.state.set('auth', credentials);
-    (req as IncomingMessage & { [PLAIN_ENDPOINT]?: PlainMark })[PLAIN_ENDPOINT] = mark;
-    openEngineConnection(io, req, plain, () => plain.end(CLOSE.internal, 'could not open the connection')).catch(
-      (err: unknown) => {
+  /** A connection past its upgrade: its endpoint takes it from here (and calls `connect`). */
+  private open(ws: PlainWebSocket, endpoint: EndpointProtocol, mark: PlainMark, opening: PlainOpening): void {
+    const { services } = this;
+    if (!services) return;
+    const connection = new PlainConnection(ws, endpoint, services, mark, opening);
+    Promise.resolve()
+      .then(() => endpoint.onOpen(connection))
+      .catch((err: unknown) => {
         this.logger.error({ err, endpoint: endpoint.path }, 'could not open a plain WebSocket connection');
-        plain.end(CLOSE.internal, 'internal error');
-      },
-    );
+        connection.end(CLOSE.internal, 'internal error');
+      });
   }
 
-  /** One listener for every connection's errors (`this` is the connection), not a closure each. */
-  private readonly onPlainError = ((logger: Logger) =>
-    function (this: PlainSocket, err: unknown): void {
-      logger.warn({ err, endpoint: this.protocol.path }, 'plain WebSocket error');
-    })(this.logger);
+  /**
+   * Admits `connection` (as the /user handshake middleware admits a socket) and puts it in the
+   * namespace as a socket: then the gateways' connection handlers set it up (joins, replay,
+   * `connected`), and it is served like any /user socket.
+   */
+  private async connect(
+    connection: PlainConnection,
+    auth: Record<string, unknown> | undefined,
+  ): Promise<ConnectOutcome> {
+    let data: SocketData;
+    try {
+      const credentials = auth ? { auth } : { principal: connection.openedWith?.principal };
+      data = await this.handshake.admitPlain(connection.id, credentials, connection[PLAIN_ENDPOINT], this.draining);
+    } catch (error) {
+      const refusal = error instanceof HandshakeRefusal ? error.data : undefined;
+      return { ok: false, data: { code: refusal?.code ?? 'INTERNAL', message: refusal?.message ?? 'internal error' } };
+    }
+    if (connection.isEnded) {
+      // Gone while it was admitted: it does not count under the plan.
+      await this.release(connection.id, data.principal as AuthenticatedPrincipal);
+      return { ok: false, data: { code: 'UNAUTHORIZED', message: 'the connection is closed' } };
+    }
+    connection.enter(data);
+    return { ok: true, data: { sid: connection.id } };
+  }
+
+  private release(socketId: string, principal: AuthenticatedPrincipal): Promise<void> {
+    return this.limits
+      .releaseConnection(principal.userId, socketId, sessionKeyOf(principal))
+      .catch((err: unknown) => this.logger.warn({ err }, 'could not release a connection'));
+  }
 
   /**
    * A client that opened the connection is owed every event from that moment, though the

@@ -31,7 +31,7 @@ export const cashierSvcEndpoint: EndpointProtocol = {
   },
 
   async onOpen(ctx: PlainContext) {
-    const outcome = await ctx.connect(ctx.state.get('auth') as Record<string, unknown>);
+    const outcome = await ctx.connect();
     if (!outcome.ok) {
       ctx.sendFrame(errorFrame(outcome.data.code, outcome.data.message));
       ctx.end(CLOSE.unauthorized, 'unauthorized');

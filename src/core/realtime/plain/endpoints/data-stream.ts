@@ -2,9 +2,9 @@
 // `{method:"authenticate", apiKey}` within 10 s (else 4008); then `subscribe` / `unsubscribe` keys
 // (`payments`, `verifications`, `settlements`, or one of the user's account numbers) and `ping`.
 // Pushed: `payment`, `verification` and `settlement` frames (data-stream-events.ts) for the keys
-// subscribed. Timestamps are Unix milliseconds. The connection becomes a socket.io /user
-// connection once the API key is given: socket.io's handshake checks the key and the plan's
-// connection limit, and the connection reads the user channel and the user's internal streams.
+// subscribed. Timestamps are Unix milliseconds. The connection joins the /user namespace once the
+// API key is given: the handshake checks the key and the plan's connection limit, and the
+// connection reads the user channel and the user's internal streams.
 //
 // Choices the seed leaves open:
 // - frames are answered strictly in order, so a `subscribe` sent right behind `authenticate` (as

@@ -217,7 +217,7 @@ export const mobileApiEndpoint: EndpointProtocol = {
 
   async onOpen(ctx: PlainContext) {
     const connection = connectionOf(ctx);
-    const outcome = await ctx.connect(ctx.state.get('auth') as Record<string, unknown>);
+    const outcome = await ctx.connect();
     if (outcome.ok) return;
     connection.settle(undefined);
     const { code, message } = outcome.data;
@@ -228,7 +228,7 @@ export const mobileApiEndpoint: EndpointProtocol = {
   onFrame(ctx: PlainContext, frame: Record<string, unknown>) {
     const connection = connectionOf(ctx);
     const turn = connection.queue.then(() => handleFrame(ctx, connection, frame));
-    // The next frame waits for this one, not for its success (PlainSocket reports a failure).
+    // The next frame waits for this one, not for its success (PlainConnection reports a failure).
     connection.queue = turn.catch(() => undefined);
     return turn;
   },

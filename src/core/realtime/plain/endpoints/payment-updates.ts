@@ -44,6 +44,7 @@ const errorFrame = (code: string, message: string, extra: Record<string, unknown
 
 export const paymentUpdatesEndpoint: EndpointProtocol = {
   path: PAYMENT_UPDATES_PATH,
+  addressed: true,
 
   credentials(req: IncomingMessage, query: URLSearchParams): Credentials {
     // `since` names the payments stream here (the only one this endpoint shows), not the user channel.
@@ -53,7 +54,7 @@ export const paymentUpdatesEndpoint: EndpointProtocol = {
   streams: (query) => [{ name: 'payments', since: sinceOf(query) }],
 
   async onOpen(ctx: PlainContext) {
-    const outcome = await ctx.connect(ctx.state.get('auth') as Record<string, unknown>);
+    const outcome = await ctx.connect();
     if (!outcome.ok) {
       ctx.sendFrame(errorFrame(outcome.data.code, outcome.data.message));
       ctx.end(CLOSE.unauthorized, 'unauthorized');

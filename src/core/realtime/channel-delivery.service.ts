@@ -231,13 +231,13 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
    * own ids, or the frame straight when there is one (the common case: a user's one socket).
    */
   private fanOut(nsp: Namespace, frame: StreamFrame, inSync: Socket[]): void {
-    const engineIds: string[] = [];
+    const engineSockets: Socket[] = [];
     for (const socket of inSync) {
       if (isPlainConnection(socket)) socket.emit('stream', frame);
-      else engineIds.push(socket.id);
+      else engineSockets.push(socket);
     }
-    if (engineIds.length === 1) nsp.sockets.get(engineIds[0])?.emit('stream', frame);
-    else if (engineIds.length > 1) nsp.local.to(engineIds).emit('stream', frame);
+    if (engineSockets.length === 1) engineSockets[0].emit('stream', frame);
+    else if (engineSockets.length > 1) nsp.local.to(engineSockets.map((socket) => socket.id)).emit('stream', frame);
   }
 
   private async catchUpAll(behind: Socket[], frame: StreamFrame): Promise<void> {

@@ -4,9 +4,27 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { pgArray } from '../database/pg-array.js';
-import { sql } from '../database/sql.js';
+import { prepared, sql } from '../database/sql.js';
 import { frameJson } from './frame-json.js';
 import type { StreamFrame } from './realtime.types.js';
+
+const WRITE_OUTBOX = prepared(
+  'outbox_write',
+  `WITH input AS (
+         SELECT t.channel, t.n, r.events
+           FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS t(channel, n, ord)
+           JOIN json_array_elements($3::json) WITH ORDINALITY AS r(events, ord) USING (ord)
+       ), taken AS (
+         INSERT INTO channel_seq (channel, seq)
+         SELECT channel, n FROM input ORDER BY channel
+         ON CONFLICT (channel) DO UPDATE SET seq = channel_seq.seq + EXCLUDED.seq
+         RETURNING channel, seq
+       )
+       INSERT INTO outbox_writes (channel, first_seq, last_seq, events)
+       SELECT i.channel, t.seq - i.n + 1, t.seq, i.events
+         FROM input i JOIN taken t USING (channel)
+       RETURNING id, channel, first_seq, created_at`,
+);
 
 export interface PendingEvent {
   channel: string;
@@ -88,24 +106,11 @@ export class OutboxStore {
           .map((i) => `{"event":${JSON.stringify(events[i].event)},"payload":${payloads[i]}}`)
           .join(',')}]`,
     );
-    const { rows } = await sql<{ id: string; channel: string; first_seq: string; created_at: Date }>(
-      tx,
-      `WITH input AS (
-         SELECT t.channel, t.n, r.events
-           FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS t(channel, n, ord)
-           JOIN json_array_elements($3::json) WITH ORDINALITY AS r(events, ord) USING (ord)
-       ), taken AS (
-         INSERT INTO channel_seq (channel, seq)
-         SELECT channel, n FROM input ORDER BY channel
-         ON CONFLICT (channel) DO UPDATE SET seq = channel_seq.seq + EXCLUDED.seq
-         RETURNING channel, seq
-       )
-       INSERT INTO outbox_writes (channel, first_seq, last_seq, events)
-       SELECT i.channel, t.seq - i.n + 1, t.seq, i.events
-         FROM input i JOIN taken t USING (channel)
-       RETURNING id, channel, first_seq, created_at`,
-      [pgArray(channels), pgArray(channels.map((c) => byChannel.get(c)!.length)), `[${runs.join(',')}]`],
-    );
+    const { rows } = await sql<{ id: string; channel: string; first_seq: string; created_at: Date }>(tx, WRITE_OUTBOX, [
+      pgArray(channels),
+      pgArray(channels.map((c) => byChannel.get(c)!.length)),
+      `[${runs.join(',')}]`,
+    ]);
     return rows.flatMap((row) => {
       const run = byChannel.get(row.channel)!;
       const frames = framesOf({ ...row, events: run.map((i) => events[i]) });

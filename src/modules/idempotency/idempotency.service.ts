@@ -5,8 +5,27 @@ import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { sql } from '../../core/database/sql.js';
+import { prepared, sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
+
+const INSERT_KEYS = prepared(
+  'idempotency_insert',
+  `INSERT INTO idempotency_keys (user_id, key, request_type, request_hash)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[]) AS c(user_id, key, request_type, request_hash)
+        ORDER BY user_id, key
+       ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key`,
+);
+
+const SETTLE_KEYS = prepared(
+  'idempotency_settle',
+  `WITH done AS (
+         UPDATE idempotency_keys k SET response = d.response
+           FROM unnest($1::bigint[], $2::text[], $3::json[]) AS d(user_id, key, response)
+          WHERE k.user_id = d.user_id AND k.key = d.key
+       )
+       DELETE FROM idempotency_keys k USING unnest($4::bigint[], $5::text[]) AS a(user_id, key)
+        WHERE k.user_id = a.user_id AND k.key = a.key`,
+);
 
 /**
  * What claiming a key gave: fresh (go ahead, then settle it), a replay of the response stored for
@@ -106,23 +125,13 @@ export class IdempotencyService {
     if (outcomes.length === 0) return;
     const done = outcomes.filter((o): o is KeyOutcome & { response: unknown } => 'response' in o);
     const abandoned = outcomes.filter((o) => 'abandoned' in o);
-    await sql(
-      tx,
-      `WITH done AS (
-         UPDATE idempotency_keys k SET response = d.response
-           FROM unnest($1::bigint[], $2::text[], $3::json[]) AS d(user_id, key, response)
-          WHERE k.user_id = d.user_id AND k.key = d.key
-       )
-       DELETE FROM idempotency_keys k USING unnest($4::bigint[], $5::text[]) AS a(user_id, key)
-        WHERE k.user_id = a.user_id AND k.key = a.key`,
-      [
-        done.map((o) => o.userId),
-        done.map((o) => o.key),
-        done.map((o) => JSON.stringify(o.response)),
-        abandoned.map((o) => o.userId),
-        abandoned.map((o) => o.key),
-      ],
-    );
+    await sql(tx, SETTLE_KEYS, [
+      done.map((o) => o.userId),
+      done.map((o) => o.key),
+      done.map((o) => JSON.stringify(o.response)),
+      abandoned.map((o) => o.userId),
+      abandoned.map((o) => o.key),
+    ]);
   }
 
   /** Deletes the keys past their retention (the `idempotency.purge` job); resolves to how many. */
@@ -139,19 +148,12 @@ export class IdempotencyService {
   /** Inserts the keys not used before; returns those inserted now. */
   private async insertNew(tx: EntityManager, claims: readonly KeyClaim[]): Promise<Set<string>> {
     if (claims.length === 0) return new Set();
-    const { rows } = await sql<{ user_id: string; key: string }>(
-      tx,
-      `INSERT INTO idempotency_keys (user_id, key, request_type, request_hash)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[]) AS c(user_id, key, request_type, request_hash)
-        ORDER BY user_id, key
-       ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key`,
-      [
-        claims.map((c) => c.userId),
-        claims.map((c) => c.key),
-        claims.map((c) => c.requestType),
-        claims.map((c) => c.hash),
-      ],
-    );
+    const { rows } = await sql<{ user_id: string; key: string }>(tx, INSERT_KEYS, [
+      claims.map((c) => c.userId),
+      claims.map((c) => c.key),
+      claims.map((c) => c.requestType),
+      claims.map((c) => c.hash),
+    ]);
     return new Set(rows.map((r) => keyOf(String(r.user_id), r.key)));
   }
 

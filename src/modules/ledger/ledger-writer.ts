@@ -5,48 +5,12 @@
 // placed and partly captured in the same transaction is inserted as it ends.
 import type { EntityManager } from 'typeorm';
 import { pgArray } from '../../core/database/pg-array.js';
-import { sql } from '../../core/database/sql.js';
+import { prepared, sql } from '../../core/database/sql.js';
 import type { AppliedPosting, HoldState, LedgerChange, LockedAccount } from './ledger.types.js';
 
-export interface WrittenJournal {
-  id: string;
-  receiptCode: string;
-  createdAt: Date;
-}
-
-const isPosting = (change: LedgerChange): change is AppliedPosting => 'request' in change;
-
-/** Writes `changes` in one round trip; returns the journals of its postings, in order. */
-export async function writeLedgerChanges(
-  tx: EntityManager,
-  changes: readonly LedgerChange[],
-): Promise<WrittenJournal[]> {
-  const postings = changes.filter(isPosting);
-  const ordOf = new Map<AppliedPosting, number>(postings.map((p, i) => [p, i + 1]));
-  const journals = postings.map((p) => p.request);
-  const entries = postings.flatMap((p, i) =>
-    p.entries.map((entry, j) => ({ entry, journal: i + 1, line: p.request.lines[j] })),
-  );
-  const fees = postings.flatMap((p, i) => (p.request.fees ?? []).map((fee) => ({ fee, journal: i + 1 })));
-
-  const holds = new Map<string, HoldState>();
-  for (const change of changes) {
-    for (const hold of isPosting(change) ? change.holds : [change.hold]) holds.set(hold.reference, hold);
-  }
-  const placed = [...holds.values()].filter((h) => h.id === undefined);
-  const updated = [...holds.values()].filter((h) => h.id !== undefined);
-  const journalOf = (hold: HoldState) => (hold.capturedBy ? (ordOf.get(hold.capturedBy) ?? null) : null);
-
-  const final = new Map<string, LockedAccount>();
-  for (const change of changes) {
-    if (isPosting(change)) for (const [id, account] of change.accounts) final.set(id, account);
-    else final.set(change.account.id, change.account);
-  }
-  const balances = [...final.values()];
-
-  const { rows } = await sql<{ ord: string; id: string; receipt_code: string; created_at: Date }>(
-    tx,
-    `WITH input AS (
+const WRITE_LEDGER = prepared(
+  'ledger_write',
+  `WITH input AS (
        SELECT j.ord, j.type, j.description, j.initiated_by, j.metadata,
               nextval(pg_get_serial_sequence('journals', 'id')) AS id
          FROM unnest($1::text[], $2::text[], $3::bigint[], $4::jsonb[])
@@ -92,43 +56,80 @@ export async function writeLedgerChanges(
      )
      SELECT input.ord, journal.id, journal.receipt_code, journal.created_at
        FROM journal JOIN input USING (id) ORDER BY input.ord`,
-    [
-      pgArray(journals.map((j) => j.type)),
-      pgArray(journals.map((j) => j.description)),
-      pgArray(journals.map((j) => j.initiatedBy ?? null)),
-      pgArray(journals.map((j) => JSON.stringify(j.metadata ?? {}))),
-      pgArray(entries.map((e) => e.journal)),
-      pgArray(entries.map((e) => e.entry.accountId)),
-      pgArray(entries.map((e) => e.entry.currency)),
-      pgArray(entries.map((e) => e.entry.direction)),
-      pgArray(entries.map((e) => e.entry.amount)),
-      pgArray(entries.map((e) => e.entry.balanceAfter)),
-      pgArray(entries.map((e) => e.entry.version)),
-      pgArray(entries.map((e) => e.line.description)),
-      pgArray(fees.map((f) => f.journal)),
-      pgArray(fees.map((f) => f.fee.feeType)),
-      pgArray(fees.map((f) => f.fee.amount)),
-      pgArray(fees.map((f) => f.fee.currency)),
-      pgArray(fees.map((f) => f.fee.accountId)),
-      pgArray(placed.map((h) => h.accountId)),
-      pgArray(placed.map((h) => h.currency)),
-      pgArray(placed.map((h) => h.amount)),
-      pgArray(placed.map((h) => h.remaining)),
-      pgArray(placed.map((h) => h.reference)),
-      pgArray(placed.map((h) => h.status)),
-      pgArray(placed.map((h) => h.placedVersion)),
-      pgArray(placed.map((h) => h.releasedVersion ?? null)),
-      pgArray(placed.map(journalOf)),
-      pgArray(updated.map((h) => h.id!)),
-      pgArray(updated.map((h) => h.remaining)),
-      pgArray(updated.map((h) => h.status)),
-      pgArray(updated.map((h) => h.releasedVersion ?? null)),
-      pgArray(updated.map(journalOf)),
-      pgArray(balances.map((a) => a.id)),
-      pgArray(balances.map((a) => a.balance)),
-      pgArray(balances.map((a) => a.version)),
-      pgArray(balances.map((a) => a.pendingDebit)),
-    ],
+);
+
+export interface WrittenJournal {
+  id: string;
+  receiptCode: string;
+  createdAt: Date;
+}
+
+const isPosting = (change: LedgerChange): change is AppliedPosting => 'request' in change;
+
+/** Writes `changes` in one round trip; returns the journals of its postings, in order. */
+export async function writeLedgerChanges(
+  tx: EntityManager,
+  changes: readonly LedgerChange[],
+): Promise<WrittenJournal[]> {
+  const postings = changes.filter(isPosting);
+  const ordOf = new Map<AppliedPosting, number>(postings.map((p, i) => [p, i + 1]));
+  const journals = postings.map((p) => p.request);
+  const entries = postings.flatMap((p, i) =>
+    p.entries.map((entry, j) => ({ entry, journal: i + 1, line: p.request.lines[j] })),
   );
+  const fees = postings.flatMap((p, i) => (p.request.fees ?? []).map((fee) => ({ fee, journal: i + 1 })));
+
+  const holds = new Map<string, HoldState>();
+  for (const change of changes) {
+    for (const hold of isPosting(change) ? change.holds : [change.hold]) holds.set(hold.reference, hold);
+  }
+  const placed = [...holds.values()].filter((h) => h.id === undefined);
+  const updated = [...holds.values()].filter((h) => h.id !== undefined);
+  const journalOf = (hold: HoldState) => (hold.capturedBy ? (ordOf.get(hold.capturedBy) ?? null) : null);
+
+  const final = new Map<string, LockedAccount>();
+  for (const change of changes) {
+    if (isPosting(change)) for (const [id, account] of change.accounts) final.set(id, account);
+    else final.set(change.account.id, change.account);
+  }
+  const balances = [...final.values()];
+
+  const { rows } = await sql<{ ord: string; id: string; receipt_code: string; created_at: Date }>(tx, WRITE_LEDGER, [
+    pgArray(journals.map((j) => j.type)),
+    pgArray(journals.map((j) => j.description)),
+    pgArray(journals.map((j) => j.initiatedBy ?? null)),
+    pgArray(journals.map((j) => JSON.stringify(j.metadata ?? {}))),
+    pgArray(entries.map((e) => e.journal)),
+    pgArray(entries.map((e) => e.entry.accountId)),
+    pgArray(entries.map((e) => e.entry.currency)),
+    pgArray(entries.map((e) => e.entry.direction)),
+    pgArray(entries.map((e) => e.entry.amount)),
+    pgArray(entries.map((e) => e.entry.balanceAfter)),
+    pgArray(entries.map((e) => e.entry.version)),
+    pgArray(entries.map((e) => e.line.description)),
+    pgArray(fees.map((f) => f.journal)),
+    pgArray(fees.map((f) => f.fee.feeType)),
+    pgArray(fees.map((f) => f.fee.amount)),
+    pgArray(fees.map((f) => f.fee.currency)),
+    pgArray(fees.map((f) => f.fee.accountId)),
+    pgArray(placed.map((h) => h.accountId)),
+    pgArray(placed.map((h) => h.currency)),
+    pgArray(placed.map((h) => h.amount)),
+    pgArray(placed.map((h) => h.remaining)),
+    pgArray(placed.map((h) => h.reference)),
+    pgArray(placed.map((h) => h.status)),
+    pgArray(placed.map((h) => h.placedVersion)),
+    pgArray(placed.map((h) => h.releasedVersion ?? null)),
+    pgArray(placed.map(journalOf)),
+    pgArray(updated.map((h) => h.id!)),
+    pgArray(updated.map((h) => h.remaining)),
+    pgArray(updated.map((h) => h.status)),
+    pgArray(updated.map((h) => h.releasedVersion ?? null)),
+    pgArray(updated.map(journalOf)),
+    pgArray(balances.map((a) => a.id)),
+    pgArray(balances.map((a) => a.balance)),
+    pgArray(balances.map((a) => a.version)),
+    pgArray(balances.map((a) => a.pendingDebit)),
+  ]);
   return rows.map((row) => ({ id: String(row.id), receiptCode: row.receipt_code, createdAt: row.created_at }));
 }

@@ -7,7 +7,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { pgArray } from '../../core/database/pg-array.js';
-import { sql } from '../../core/database/sql.js';
+import { prepared, sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { AppConfig } from '../../core/config/app-config.js';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
@@ -28,6 +28,16 @@ import type {
   PostingLine,
   PostingRequest,
 } from './ledger.types.js';
+
+const LOCK_ACCOUNTS = prepared(
+  'ledger_lock',
+  `SELECT a.id, a.account_number, a.kind, a.currency, a.owner_user_id, u.channel AS owner_channel, u.state AS owner_state,
+              a.balance, a.pending_debit, a.pending_credit, a.version, a.is_active, a.is_locked
+         FROM accounts a LEFT JOIN users u ON u.id = a.owner_user_id
+        WHERE a.id = ANY($1::bigint[])
+        ORDER BY a.id
+        FOR UPDATE OF a`,
+);
 
 interface AccountRow {
   id: string;
@@ -77,16 +87,7 @@ export class LedgerService {
    */
   async lock(tx: EntityManager, accountIds: string[]): Promise<Map<string, LockedAccount>> {
     const ids = [...new Set(accountIds)];
-    const { rows } = await sql<AccountRow>(
-      tx,
-      `SELECT a.id, a.account_number, a.kind, a.currency, a.owner_user_id, u.channel AS owner_channel, u.state AS owner_state,
-              a.balance, a.pending_debit, a.pending_credit, a.version, a.is_active, a.is_locked
-         FROM accounts a LEFT JOIN users u ON u.id = a.owner_user_id
-        WHERE a.id = ANY($1::bigint[])
-        ORDER BY a.id
-        FOR UPDATE OF a`,
-      [pgArray(ids)],
-    );
+    const { rows } = await sql<AccountRow>(tx, LOCK_ACCOUNTS, [pgArray(ids)]);
     if (rows.length !== ids.length) throw new DomainError('ACCOUNT_NOT_FOUND', 'account not found');
     return new Map(rows.map((row) => [String(row.id), toLocked(row)]));
   }

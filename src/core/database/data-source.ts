@@ -21,6 +21,9 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
     extra: {
       max: settings.poolSize,
       connectionTimeoutMillis: settings.connectTimeoutMs,
+      // A query is sent without waiting for the one before it to be answered (transactions.ts sends
+      // BEGIN with the first statement); awaited one by one, queries behave as without it.
+      pipeline: true,
     },
   };
 }

@@ -1,0 +1,80 @@
+// The transaction runner (src/core/database/transactions.ts) against real PostgreSQL: BEGIN is
+// held back and sent with the first statement, which must still run inside the transaction (its
+// write rolls back with it), at the isolation level asked for; a deadlock is retried.
+import type { INestApplicationContext } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Transactions } from '../../src/core/database/transactions.js';
+import { withDb } from '../helpers/db.js';
+import { createTestContext } from '../helpers/nest.js';
+
+let app: INestApplicationContext;
+let db: DataSource;
+let transactions: Transactions;
+const TABLE = `transactions_probe_${process.pid}`;
+
+const rowsOf = () =>
+  withDb(async (client) => (await client.query<{ item: string }>(`SELECT item FROM ${TABLE} ORDER BY item`)).rows);
+
+beforeAll(async () => {
+  app = await createTestContext();
+  db = app.get<DataSource>(getDataSourceToken());
+  transactions = app.get(Transactions);
+  await db.query(`CREATE TABLE ${TABLE} (item text PRIMARY KEY)`);
+});
+
+afterAll(async () => {
+  await db?.query(`DROP TABLE IF EXISTS ${TABLE}`);
+  await app?.close();
+});
+
+describe('Transactions.run', () => {
+  it('runs the first statement inside the transaction: its write rolls back with the rest', async () => {
+    const failed = await transactions
+      .run(async (tx) => {
+        await tx.query(`INSERT INTO ${TABLE} VALUES ('first')`);
+        await tx.query(`INSERT INTO ${TABLE} VALUES ('second')`);
+        throw new Error('give up');
+      })
+      .catch((error: unknown) => error);
+    expect(failed).toEqual(new Error('give up'));
+    expect(await rowsOf()).toEqual([]);
+  });
+
+  it('commits what it wrote, and a transaction that sent no statement', async () => {
+    await transactions.run(async (tx) => {
+      await tx.query(`INSERT INTO ${TABLE} VALUES ('kept')`);
+    });
+    await expect(transactions.run(() => Promise.resolve(7))).resolves.toBe(7);
+    expect(await rowsOf()).toEqual([{ item: 'kept' }]);
+  });
+
+  it('sees one snapshot from its first statement on, at the isolation level asked for', async () => {
+    const seen = await transactions.run(async (tx) => {
+      const [level] = await tx.query<{ transaction_isolation: string }[]>('SHOW transaction_isolation');
+      const [first] = await tx.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${TABLE}`);
+      await withDb((client) => client.query(`INSERT INTO ${TABLE} VALUES ('meanwhile')`));
+      const [second] = await tx.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${TABLE}`);
+      const [block] = await tx.query<{ autocommit: boolean }[]>('SELECT now() = statement_timestamp() AS autocommit');
+      return { level: level.transaction_isolation, counts: [first.n, second.n], autocommit: block.autocommit };
+    }, 'REPEATABLE READ');
+    expect(seen).toEqual({ level: 'repeatable read', counts: [1, 1], autocommit: false });
+    await db.query(`DELETE FROM ${TABLE} WHERE item = 'meanwhile'`);
+  });
+
+  it('retries a transaction that deadlocked, and both end committed', async () => {
+    await db.query(`INSERT INTO ${TABLE} VALUES ('a'), ('b')`);
+    let attempts = 0;
+    const lockBoth = (first: string, second: string) =>
+      transactions.run(async (tx) => {
+        attempts += 1;
+        await tx.query(`UPDATE ${TABLE} SET item = item WHERE item = $1`, [first]);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await tx.query(`UPDATE ${TABLE} SET item = item WHERE item = $1`, [second]);
+      });
+    await Promise.all([lockBoth('a', 'b'), lockBoth('b', 'a')]);
+    expect(attempts).toBeGreaterThanOrEqual(3);
+    expect(await rowsOf()).toEqual([{ item: 'a' }, { item: 'b' }, { item: 'kept' }]);
+  });
+});

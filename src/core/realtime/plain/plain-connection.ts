@@ -324,6 +324,7 @@ export class PlainConnection implements PlainContext {
   /** Admits the connection with `auth`, or with the credentials checked at its upgrade. */
   async connect(auth?: Record<string, unknown>): Promise<ConnectOutcome> {
     if (this.ended) return { ok: false, data: { code: 'UNAUTHORIZED', message: 'the connection is closed' } };
+    if (this.connectedNow) return { ok: false, data: { code: 'INVALID_REQUEST', message: 'already connected' } };
     return this.services.connect(this, auth);
   }
 

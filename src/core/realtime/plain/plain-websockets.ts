@@ -110,7 +110,8 @@ export class PlainWebSockets implements OnApplicationShutdown {
       ownChannelsOnly: endpoint.ownChannelsOnly === true,
       addressed: endpoint.addressed === true,
     };
-    const opening: PlainOpening = { query: url.searchParams };
+    // The query alone, not the URL: the connection keeps it while it opens, and nothing else of this function.
+    const opening: PlainOpening = { query: new URLSearchParams(url.search) };
     try {
       const principal = await this.handshake.preflight(
         req.headers,
@@ -137,10 +138,7 @@ export class PlainWebSockets implements OnApplicationShutdown {
       );
       return;
     }
-    const { wss } = this;
-    // The query alone, not the URL: the connection keeps it, and nothing else of this function.
-    opening.query = new URLSearchParams(url.search);
-    wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, endpoint, mark, opening));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, endpoint, mark, opening));
   }
 
   /** A connection past its upgrade: its endpoint takes it from here (and calls `connect`). */

@@ -1,11 +1,12 @@
 // The transaction runner (src/core/database/transactions.ts) against real PostgreSQL: BEGIN is
 // held back and sent with the first statement, which must still run inside the transaction (its
-// write rolls back with it), at the isolation level asked for; a deadlock is retried.
+// write rolls back with it), at the isolation level asked for; a deadlock is retried; a COMMIT that
+// PostgreSQL turned into a ROLLBACK is an error.
 import type { INestApplicationContext } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Transactions } from '../../src/core/database/transactions.js';
+import { RolledBackAtCommit, Transactions } from '../../src/core/database/transactions.js';
 import { withDb } from '../helpers/db.js';
 import { createTestContext } from '../helpers/nest.js';
 
@@ -76,5 +77,17 @@ describe('Transactions.run', () => {
     await Promise.all([lockBoth('a', 'b'), lockBoth('b', 'a')]);
     expect(attempts).toBeGreaterThanOrEqual(3);
     expect(await rowsOf()).toEqual([{ item: 'a' }, { item: 'b' }, { item: 'kept' }]);
+  });
+
+  it('does not report a commit that PostgreSQL turned into a rollback (a failed statement was caught)', async () => {
+    const outcome = await transactions
+      .run(async (tx) => {
+        await tx.query(`INSERT INTO ${TABLE} VALUES ('lost')`);
+        await tx.query('SELECT 1 / 0').catch(() => undefined);
+        return 'reported';
+      })
+      .catch((error: unknown) => error);
+    expect(outcome).toBeInstanceOf(RolledBackAtCommit);
+    expect((await rowsOf()).map((row) => row.item)).not.toContain('lost');
   });
 });

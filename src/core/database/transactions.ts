@@ -9,6 +9,9 @@
 // posting at light load waits for one round trip fewer. test/integration/transactions.test.ts
 // pins that the first statement runs inside the transaction, at its isolation level, that a
 // transaction without statements commits and one that fails rolls back, and that the retry holds.
+//
+// A COMMIT that PostgreSQL answers with ROLLBACK (a statement failed and its error was caught, so
+// the transaction was aborted) is an error, not a success: nothing was committed.
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { QueryFailedError, type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
@@ -46,12 +49,12 @@ export class Transactions {
     }
   }
 
-  /** One attempt, as TypeORM's EntityManager.transaction() runs it, with BEGIN held back. */
+  /** One attempt, as TypeORM's EntityManager.transaction() runs it, watched (watchTransaction). */
   private async once<T>(work: TransactionWork<T>, isolation?: IsolationLevel): Promise<T> {
     const runner = this.db.createQueryRunner();
     let restore: (() => void) | undefined;
     try {
-      restore = holdBegin((await runner.connect()) as PgClient);
+      restore = watchTransaction((await runner.connect()) as PgClient);
       await runner.startTransaction(isolation);
       const result = await work(runner.manager);
       await runner.commitTransaction();
@@ -59,6 +62,8 @@ export class Transactions {
     } catch (error) {
       // The original error is thrown even if the rollback fails.
       await runner.rollbackTransaction().catch(() => undefined);
+      // TypeORM wraps what the client threw at COMMIT in a QueryFailedError.
+      if (error instanceof QueryFailedError && error.driverError instanceof RolledBackAtCommit) throw error.driverError;
       throw error;
     } finally {
       restore?.();
@@ -67,7 +72,7 @@ export class Transactions {
   }
 }
 
-/** What of a pg client holdBegin() uses: its query method (a promise without a callback). */
+/** What of a pg client watchTransaction() uses: its query method (a promise without a callback). */
 interface PgClient {
   query: (this: PgClient, config: unknown, values?: unknown) => Promise<unknown>;
 }
@@ -77,29 +82,51 @@ const BEGIN = /^START TRANSACTION$/;
 const BEGUN = Object.freeze({ command: 'BEGIN', rowCount: null, rows: [], fields: [] });
 
 /**
- * Holds back the next `START TRANSACTION` sent on `client`, and sends it just before the statement
- * that follows, in the same turn (pipelined: one round trip for both); that statement's answer
- * waits for BEGIN's, so a failed BEGIN fails it. Returns what undoes the hold.
+ * PostgreSQL answered COMMIT with ROLLBACK: a statement of the transaction had failed and its
+ * error was caught, so nothing was committed. Never retried; the caller must not be told it was.
  */
-function holdBegin(client: PgClient): () => void {
+export class RolledBackAtCommit extends Error {
+  constructor() {
+    super('the transaction was rolled back at COMMIT: one of its statements had failed');
+    this.name = 'RolledBackAtCommit';
+  }
+}
+
+/**
+ * Watches the transaction of `client` (the pool client leased for it). Its `START TRANSACTION` is
+ * held back and sent just before the statement that follows, in the same turn (pipelined: one
+ * round trip for both); that statement's answer waits for BEGIN's, so a failed BEGIN fails it. A
+ * COMMIT answered with ROLLBACK is an error (RolledBackAtCommit). Returns what ends the watch.
+ */
+function watchTransaction(client: PgClient): () => void {
   const query = client.query;
   let held: string | undefined;
-  const restore = () => {
-    if (client.query === holding) client.query = query;
-  };
-  const holding = function (this: PgClient, config: unknown, values?: unknown): Promise<unknown> {
-    if (held === undefined && typeof config === 'string' && BEGIN.test(config)) {
+  let begun = false;
+  const watching = function (this: PgClient, config: unknown, values?: unknown): Promise<unknown> {
+    if (!begun && typeof config === 'string' && BEGIN.test(config)) {
+      begun = true;
       held = config;
       return Promise.resolve(BEGUN);
     }
-    restore();
-    if (held === undefined) return query.call(client, config, values);
-    const begun = query.call(client, held);
-    const answered = query.call(client, config, values);
-    return Promise.all([begun, answered]).then(([, answer]) => answer);
+    let answered: Promise<unknown>;
+    if (held === undefined) {
+      answered = query.call(client, config, values);
+    } else {
+      const sentBegin = query.call(client, held);
+      held = undefined;
+      const answer = query.call(client, config, values);
+      answered = Promise.all([sentBegin, answer]).then(([, result]) => result);
+    }
+    if (config !== 'COMMIT') return answered;
+    return answered.then((result) => {
+      if ((result as { command?: string } | undefined)?.command === 'ROLLBACK') throw new RolledBackAtCommit();
+      return result;
+    });
   };
-  client.query = holding;
-  return restore;
+  client.query = watching;
+  return () => {
+    if (client.query === watching) client.query = query;
+  };
 }
 
 async function release(runner: QueryRunner): Promise<void> {

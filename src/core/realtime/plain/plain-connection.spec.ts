@@ -11,7 +11,9 @@ import { PLAIN_ENDPOINT } from '../realtime-handshake.js';
 import type { AppConfig } from '../../config/app-config.js';
 import type { SocketData } from '../realtime.types.js';
 import { SendBudget, TOO_SLOW_CODE, unsentBytes } from '../send-budget.js';
-import { PlainConnection, PlainWebSocket, type PlainServices } from './plain-connection.js';
+import { PlainConnection } from './plain-connection.js';
+import type { PlainServices } from './plain-services.js';
+import { PlainWebSocket } from './plain-web-socket.js';
 import type { EndpointProtocol } from './plain-protocol.js';
 
 const data: SocketData = {

@@ -15,7 +15,6 @@
 // socket.io: a real server's namespace, adapter broadcasts, fetchSockets and disconnectSockets.
 import { randomBytes } from 'node:crypto';
 import type { Namespace, Socket } from 'socket.io';
-import { WebSocket } from 'ws';
 import type { DomainError } from '../../errors/domain-error.js';
 import { RETRY_AFTER_S } from '../../errors/dependency-errors.js';
 import { refuseJsonText } from '../../errors/json-input.js';
@@ -24,37 +23,12 @@ import { PLAIN_ENDPOINT, type PlainMark } from '../realtime-handshake.js';
 import { EXPIRY } from '../socket-expiry.js';
 import type { MessageVerdict } from '../realtime-limits.service.js';
 import type { AuthenticatedPrincipal, SocketData, StreamFrame } from '../realtime.types.js';
+import { IDLE_MS, secondsNow, track, untrack } from './plain-heartbeat.js';
+import type { ConnectOutcome, PlainOpening, PlainServices } from './plain-services.js';
+import { onClose, onError, onMessage, onPong, type PlainWebSocket } from './plain-web-socket.js';
 import { CLOSE, type EndpointProtocol, type PlainContext, type RateVerdict } from './plain-protocol.js';
-
-export type ConnectOutcome =
-  { ok: true; data: { sid: string } } | { ok: false; data: { message: string; code: string } };
-
-/** What a plain connection needs of the realtime core. */
-export interface PlainServices {
-  /** The `/user` namespace the connection joins. */
-  readonly nsp: Namespace;
-  /**
-   * Admits the connection (credentials: `auth`, or those checked before the upgrade; the plan's
-   * connection limit) and puts it in the namespace; a refusal is answered, not thrown.
-   */
-  connect(connection: PlainConnection, auth: Record<string, unknown> | undefined): Promise<ConnectOutcome>;
-  /** Counts one message of a user against the per-minute and per-second windows (RealtimeLimits). */
-  countMessage(principal: AuthenticatedPrincipal): Promise<MessageVerdict>;
-  /** Messages per second a connection may send before it has authenticated. */
-  readonly anonymousPerSecond: number;
-  /** A connection's error (its socket's, or its endpoint's failing on a frame). */
-  reportError(connection: PlainConnection, error: unknown): void;
-}
-
-/** What a connection is told at its upgrade and forgets once it is set up. */
-export interface PlainOpening {
-  /** The URL's query string. */
-  query: URLSearchParams;
-  /** Credentials read from the upgrade request and checked already. */
-  principal?: AuthenticatedPrincipal;
-  /** The user channel's seq to replay from (socket.io's `auth.since`). */
-  since?: number;
-}
+import { isRateRefusal, PlainRate } from './plain-rate.js';
+import { appendShared, encodedStream, settledMark } from './plain-sharing.js';
 
 /** What of socket.io's Namespace a connection's arrival uses beyond its public API (`emitReserved`, internal). */
 type ConnectingNamespace = Namespace & { emitReserved(event: 'connect' | 'connection', socket: Socket): void };
@@ -63,93 +37,13 @@ type ConnectingNamespace = Namespace & { emitReserved(event: 'connect' | 'connec
 type AnyListener = (this: PlainConnection, event: string, ...args: unknown[]) => void;
 type DisconnectListener = (this: PlainConnection, reason: string) => void;
 
-/** Refusals for rate that close the connection with 4029 when they come this often. */
-const RATE_STRIKES = 20;
-const RATE_STRIKE_WINDOW_MS = 10_000;
-
-/** WebSocket-level ping interval, and how long a client may stay silent (contract section 7). */
-export const PING_MS = 25_000;
-export const IDLE_MS = 60_000;
-
 const NO_QUERY = new URLSearchParams();
-
-/** Whole seconds since the process started: an integer field, where a Date.now() would be a boxed double. */
-const secondsNow = (): number => Math.floor(performance.now() / 1000);
 
 /** socket.io packet type of an event (socket.io-parser). */
 const EVENT_PACKET = '2';
 
-/**
- * The `ws` socket of a plain connection (the WebSocketServer's `WebSocket` class): it knows its
- * connection, so one listener per event serves every socket instead of a closure per socket, and
- * the field is the socket's own rather than a property added later (which would cost the socket
- * a property array).
- */
-export class PlainWebSocket extends WebSocket {
-  connection?: PlainConnection = undefined;
-}
-
-/**
- * The last channel event encoded for an endpoint whose frame depends on the event alone: delivery
- * hands every connection an event reaches the same frame object, so it is translated and encoded
- * once per endpoint, not once per connection.
- */
-let lastStream: { protocol: EndpointProtocol; frame: StreamFrame; text: string } | undefined;
 /** The last broadcast packet decoded (adapter broadcasts hand every member the same array). */
 let lastPacket: { packets: readonly unknown[]; event: string; payload: unknown } | undefined;
-
-/**
- * The open plain connections of the process, pinged by one timer (as ws's README does it) rather
- * than by a timer each: an idle connection holds no Timeout of its own.
- */
-const live = new Set<PlainConnection>();
-let heartbeat: NodeJS.Timeout | undefined;
-
-function track(connection: PlainConnection): void {
-  live.add(connection);
-  if (heartbeat) return;
-  heartbeat = setInterval(() => {
-    const now = secondsNow();
-    for (const each of live) each.beat(now);
-  }, PING_MS);
-  heartbeat.unref();
-}
-
-function untrack(connection: PlainConnection): void {
-  live.delete(connection);
-  if (live.size > 0 || !heartbeat) return;
-  clearInterval(heartbeat);
-  heartbeat = undefined;
-}
-
-const ownerOf = (ws: WebSocket): PlainConnection => (ws as PlainWebSocket).connection!;
-
-function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-  const connection = ownerOf(this);
-  connection.heardAt = secondsNow();
-  void connection.fromClient(isBinary ? null : data.toString('utf8'));
-}
-
-function onPong(this: WebSocket): void {
-  ownerOf(this).heardAt = secondsNow();
-}
-
-function onClose(this: WebSocket): void {
-  ownerOf(this).closed();
-}
-
-function onError(this: WebSocket, error: Error): void {
-  const connection = ownerOf(this);
-  connection.services.reportError(connection, error);
-}
-
-/** Rate state of a connection that has been refused or is not authenticated yet; most never need it. */
-interface RateState {
-  anonymousSecond: number;
-  anonymousCount: number;
-  strikesSince: number;
-  strikesCount: number;
-}
 
 export class PlainConnection implements PlainContext {
   readonly id = randomBytes(15).toString('base64url');
@@ -175,7 +69,7 @@ export class PlainConnection implements PlainContext {
   private disconnectListeners?: readonly DisconnectListener[];
   /** Requests awaiting their answer; made by the first request (an idle connection has none). */
   private pending?: Set<(answer: unknown) => void>;
-  private rate?: RateState;
+  private rate?: PlainRate;
 
   constructor(
     private readonly ws: PlainWebSocket,
@@ -385,17 +279,7 @@ export class PlainConnection implements PlainContext {
         };
       }
     } else {
-      const rate = this.rateState();
-      const second = Math.floor(Date.now() / 1000);
-      if (rate.anonymousSecond !== second) {
-        rate.anonymousSecond = second;
-        rate.anonymousCount = 0;
-      }
-      rate.anonymousCount += 1;
-      verdict =
-        rate.anonymousCount > this.services.anonymousPerSecond
-          ? { allowed: false, retryAfter: 1, window: 'second' }
-          : { allowed: true };
+      verdict = (this.rate ??= new PlainRate()).anonymous(this.services.anonymousPerSecond);
     }
     if (verdict.allowed) return { ok: true };
     this.strike();
@@ -490,79 +374,13 @@ export class PlainConnection implements PlainContext {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
   }
 
-  private rateState(): RateState {
-    return (this.rate ??= { anonymousSecond: 0, anonymousCount: 0, strikesSince: 0, strikesCount: 0 });
-  }
-
   /** One more refusal for rate; too many in a row of seconds and the client is told to back off. */
   private strike(): void {
-    const rate = this.rateState();
-    const now = Date.now();
-    if (now - rate.strikesSince > RATE_STRIKE_WINDOW_MS) {
-      rate.strikesSince = now;
-      rate.strikesCount = 0;
-    }
-    rate.strikesCount += 1;
-    if (rate.strikesCount >= RATE_STRIKES) this.end(CLOSE.rateLimited, 'rate limited too often: back off');
+    if ((this.rate ??= new PlainRate()).strike()) this.end(CLOSE.rateLimited, 'rate limited too often: back off');
   }
-}
-
-/**
- * Listener lists are shared between connections: every connection is given the same functions in
- * the same order (the request gate's and the router's `onAny`, the gateways' disconnect listener),
- * so each list exists once, not once per connection. Keyed weakly by the functions, so a list
- * made with a connection's own function goes with it.
- */
-const appended = new WeakMap<readonly object[], WeakMap<object, readonly object[]>>();
-const NONE: readonly object[] = Object.freeze([]);
-
-function appendShared<T extends object>(list: readonly T[] | undefined, item: T): readonly T[] {
-  const from = list ?? NONE;
-  let next = appended.get(from);
-  if (!next) {
-    next = new WeakMap();
-    appended.set(from, next);
-  }
-  let result = next.get(item);
-  if (!result) {
-    result = Object.freeze(from.concat(item));
-    next.set(item, result);
-  }
-  return result as readonly T[];
 }
 
 /** Whether `socket` is a plain connection rather than a socket.io Socket. */
 export function isPlainConnection(socket: unknown): socket is PlainConnection {
   return socket instanceof PlainConnection;
-}
-
-function encodedStream(
-  protocol: EndpointProtocol,
-  streamFrame: (frame: StreamFrame) => unknown,
-  frame: StreamFrame,
-): string {
-  let encoded = lastStream;
-  if (encoded?.frame !== frame || encoded.protocol !== protocol) {
-    encoded = { protocol, frame, text: JSON.stringify(streamFrame(frame)) };
-    lastStream = encoded;
-  }
-  return encoded.text;
-}
-
-/** One mark per endpoint for its set-up connections: the opening's streams and seqs are done with. */
-const settledMarks = new Map<string, PlainMark>();
-function settledMark(mark: PlainMark): PlainMark {
-  let settled = settledMarks.get(mark.endpoint);
-  if (!settled) {
-    const { endpoint, single, ownChannelsOnly, addressed } = mark;
-    settled = { endpoint, streams: [], single, ownChannelsOnly, addressed };
-    settledMarks.set(mark.endpoint, settled);
-  }
-  return settled;
-}
-
-/** Whether a reply is the gate's refusal of a request for rate. */
-function isRateRefusal(answer: unknown): boolean {
-  const data = (answer as { type?: string; data?: { code?: string } } | undefined)?.data;
-  return (answer as { type?: string } | undefined)?.type === 'error' && data?.code === 'RATE_LIMIT_EXCEEDED';
 }

@@ -31,13 +31,9 @@ import { dataStreamEndpoint } from './endpoints/data-stream.js';
 import { mobileApiEndpoint } from './endpoints/mobile-api.js';
 import { paymentUpdatesEndpoint } from './endpoints/payment-updates.js';
 import { CLOSE, type Credentials, type EndpointProtocol } from './plain-protocol.js';
-import {
-  PlainConnection,
-  PlainWebSocket,
-  type ConnectOutcome,
-  type PlainOpening,
-  type PlainServices,
-} from './plain-connection.js';
+import { PlainConnection } from './plain-connection.js';
+import type { ConnectOutcome, PlainOpening, PlainServices } from './plain-services.js';
+import { PlainWebSocket } from './plain-web-socket.js';
 
 const ENDPOINTS: readonly EndpointProtocol[] = [
   cashierSvcEndpoint,

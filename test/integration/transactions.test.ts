@@ -1,12 +1,14 @@
 // The transaction runner (src/core/database/transactions.ts) against real PostgreSQL: BEGIN is
 // held back and sent with the first statement, which must still run inside the transaction (its
 // write rolls back with it), at the isolation level asked for; a deadlock is retried; a COMMIT that
-// PostgreSQL turned into a ROLLBACK is an error.
+// PostgreSQL turned into a ROLLBACK is an error. Statements sent without being awaited go out before
+// the COMMIT, and any of them failing fails it.
 import type { INestApplicationContext } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RolledBackAtCommit, Transactions } from '../../src/core/database/transactions.js';
+import { send } from '../../src/core/database/sql.js';
+import { RolledBackAtCommit, sqlStateOf, Transactions } from '../../src/core/database/transactions.js';
 import { withDb } from '../helpers/db.js';
 import { createTestContext } from '../helpers/nest.js';
 
@@ -89,5 +91,79 @@ describe('Transactions.run', () => {
       .catch((error: unknown) => error);
     expect(outcome).toBeInstanceOf(RolledBackAtCommit);
     expect((await rowsOf()).map((row) => row.item)).not.toContain('lost');
+  });
+});
+
+describe('statements sent without waiting (sql.ts send())', () => {
+  it('go out before the COMMIT, which commits them, and are answered before it', async () => {
+    const answers: unknown[] = [];
+    const unanswered = await transactions.run(async (tx) => {
+      await tx.query(`SELECT 1`); // BEGIN is out
+      void send(tx, `INSERT INTO ${TABLE} VALUES ('sent-1')`).then(({ count }) => answers.push(`sent-1: ${count}`));
+      void send(tx, `INSERT INTO ${TABLE} VALUES ('sent-2')`).then(({ count }) => answers.push(`sent-2: ${count}`));
+      return answers.length; // nothing awaited
+    });
+    expect(unanswered).toBe(0);
+    expect(answers).toEqual(['sent-1: 1', 'sent-2: 1']);
+    expect((await rowsOf()).map((row) => row.item)).toEqual(expect.arrayContaining(['sent-1', 'sent-2']));
+    await db.query(`DELETE FROM ${TABLE} WHERE item LIKE 'sent-%'`);
+  });
+
+  it('fail the COMMIT when one fails in PostgreSQL: nothing of the transaction is kept, the failure is the cause', async () => {
+    const outcome = await transactions
+      .run(async (tx) => {
+        void send(tx, `INSERT INTO ${TABLE} VALUES ('before')`);
+        void send(tx, `INSERT INTO ${TABLE} VALUES ('kept')`); // a duplicate of a committed row
+        void send(tx, `INSERT INTO ${TABLE} VALUES ('after')`);
+        return Promise.resolve('reported');
+      })
+      .catch((error: unknown) => error);
+    expect(outcome).toBeInstanceOf(RolledBackAtCommit);
+    expect(sqlStateOf((outcome as RolledBackAtCommit).cause)).toBe('23505');
+    expect((await rowsOf()).map((row) => row.item)).toEqual(['a', 'b', 'kept']);
+  });
+
+  it('say why a statement awaited after one of them failed was refused: that failure is the cause', async () => {
+    const outcome = await transactions
+      .run(async (tx) => {
+        void send(tx, `INSERT INTO ${TABLE} VALUES ('kept')`); // a duplicate of a committed row
+        await tx.query(`INSERT INTO ${TABLE} VALUES ('later')`); // refused: the transaction is aborted
+      })
+      .catch((error: unknown) => error);
+    expect(outcome).toBeInstanceOf(RolledBackAtCommit);
+    expect(sqlStateOf((outcome as RolledBackAtCommit).cause)).toBe('23505');
+    expect((await rowsOf()).map((row) => row.item)).not.toContain('later');
+  });
+
+  it('fail the COMMIT when pg could not even send one (a value it cannot encode)', async () => {
+    const unencodable = {
+      toPostgres: () => {
+        throw new Error('cannot encode');
+      },
+    };
+    const outcome = await transactions
+      .run(async (tx) => {
+        void send(tx, `INSERT INTO ${TABLE} VALUES ('encoded')`);
+        void send(tx, `INSERT INTO ${TABLE} VALUES ($1)`, [unencodable]);
+        return Promise.resolve('reported');
+      })
+      .catch((error: unknown) => error);
+    expect(outcome).toBeInstanceOf(RolledBackAtCommit);
+    expect((outcome as RolledBackAtCommit).cause).toMatchObject({ message: 'cannot encode' });
+    expect((await rowsOf()).map((row) => row.item)).not.toContain('encoded');
+  });
+
+  it('retry the transaction when the one that failed was a deadlock', async () => {
+    let attempts = 0;
+    const lockBoth = (first: string, second: string) =>
+      transactions.run(async (tx) => {
+        attempts += 1;
+        await tx.query(`UPDATE ${TABLE} SET item = item WHERE item = $1`, [first]);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        void send(tx, `UPDATE ${TABLE} SET item = item WHERE item = $1`, [second]);
+      });
+    await Promise.all([lockBoth('a', 'b'), lockBoth('b', 'a')]);
+    expect(attempts).toBeGreaterThanOrEqual(3);
+    expect(await rowsOf()).toEqual([{ item: 'a' }, { item: 'b' }, { item: 'kept' }]);
   });
 });

@@ -3,6 +3,11 @@
 // commits with it, or not at all), and flush's result to `committed` right after the COMMIT; a
 // rollback drops them. RealtimePublisher writes its events to the outbox this way.
 //
+// A queue may instead `send` its items: it puts its statement on the wire (sql.ts send()) and
+// returns without waiting for the answer, so the COMMIT goes out right behind it, pipelined, and
+// the transaction costs one round trip less. Its answer has come when the COMMIT's has (answers
+// come in order); had it failed, the COMMIT would have failed with it (transactions.ts).
+//
 // TypeORM has no public "before commit" callback for a transaction, so this leans on what its
 // subscribers see (typeorm 1.1, PostgresQueryRunner): transaction events reach every subscriber in
 // the data source's `subscribers` array; `beforeTransactionCommit` runs inside the transaction,
@@ -20,14 +25,26 @@ import type {
   TransactionRollbackEvent,
 } from 'typeorm';
 
-export interface CommitHooks<T, W> {
-  /** Inside the transaction, just before its outermost COMMIT, with what was added to it. */
-  flush(tx: EntityManager, items: T[]): Promise<W>;
+export type CommitHooks<T, W> = (
+  | {
+      /** Inside the transaction, just before its outermost COMMIT, with what was added to it. */
+      flush(tx: EntityManager, items: T[]): Promise<W>;
+    }
+  | {
+      /**
+       * flush() pipelined with the COMMIT: has sent its statements when it returns (throws if it
+       * cannot), resolves to their outcome.
+       */
+      send(tx: EntityManager, items: T[]): Promise<W>;
+      /** The sent statements committed but their answer could not be read (nothing to undo). */
+      unread(error: unknown): void;
+    }
+) & {
   /** After the COMMIT, with what flush returned. Must not throw (the commit has happened). */
   committed(result: W): void;
-}
+};
 
-type Slot<T, W> = { items?: T[]; flushed?: { result: W } };
+type Slot<T, W> = { items?: T[]; flushed?: Promise<W> };
 
 export class CommitQueue<T, W> implements EntitySubscriberInterface {
   /** Where this queue keeps its items on a query runner (its `data` is free for such use). */
@@ -53,15 +70,30 @@ export class CommitQueue<T, W> implements EntitySubscriberInterface {
     const items = slot.items;
     if (!items?.length || !this.isOutermost(event.queryRunner)) return;
     slot.items = undefined;
-    slot.flushed = { result: await this.hooks.flush(event.queryRunner.manager, items) };
+    const { hooks } = this;
+    if ('flush' in hooks) {
+      const result = await hooks.flush(event.queryRunner.manager, items);
+      slot.flushed = Promise.resolve(result);
+    } else {
+      slot.flushed = hooks.send(event.queryRunner.manager, items);
+      // Its failure is the COMMIT's; the rollback then drops it unread.
+      slot.flushed.catch(() => undefined);
+    }
   }
 
-  afterTransactionCommit(event: TransactionCommitEvent): void {
+  async afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
     const slot = this.slotOf(event.queryRunner);
     const flushed = slot.flushed;
     if (!flushed) return;
     slot.flushed = undefined;
-    this.hooks.committed(flushed.result);
+    let result: W;
+    try {
+      result = await flushed;
+    } catch (error) {
+      if ('unread' in this.hooks) this.hooks.unread(error);
+      return;
+    }
+    this.hooks.committed(result);
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {

@@ -6,7 +6,15 @@
 // in ~0.4 ms, more than it takes to run at light load. TypeORM hands its query straight to pg's
 // `client.query(query, values)`, which takes a query config `{name, text}` as well as a string;
 // test/integration/sql-prepared.test.ts pins that it arrives as a named statement.
-import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+//
+// send() puts a statement of a transaction on the wire at once and does not wait for its answer,
+// so several go out pipelined (pg's `pipeline` mode, data-source.ts) with the COMMIT behind them:
+// one round trip for all. It hands the statement straight to the transaction's pg client
+// (TypeORM's query() awaits twice before it does, so statements sent through it could reach the
+// wire after a later one). A statement sent this way that fails makes the COMMIT fail: PostgreSQL
+// aborts the transaction, and the transaction runner (transactions.ts) refuses to commit after a
+// failure pg reported without sending (a value it could not encode).
+import { DataSource, QueryFailedError, type EntityManager, type QueryRunner } from 'typeorm';
 
 export interface SqlResult<T> {
   rows: T[];
@@ -50,4 +58,36 @@ export async function sql<T = Record<string, unknown>>(
   } finally {
     if (!existing) await runner.release();
   }
+}
+
+/** What send() uses of TypeORM's PostgresQueryRunner: the pg client it leased. */
+interface PgRunner {
+  databaseConnection?: {
+    query(config: unknown, values: unknown[]): Promise<{ rows?: unknown[]; rowCount?: number | null }>;
+  };
+}
+
+/**
+ * Sends `statement` in the transaction of `tx` now (see the top of this file) and resolves to its
+ * answer. Nothing need await it: its failure is also the transaction's.
+ */
+export function send<T = Record<string, unknown>>(
+  tx: EntityManager,
+  statement: string | Prepared,
+  params: unknown[] = [],
+): Promise<SqlResult<T>> {
+  const runner = tx.queryRunner;
+  const client = runner?.isTransactionActive ? (runner as unknown as PgRunner).databaseConnection : undefined;
+  if (!client) throw new Error('send() needs a transaction that has its connection');
+  const answer = client.query(statement, params).then(
+    (result) => {
+      const rows = (result.rows ?? []) as T[];
+      return { rows, count: result.rowCount ?? rows.length };
+    },
+    (error: unknown) => {
+      throw new QueryFailedError(String(statement), params, error as Error);
+    },
+  );
+  answer.catch(() => undefined);
+  return answer;
 }

@@ -11,21 +11,37 @@
 // transaction without statements commits and one that fails rolls back, and that the retry holds.
 //
 // A COMMIT that PostgreSQL answers with ROLLBACK (a statement failed and its error was caught, so
-// the transaction was aborted) is an error, not a success: nothing was committed.
+// the transaction was aborted) is an error, not a success: nothing was committed. Nor is a
+// transaction committed after any of its statements failed, even where PostgreSQL never saw the
+// statement (pg refuses a value it cannot encode without sending it): statements sent without
+// being awaited (sql.ts send()) are pipelined with the COMMIT, so the COMMIT must stand for them.
+// Either way RolledBackAtCommit carries the statement's failure as its `cause`, and a deadlock
+// or serialization failure there is retried like any other.
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import pg from 'pg';
 import { QueryFailedError, type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel.js';
 
 /** PostgreSQL's codes for "try again": deadlock detected, serialization failure. */
+const { DatabaseError } = pg;
+type DatabaseError = pg.DatabaseError;
+
+/** "current transaction is aborted, commands ignored until end of transaction block". */
+const IN_FAILED_TRANSACTION = '25P02';
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 6;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** PostgreSQL's error behind `error` (a failed query, as TypeORM or pg reports it), if it is one. */
+export const databaseErrorOf = (error: unknown): DatabaseError | undefined => {
+  const cause: unknown = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
+  return cause instanceof DatabaseError ? cause : undefined;
+};
+
 /** The SQLSTATE of a failed query, if it is one. */
-export const sqlStateOf = (error: unknown): string | undefined =>
-  error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : undefined;
+export const sqlStateOf = (error: unknown): string | undefined => databaseErrorOf(error)?.code;
 
 export type TransactionWork<T> = (tx: EntityManager) => Promise<T>;
 
@@ -41,7 +57,7 @@ export class Transactions {
       try {
         return await this.once(work, isolation);
       } catch (error) {
-        const code = sqlStateOf(error);
+        const code = sqlStateOf(error instanceof RolledBackAtCommit ? error.cause : error);
         if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw error;
         this.logger.debug({ code, attempt }, 'transaction retried');
         await sleep(Math.random() * 10 * attempt);
@@ -52,9 +68,12 @@ export class Transactions {
   /** One attempt, as TypeORM's EntityManager.transaction() runs it, watched (watchTransaction). */
   private async once<T>(work: TransactionWork<T>, isolation?: IsolationLevel): Promise<T> {
     const runner = this.db.createQueryRunner();
-    let restore: (() => void) | undefined;
+    let watch: Watch | undefined;
     try {
-      restore = watchTransaction((await runner.connect()) as PgClient);
+      const data = runner.data as Record<symbol, Date | undefined>;
+      watch = watchTransaction((await runner.connect()) as PgClient, () => {
+        data[BEGUN_AT] = new Date();
+      });
       await runner.startTransaction(isolation);
       const result = await work(runner.manager);
       await runner.commitTransaction();
@@ -64,12 +83,26 @@ export class Transactions {
       await runner.rollbackTransaction().catch(() => undefined);
       // TypeORM wraps what the client threw at COMMIT in a QueryFailedError.
       if (error instanceof QueryFailedError && error.driverError instanceof RolledBackAtCommit) throw error.driverError;
+      // A statement refused because an earlier one (sent, not awaited) had failed: that one says why.
+      const first = watch?.failure();
+      if (sqlStateOf(error) === IN_FAILED_TRANSACTION && first) throw new RolledBackAtCommit(first.error);
       throw error;
     } finally {
-      restore?.();
+      watch?.restore();
       await release(runner);
     }
   }
+}
+
+/** Where a transaction's runner keeps the time its BEGIN was sent (beganAt). */
+const BEGUN_AT = Symbol('begun-at');
+
+/**
+ * When the transaction of `tx` began, by this process's clock: just before its BEGIN was sent, so
+ * never after PostgreSQL's now() for it (on one clock). Now, if it has not begun yet.
+ */
+export function beganAt(tx: EntityManager): Date {
+  return (tx.queryRunner?.data as Record<symbol, Date | undefined> | undefined)?.[BEGUN_AT] ?? new Date();
 }
 
 /** What of a pg client watchTransaction() uses: its query method (a promise without a callback). */
@@ -82,12 +115,14 @@ const BEGIN = /^START TRANSACTION$/;
 const BEGUN = Object.freeze({ command: 'BEGIN', rowCount: null, rows: [], fields: [] });
 
 /**
- * PostgreSQL answered COMMIT with ROLLBACK: a statement of the transaction had failed and its
- * error was caught, so nothing was committed. Never retried; the caller must not be told it was.
+ * The transaction was rolled back at COMMIT, or before it by a statement PostgreSQL refused
+ * because an earlier one (sent, not awaited) had failed: that earlier failure is the `cause`, when
+ * the client saw it. Nothing was committed, and the caller must not be told it was; retried only
+ * when the cause is a deadlock or serialization failure.
  */
 export class RolledBackAtCommit extends Error {
-  constructor() {
-    super('the transaction was rolled back at COMMIT: one of its statements had failed');
+  constructor(cause?: unknown) {
+    super('the transaction was rolled back at COMMIT: one of its statements had failed', { cause });
     this.name = 'RolledBackAtCommit';
   }
 }
@@ -95,37 +130,67 @@ export class RolledBackAtCommit extends Error {
 /**
  * Watches the transaction of `client` (the pool client leased for it). Its `START TRANSACTION` is
  * held back and sent just before the statement that follows, in the same turn (pipelined: one
- * round trip for both); that statement's answer waits for BEGIN's, so a failed BEGIN fails it. A
- * COMMIT answered with ROLLBACK is an error (RolledBackAtCommit). Returns what ends the watch.
+ * round trip for both); that statement's answer waits for BEGIN's, so a failed BEGIN fails it. The
+ * first statement that fails is remembered: a COMMIT after it is sent as ROLLBACK, and a COMMIT
+ * answered with ROLLBACK is an error too (RolledBackAtCommit, with that failure as its cause).
  */
-function watchTransaction(client: PgClient): () => void {
+interface Watch {
+  /** The first statement of the transaction that failed, if one has. */
+  failure(): { error: unknown } | undefined;
+  /** Ends the watch. */
+  restore(): void;
+}
+
+function watchTransaction(client: PgClient, onBegin: () => void): Watch {
   const query = client.query;
   let held: string | undefined;
   let begun = false;
+  let failed: { error: unknown } | undefined;
   const watching = function (this: PgClient, config: unknown, values?: unknown): Promise<unknown> {
     if (!begun && typeof config === 'string' && BEGIN.test(config)) {
       begun = true;
       held = config;
       return Promise.resolve(BEGUN);
     }
+    if (config === 'COMMIT' && failed) {
+      const { error } = failed;
+      return query.call(client, 'ROLLBACK').then(() => Promise.reject(new RolledBackAtCommit(error)));
+    }
+    // Each answer is watched as pg gives it, one handler each: answers come in the order their
+    // statements were sent, so the handlers run in that order too, the COMMIT's check after all of
+    // them, and a failure seen before a statement is sent was recorded before it.
+    const sent = (config: unknown, values?: unknown): Promise<unknown> => {
+      const answer = query.call(client, config, values);
+      if (config !== 'COMMIT') {
+        answer.then(undefined, (error: unknown) => {
+          failed ??= { error };
+        });
+      }
+      return answer;
+    };
     let answered: Promise<unknown>;
     if (held === undefined) {
-      answered = query.call(client, config, values);
+      answered = sent(config, values);
     } else {
-      const sentBegin = query.call(client, held);
+      onBegin();
+      const sentBegin = sent(held);
       held = undefined;
-      const answer = query.call(client, config, values);
-      answered = Promise.all([sentBegin, answer]).then(([, result]) => result);
+      answered = Promise.all([sentBegin, sent(config, values)]).then(([, result]) => result);
     }
     if (config !== 'COMMIT') return answered;
     return answered.then((result) => {
-      if ((result as { command?: string } | undefined)?.command === 'ROLLBACK') throw new RolledBackAtCommit();
+      if ((result as { command?: string } | undefined)?.command === 'ROLLBACK') {
+        throw new RolledBackAtCommit(failed?.error);
+      }
       return result;
     });
   };
   client.query = watching;
-  return () => {
-    if (client.query === watching) client.query = query;
+  return {
+    failure: () => failed,
+    restore: () => {
+      if (client.query === watching) client.query = query;
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import { MaxRetriesPerRequestError } from 'ioredis/built/errors/index.js';
 import { QueryFailedError } from 'typeorm';
 import { describe, expect, it } from 'vitest';
+import { RolledBackAtCommit } from '../database/transactions.js';
 import { asUnavailable, unavailableDependency } from './dependency-errors.js';
 import { toErrorEnvelope } from '../realtime/ws-envelope.js';
 import { toHttpError } from './http-exception.filter.js';
@@ -19,6 +20,10 @@ describe('unavailableDependency', () => {
     ['a connection exception (08006)', queryFailed(withCode('connection failure', '08006'))],
     ['a lost connection', queryFailed(new Error('Connection terminated unexpectedly'))],
     ['a pool that could not connect in time', new Error('timeout exceeded when trying to connect')],
+    [
+      'a transaction whose pipelined statement lost the connection',
+      new RolledBackAtCommit(new Error('Connection terminated unexpectedly')),
+    ],
   ])('says the database for %s', (_label, error) => {
     expect(unavailableDependency(error)).toBe('database');
   });
@@ -32,6 +37,10 @@ describe('unavailableDependency', () => {
 
   it.each([
     ['a unique violation', queryFailed(withCode('duplicate key value', '23505'))],
+    [
+      'a transaction rolled back for a unique violation',
+      new RolledBackAtCommit(withCode('duplicate key value', '23505')),
+    ],
     ['a bigint overflow', queryFailed(withCode('value out of range for type bigint', '22003'))],
     ['a TypeError', new TypeError("Cannot read properties of null (reading 'trim')")],
     ['a string', 'boom'],

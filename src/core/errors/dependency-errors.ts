@@ -3,6 +3,7 @@
 // (a transaction that lost its connection rolls back), so retrying, with the same idempotency key
 // for money requests, is safe.
 import { QueryFailedError } from 'typeorm';
+import { RolledBackAtCommit } from '../database/transactions.js';
 import { DomainError } from './domain-error.js';
 
 export type Dependency = 'database' | 'redis';
@@ -35,6 +36,8 @@ function codeOf(error: object): string | undefined {
 /** Which dependency `error` says is unreachable, if any. */
 export function unavailableDependency(error: unknown): Dependency | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
+  // A transaction that could not commit because one of its statements lost the connection.
+  if (error instanceof RolledBackAtCommit) return unavailableDependency(error.cause);
   const cause = error instanceof QueryFailedError ? (error.driverError as object) : error;
   const code = codeOf(cause);
   const message = cause instanceof Error ? cause.message : '';

@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { pgArray } from '../database/pg-array.js';
-import { prepared, sql } from '../database/sql.js';
+import { prepared, send, sql } from '../database/sql.js';
 import { frameJson } from './frame-json.js';
 import type { StreamFrame } from './realtime.types.js';
 
@@ -76,8 +76,10 @@ export class OutboxStore {
    * channel_seq row stays locked until commit: seq order is commit order on every channel. A
    * transaction's events keep their order within each channel.
    */
-  async write(tx: EntityManager, events: PendingEvent[]): Promise<StoredFrame[]> {
-    if (events.length === 0) return [];
+  write(tx: EntityManager, events: PendingEvent[]): Promise<StoredFrame[]> {
+    // Not async: the statement is on the wire when this returns (sql.ts send()), and anything that
+    // keeps it from being sent throws here, before the COMMIT behind it (commit-queue.ts).
+    if (events.length === 0) return Promise.resolve([]);
     // The payloads stay here: PostgreSQL gives back only what it made (ids, seqs, times). Each
     // channel's events go as one JSON array inside one JSON array: no array-literal escaping of
     // JSON text, and each payload's text is reused for its frame (frame-json.ts).
@@ -106,17 +108,19 @@ export class OutboxStore {
           .map((i) => `{"event":${JSON.stringify(events[i].event)},"payload":${payloads[i]}}`)
           .join(',')}]`,
     );
-    const { rows } = await sql<{ id: string; channel: string; first_seq: string; created_at: Date }>(tx, WRITE_OUTBOX, [
+    const answer = send<{ id: string; channel: string; first_seq: string; created_at: Date }>(tx, WRITE_OUTBOX, [
       pgArray(channels),
       pgArray(channels.map((c) => byChannel.get(c)!.length)),
       `[${runs.join(',')}]`,
     ]);
-    return rows.flatMap((row) => {
-      const run = byChannel.get(row.channel)!;
-      const frames = framesOf({ ...row, events: run.map((i) => events[i]) });
-      frames.forEach((frame, k) => frameJson(frame, payloads[run[k]]));
-      return frames;
-    });
+    return answer.then(({ rows }) =>
+      rows.flatMap((row) => {
+        const run = byChannel.get(row.channel)!;
+        const frames = framesOf({ ...row, events: run.map((i) => events[i]) });
+        frames.forEach((frame, k) => frameJson(frame, payloads[run[k]]));
+        return frames;
+      }),
+    );
   }
 
   /** Events of a channel with seq in (after, upTo], in order, at most `limit`. */

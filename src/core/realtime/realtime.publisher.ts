@@ -47,7 +47,10 @@ export class RealtimePublisher implements OnModuleInit, BeforeApplicationShutdow
 
   onModuleInit(): void {
     this.pending = new CommitQueue(this.db, {
-      flush: (tx, events) => this.store.write(tx, events),
+      // Sent with the COMMIT behind it: the events commit with the change or not at all.
+      send: (tx, events) => this.store.write(tx, events),
+      unread: (error) =>
+        this.logger.warn({ err: error }, 'events committed but their outbox answer unread; the relay will send them'),
       committed: (written) => this.afterCommit(written),
     });
     this.flushTimer = setInterval(() => void this.flushEmitted(), EMITTED_FLUSH_MS);

@@ -11,6 +11,7 @@ import { OutboxUnsent1732857600000 } from './1732857600000-outbox-unsent.js';
 import { OutboxJson1732944000000 } from './1732944000000-outbox-json.js';
 import { OutboxWrites1733030400000 } from './1733030400000-outbox-writes.js';
 import { Market1733116800000 } from './1733116800000-market.js';
+import { LedgerExpectedLock1733203200000 } from './1733203200000-ledger-expected-lock.js';
 
 export const MIGRATIONS = [
   Identity1732252800000,
@@ -24,4 +25,5 @@ export const MIGRATIONS = [
   OutboxJson1732944000000,
   OutboxWrites1733030400000,
   Market1733116800000,
+  LedgerExpectedLock1733203200000,
 ];

@@ -28,6 +28,7 @@ import {
   benchPool,
   cashierTransfer,
   checkOpenFileLimit,
+  counterTotals,
   createFundedUsers,
   drive,
   histogramDelta,
@@ -62,6 +63,8 @@ const PARAMS = {
   funding: 100_000_000n,
 };
 const HISTOGRAMS = ['ledger_posting_batch_size', 'ledger_posting_queue_wait_seconds'];
+/** The posting queue's transactions by path (one round trip on known states, or reading first). */
+const PATHS = 'ledger_posting_batches_total';
 const TOP_FUNCTIONS = 15;
 
 /** What a statement is, by its text (fixed texts with parameters), in the order a transaction sends them. */
@@ -203,6 +206,7 @@ async function measureLevel(env, level, pick) {
   await sleep(PARAMS.functionStatsWaitMs);
   const functionsBefore = await functionStats(db);
   const histogramsBefore = await histogramTotals([cashier], HISTOGRAMS);
+  const pathsBefore = await counterTotals([cashier], PATHS);
   await cashier.proc.ask('io-probe:reset', (m) => m?.ioProbe?.reset, 'resetting the probe');
   const cpuBefore = cpuSnapshot({ cashier: cashier.proc.pid }, { database: env.run.database });
   const splitBefore = cpuSplitOf(cashier.proc.pid);
@@ -217,6 +221,8 @@ async function measureLevel(env, level, pick) {
   const splitAfter = cpuSplitOf(cashier.proc.pid);
   const cashierSplitMs = { user: splitAfter.user - splitBefore.user, system: splitAfter.system - splitBefore.system };
   const histograms = histogramDelta(histogramsBefore, await histogramTotals([cashier], HISTOGRAMS));
+  const pathsAfter = await counterTotals([cashier], PATHS);
+  const paths = Object.fromEntries(Object.entries(pathsAfter).map(([path, n]) => [path, n - (pathsBefore[path] ?? 0)]));
   log(
     `${level} in flight: ${Math.round(block.acked / block.seconds)} transfers/s; waiting for the function statistics`,
   );
@@ -252,6 +258,7 @@ async function measureLevel(env, level, pick) {
     cpuMs,
     cashierSplitMs,
     histograms,
+    paths,
     functions,
     profile,
   };
@@ -276,6 +283,9 @@ function breakdownTable(levels, idle) {
   row('postings per transaction (batch size)', (l) => f(batch(l).sum / batch(l).count, 1));
   const waitMs = (l) => (1000 * wait(l).sum) / wait(l).count;
   row('posting queue wait, mean', (l) => `${f(waitMs(l), 3)} ms`);
+  row('transactions by path: expected (one round trip) / read / expected but out of date', (l) =>
+    ['expected', 'read', 'expected_missed'].map((path) => f(l.paths[path] ?? 0, 0)).join(' / '),
+  );
   // The mean acknowledgement, cut along its path: the rate limit's Redis round trip (before the
   // handler), the queue, the pool checkout, the transaction's statements one after another (their
   // sum per transaction), and the rest: the event loop's work, socket I/O and waiting to be scheduled.

@@ -143,6 +143,21 @@ export async function histogramTotals(cashiers, names) {
   return totals;
 }
 
+/**
+ * A counter's values by its one label (e.g. ledger_posting_batches_total by path) from the
+ * services' /metrics, added up over the instances: `{ [label value]: n }`.
+ */
+export async function counterTotals(cashiers, name) {
+  const totals = {};
+  for (const { url } of cashiers) {
+    const text = await (await globalThis.fetch(`${url}/metrics`)).text();
+    for (const [, value, n] of text.matchAll(new RegExp(`^${name}\\{\\w+="([^"]*)"\\} (\\S+)$`, 'gm'))) {
+      totals[value] = (totals[value] ?? 0) + Number(n);
+    }
+  }
+  return totals;
+}
+
 /** What happened to histograms between two readings of histogramTotals. */
 export function histogramDelta(before, after) {
   return Object.fromEntries(

@@ -1,7 +1,9 @@
 // Postings that arrive together share a transaction (PostingQueue), and each still stands or falls
 // alone: one balance event per posting with its own version, refused postings writing nothing and
-// giving their idempotency key back, and an unexpected failure failing only its culprit.
+// giving their idempotency key back, and an unexpected failure failing only its culprit. Postings
+// whose accounts' state the queue knows go in one round trip, and never on a state moved on since.
 import type { INestApplicationContext } from '@nestjs/common';
+import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/core/errors/domain-error.js';
 import { AccountsService } from '../../src/modules/accounts/accounts.service.js';
@@ -156,5 +158,79 @@ describe('postings that arrive together', () => {
     for (const [i, user] of users.entries()) {
       expect(await balanceOf(app, user.wallets.USD)).toBe(i === 8 || i === 10 ? 0n : 100n);
     }
+  });
+});
+
+/** The queue's transactions so far, by path (ledger_posting_batches_total). */
+async function paths(): Promise<Record<string, number>> {
+  const metric = register.getSingleMetric('ledger_posting_batches_total');
+  const { values } = await metric!.get();
+  return Object.fromEntries(values.map((v) => [String(v.labels.path), v.value]));
+}
+
+/** How many more transactions took each path while `work` ran. */
+async function pathsOf(work: () => Promise<unknown>): Promise<Record<string, number>> {
+  const before = await paths();
+  await work();
+  const after = await paths();
+  return Object.fromEntries(
+    ['expected', 'read', 'expected_missed'].map((path) => [path, (after[path] ?? 0) - (before[path] ?? 0)]),
+  );
+}
+
+describe('postings on the states the queue knows', () => {
+  const pay = (from: MoneyUser, to: MoneyUser, amount: string) =>
+    transfers.transfer(from.id, { to_user_id: to.id, amount, currency: 'USD' });
+
+  it('go in one round trip once their accounts are known, and still end exact', async () => {
+    const [alice, bob] = await usersOf(2, { USD: '100.00' });
+    await warm([alice, bob]);
+    expect(await pathsOf(() => pay(alice, bob, '1.00'))).toMatchObject({ read: 1 });
+    expect(await pathsOf(() => pay(alice, bob, '2.00'))).toEqual({ expected: 1, read: 0, expected_missed: 0 });
+    expect(await pathsOf(() => pay(bob, alice, '0.50'))).toEqual({ expected: 1, read: 0, expected_missed: 0 });
+    expect(await balanceOf(app, alice.wallets.USD)).toBe(10000n - 306n + 50n);
+    expect(await balanceOf(app, bob.wallets.USD)).toBe(10000n + 300n - 51n);
+  });
+
+  it('are not applied to a state someone else moved on: they run again on the state found, a lock refuses', async () => {
+    const [alice, bob] = await usersOf(2, { USD: '10.00' });
+    await warm([alice, bob]);
+    await pay(alice, bob, '1.00'); // both known now: alice 8.98
+    // Behind the queue's back: a credit through another path.
+    await app.get(AdjustmentsService).adjust(alice.id, {
+      user_id: alice.id,
+      currency: 'USD',
+      amount: '91.02',
+      direction: 'credit',
+      reason: 'top-up',
+    });
+    // Sent on the state known, found moved on under the lock, sent again on the state found.
+    expect(await pathsOf(() => pay(alice, bob, '1.00'))).toEqual({ expected: 1, read: 0, expected_missed: 1 });
+    expect(await balanceOf(app, alice.wallets.USD)).toBe(898n + 9102n - 102n);
+    expect(await balanceOf(app, bob.wallets.USD)).toBe(1000n + 100n + 100n);
+
+    // Locked behind its back (as an admin would): refused, nothing moves.
+    await pay(bob, alice, '1.00'); // known again
+    await withDb((db) => db.query(`UPDATE accounts SET is_locked = true WHERE id = $1`, [bob.wallets.USD]));
+    const bobBefore = await balanceOf(app, bob.wallets.USD);
+    await expect(pay(bob, alice, '1.00')).rejects.toMatchObject({ code: 'ACCOUNT_LOCKED' });
+    expect(await balanceOf(app, bob.wallets.USD)).toBe(bobBefore);
+    await withDb((db) => db.query(`UPDATE accounts SET is_locked = false WHERE id = $1`, [bob.wallets.USD]));
+  });
+
+  it('are refused only on state read under the lock: a refusal on a known state is decided again', async () => {
+    const [alice, bob] = await usersOf(2, { USD: '1.00' });
+    await warm([alice, bob]);
+    await pay(alice, bob, '0.50'); // alice 0.49, known
+    await app.get(AdjustmentsService).adjust(alice.id, {
+      user_id: alice.id,
+      currency: 'USD',
+      amount: '5.00',
+      direction: 'credit',
+      reason: 'top-up',
+    });
+    // Too much for the state the queue knows, enough for the real one.
+    await expect(pay(alice, bob, '2.00')).resolves.toMatchObject({ amount: 2, fee: 0.04 });
+    expect(await balanceOf(app, alice.wallets.USD)).toBe(49n + 500n - 204n);
   });
 });

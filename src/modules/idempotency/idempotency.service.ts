@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { prepared, sql } from '../../core/database/sql.js';
+import { databaseErrorOf } from '../../core/database/transactions.js';
+import { prepared, send, sql } from '../../core/database/sql.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 
 const INSERT_KEYS = prepared(
@@ -14,6 +15,14 @@ const INSERT_KEYS = prepared(
        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[]) AS c(user_id, key, request_type, request_hash)
         ORDER BY user_id, key
        ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key`,
+);
+
+/** INSERT_KEYS for keys taken to be unused: one that is not fails the statement (23505). */
+const INSERT_UNUSED_KEYS = prepared(
+  'idempotency_insert_unused',
+  `INSERT INTO idempotency_keys (user_id, key, request_type, request_hash)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[]) AS c(user_id, key, request_type, request_hash)
+        ORDER BY user_id, key`,
 );
 
 const SETTLE_KEYS = prepared(
@@ -50,6 +59,12 @@ export interface KeyClaim {
 export type KeyOutcome = { userId: string; key: string } & ({ response: unknown } | { abandoned: true });
 
 const keyOf = (userId: string, key: string) => `${userId}/${key}`;
+
+/** The failure of claimUnused() when a key it claimed was not unused. */
+export function isKeyTaken(error: unknown): boolean {
+  const failure = databaseErrorOf(error);
+  return failure?.code === '23505' && failure.constraint === 'idempotency_keys_pkey';
+}
 
 /** Keys are honoured for 24 hours; older ones count as unused. */
 const WINDOW_HOURS = 24;
@@ -120,12 +135,32 @@ export class IdempotencyService {
     throw new Error('one claim cannot repeat another');
   }
 
-  /** Stores the responses of claimed keys and drops the claims of refused requests, in one statement. */
-  async settle(tx: EntityManager, outcomes: readonly KeyOutcome[]): Promise<void> {
-    if (outcomes.length === 0) return;
+  /**
+   * claim() for keys taken to be unused (the first use of a key is by far the most common), sent
+   * at once (sql.ts send()) rather than awaited. A key used before, or being claimed by a
+   * transaction not yet committed, fails the statement and so the transaction, with a unique
+   * violation that isKeyTaken() recognizes; the caller then runs again with claim().
+   */
+  claimUnused(tx: EntityManager, claims: readonly (KeyClaim | undefined)[]): Promise<unknown> {
+    const keyed = claims.filter((claim): claim is KeyClaim => claim !== undefined);
+    if (keyed.length === 0) return Promise.resolve();
+    return send(tx, INSERT_UNUSED_KEYS, [
+      keyed.map((c) => c.userId),
+      keyed.map((c) => c.key),
+      keyed.map((c) => c.requestType),
+      keyed.map((c) => c.hash),
+    ]);
+  }
+
+  /**
+   * Stores the responses of claimed keys and drops the claims of refused requests, in one
+   * statement, sent at once (sql.ts send()): nothing need await it, its failure is the transaction's.
+   */
+  settle(tx: EntityManager, outcomes: readonly KeyOutcome[]): Promise<unknown> {
+    if (outcomes.length === 0) return Promise.resolve();
     const done = outcomes.filter((o): o is KeyOutcome & { response: unknown } => 'response' in o);
     const abandoned = outcomes.filter((o) => 'abandoned' in o);
-    await sql(tx, SETTLE_KEYS, [
+    return send(tx, SETTLE_KEYS, [
       done.map((o) => o.userId),
       done.map((o) => o.key),
       done.map((o) => JSON.stringify(o.response)),

@@ -4,12 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../core/config/app-config.js';
 import type { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
+import type { JournalIds } from './journal-ids.js';
 import { LedgerService } from './ledger.service.js';
 import type { HoldState, LockedAccount, PostingLine, PostingRequest } from './ledger.types.js';
 
 const ledger = new LedgerService(
   {} as RealtimePublisher,
   { business: { currencies: new Map() } } as unknown as AppConfig,
+  {} as JournalIds,
 );
 
 function account(id: string, currency: string, balance = 0n): LockedAccount {

@@ -1,25 +1,26 @@
-// The one statement that writes what the ledger applied in memory: journals (in order, so receipt
-// numbers follow it), their entries and fees, the holds placed, taken from or released (inserted
-// or updated to their final state), and the accounts' final balances. Data-modifying CTEs of one
-// statement cannot see each other's rows, so everything is written in its final state: a hold
-// placed and partly captured in the same transaction is inserted as it ends.
+// The one statement that writes what the ledger applied in memory: journals (under the ids and
+// receipt codes they were given ahead, journal-ids.ts), their entries and fees, the holds placed,
+// taken from or released (inserted or updated to their final state), and the accounts' final
+// balances. Data-modifying CTEs of one statement cannot see each other's rows, so everything is
+// written in its final state: a hold placed and partly captured in the same transaction is
+// inserted as it ends. The statement is sent, not awaited (sql.ts send()): its failure is the
+// transaction's.
 import type { EntityManager } from 'typeorm';
 import { pgArray } from '../../core/database/pg-array.js';
-import { prepared, sql } from '../../core/database/sql.js';
+import { prepared, send } from '../../core/database/sql.js';
 import type { AppliedPosting, HoldState, LedgerChange, LockedAccount } from './ledger.types.js';
 
 const WRITE_LEDGER = prepared(
   'ledger_write',
   `WITH input AS (
-       SELECT j.ord, j.type, j.description, j.initiated_by, j.metadata,
-              nextval(pg_get_serial_sequence('journals', 'id')) AS id
-         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::jsonb[])
-              WITH ORDINALITY AS j(type, description, initiated_by, metadata, ord)
+       SELECT j.ord, j.type, j.description, j.initiated_by, j.metadata, j.id, j.receipt_code
+         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::jsonb[], $36::bigint[], $37::text[])
+              WITH ORDINALITY AS j(type, description, initiated_by, metadata, id, receipt_code, ord)
      ), journal AS (
-       INSERT INTO journals (id, receipt_code, type, description, initiated_by, metadata)
-       SELECT id, 'RCP-' || extract(year FROM now() AT TIME ZONE 'UTC')::int || '-' || id, type, description, initiated_by, metadata
+       INSERT INTO journals (id, receipt_code, type, description, initiated_by, metadata, created_at)
+       SELECT id, receipt_code, type, description, initiated_by, metadata, $38::timestamptz
          FROM input ORDER BY ord
-       RETURNING id, receipt_code, created_at
+       RETURNING id
      ), posted AS (
        INSERT INTO entries (journal_id, account_id, currency, direction, amount, balance_after, account_version, description, created_at)
        SELECT input.id, e.account_id, e.currency, e.direction, e.amount, e.balance_after, e.version, e.description, clock_timestamp()
@@ -54,26 +55,38 @@ const WRITE_LEDGER = prepared(
          FROM unnest($32::bigint[], $33::bigint[], $34::bigint[], $35::bigint[]) AS b(id, balance, version, pending_debit)
         WHERE accounts.id = b.id
      )
-     SELECT input.ord, journal.id, journal.receipt_code, journal.created_at
-       FROM journal JOIN input USING (id) ORDER BY input.ord`,
+     SELECT 1`,
 );
 
-export interface WrittenJournal {
-  id: string;
+/** A journal as it will be written: its id, receipt code and time, given before the write. */
+export interface JournalHeader {
+  id: bigint;
   receiptCode: string;
   createdAt: Date;
 }
 
+/** The receipt code of journal `id`: RCP-<year of createdAt, UTC>-<id>. */
+export const receiptCodeOf = (id: bigint, createdAt: Date): string => `RCP-${createdAt.getUTCFullYear()}-${id}`;
+
 const isPosting = (change: LedgerChange): change is AppliedPosting => 'request' in change;
 
-/** Writes `changes` in one round trip; returns the journals of its postings, in order. */
-export async function writeLedgerChanges(
+/**
+ * Sends the write of `changes` (see the top of this file), each posting's journal under its header
+ * in `journals`, in order; resolves once PostgreSQL has answered. Not async: anything that keeps
+ * the statement from being sent throws here.
+ */
+export function writeLedgerChanges(
   tx: EntityManager,
   changes: readonly LedgerChange[],
-): Promise<WrittenJournal[]> {
+  journals: readonly JournalHeader[],
+): Promise<unknown> {
   const postings = changes.filter(isPosting);
+  if (journals.length !== postings.length) {
+    throw new Error(`${postings.length} postings but ${journals.length} journals`);
+  }
+  const createdAt = journals[0]?.createdAt ?? new Date();
   const ordOf = new Map<AppliedPosting, number>(postings.map((p, i) => [p, i + 1]));
-  const journals = postings.map((p) => p.request);
+  const requests = postings.map((p) => p.request);
   const entries = postings.flatMap((p, i) =>
     p.entries.map((entry, j) => ({ entry, journal: i + 1, line: p.request.lines[j] })),
   );
@@ -94,11 +107,11 @@ export async function writeLedgerChanges(
   }
   const balances = [...final.values()];
 
-  const { rows } = await sql<{ ord: string; id: string; receipt_code: string; created_at: Date }>(tx, WRITE_LEDGER, [
-    pgArray(journals.map((j) => j.type)),
-    pgArray(journals.map((j) => j.description)),
-    pgArray(journals.map((j) => j.initiatedBy ?? null)),
-    pgArray(journals.map((j) => JSON.stringify(j.metadata ?? {}))),
+  return send(tx, WRITE_LEDGER, [
+    pgArray(requests.map((j) => j.type)),
+    pgArray(requests.map((j) => j.description)),
+    pgArray(requests.map((j) => j.initiatedBy ?? null)),
+    pgArray(requests.map((j) => JSON.stringify(j.metadata ?? {}))),
     pgArray(entries.map((e) => e.journal)),
     pgArray(entries.map((e) => e.entry.accountId)),
     pgArray(entries.map((e) => e.entry.currency)),
@@ -130,6 +143,8 @@ export async function writeLedgerChanges(
     pgArray(balances.map((a) => a.balance)),
     pgArray(balances.map((a) => a.version)),
     pgArray(balances.map((a) => a.pendingDebit)),
+    pgArray(journals.map((j) => j.id)),
+    pgArray(journals.map((j) => j.receiptCode)),
+    createdAt,
   ]);
-  return rows.map((row) => ({ id: String(row.id), receiptCode: row.receipt_code, createdAt: row.created_at }));
 }

@@ -5,6 +5,7 @@ import { IdempotencyModule } from '../idempotency/idempotency.module.js';
 import { UsersCoreModule } from '../users/users.module.js';
 import { AdjustmentsService } from './adjustments.service.js';
 import { LedgerAdminController } from './ledger-admin.controller.js';
+import { JournalIds } from './journal-ids.js';
 import { LedgerCheckService } from './ledger-check.service.js';
 import { LedgerService } from './ledger.service.js';
 import { PostingQueue } from './posting-queue.js';
@@ -17,7 +18,7 @@ import { StatementsService } from './statements.service.js';
  */
 @Module({
   imports: [AccountsModule, AuditModule, IdempotencyModule, UsersCoreModule],
-  providers: [LedgerService, PostingQueue, StatementsService, AdjustmentsService],
+  providers: [LedgerService, JournalIds, PostingQueue, StatementsService, AdjustmentsService],
   exports: [LedgerService, PostingQueue, StatementsService, AdjustmentsService],
 })
 export class LedgerModule {}

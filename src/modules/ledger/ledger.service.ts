@@ -7,7 +7,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { pgArray } from '../../core/database/pg-array.js';
-import { prepared, sql } from '../../core/database/sql.js';
+import { prepared, send, sql } from '../../core/database/sql.js';
+import { beganAt, databaseErrorOf, sqlStateOf } from '../../core/database/transactions.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { AppConfig } from '../../core/config/app-config.js';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
@@ -15,7 +16,8 @@ import { toMajor } from '../../shared/money.js';
 import './ledger.events.js';
 import { announceJournal } from './journal-events.js';
 import { checkAvailable, checkBalanced, checkUsable } from './ledger-rules.js';
-import { writeLedgerChanges } from './ledger-writer.js';
+import { JournalIds } from './journal-ids.js';
+import { receiptCodeOf, writeLedgerChanges } from './ledger-writer.js';
 import type { AccountKind } from '../accounts/accounts.types.js';
 import type {
   AppliedPosting,
@@ -38,6 +40,62 @@ const LOCK_ACCOUNTS = prepared(
         ORDER BY a.id
         FOR UPDATE OF a`,
 );
+
+/** LOCK_ACCOUNTS for accounts whose state the caller gives (migration LedgerExpectedLock). */
+const LOCK_EXPECTED = prepared(
+  'ledger_lock_expected',
+  `SELECT ledger_lock_expected($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
+                               $6::boolean[], $7::boolean[], $8::text[], $9::text[])`,
+);
+
+/** SQLSTATE of ledger_lock_expected when an account is not as the caller expected. */
+const NOT_AS_EXPECTED = 'CS001';
+
+/** What of an account others may change: what lockExpected() compares. */
+export type AccountMoves = Pick<
+  LockedAccount,
+  | 'id'
+  | 'version'
+  | 'balance'
+  | 'pendingDebit'
+  | 'pendingCredit'
+  | 'isActive'
+  | 'isLocked'
+  | 'ownerState'
+  | 'ownerChannel'
+>;
+
+/**
+ * The accounts lockExpected() found moved on, as it found them, when `error` is its failure: an
+ * empty list when it does not say (an account missing), undefined when `error` is something else.
+ */
+export function movedAccountsOf(error: unknown): AccountMoves[] | undefined {
+  if (sqlStateOf(error) !== NOT_AS_EXPECTED) return undefined;
+  const detail = databaseErrorOf(error)?.detail;
+  if (!detail) return [];
+  const rows = JSON.parse(detail) as {
+    id: string;
+    version: string;
+    balance: string;
+    pending_debit: string;
+    pending_credit: string;
+    is_active: boolean;
+    is_locked: boolean;
+    owner_state: string | null;
+    owner_channel: string | null;
+  }[];
+  return rows.map((row) => ({
+    id: row.id,
+    version: BigInt(row.version),
+    balance: BigInt(row.balance),
+    pendingDebit: BigInt(row.pending_debit),
+    pendingCredit: BigInt(row.pending_credit),
+    isActive: row.is_active,
+    isLocked: row.is_locked,
+    ownerState: row.owner_state,
+    ownerChannel: row.owner_channel,
+  }));
+}
 
 interface AccountRow {
   id: string;
@@ -78,6 +136,7 @@ export class LedgerService {
   constructor(
     private readonly publisher: RealtimePublisher,
     private readonly config: AppConfig,
+    private readonly journalIds: JournalIds,
   ) {}
 
   /**
@@ -90,6 +149,25 @@ export class LedgerService {
     const { rows } = await sql<AccountRow>(tx, LOCK_ACCOUNTS, [pgArray(ids)]);
     if (rows.length !== ids.length) throw new DomainError('ACCOUNT_NOT_FOUND', 'account not found');
     return new Map(rows.map((row) => [String(row.id), toLocked(row)]));
+  }
+
+  /**
+   * lock() for accounts whose state the caller knows (as a commit left them): sent at once, not
+   * awaited (sql.ts send()). Takes the same locks in the same order; if any account is not exactly
+   * as given, the statement fails (movedAccountsOf tells how they are), and so does the transaction.
+   */
+  lockExpected(tx: EntityManager, accounts: readonly LockedAccount[]): Promise<unknown> {
+    return send(tx, LOCK_EXPECTED, [
+      pgArray(accounts.map((a) => a.id)),
+      pgArray(accounts.map((a) => a.version)),
+      pgArray(accounts.map((a) => a.balance)),
+      pgArray(accounts.map((a) => a.pendingDebit)),
+      pgArray(accounts.map((a) => a.pendingCredit)),
+      pgArray(accounts.map((a) => a.isActive)),
+      pgArray(accounts.map((a) => a.isLocked)),
+      pgArray(accounts.map((a) => a.ownerState)),
+      pgArray(accounts.map((a) => a.ownerChannel)),
+    ]);
   }
 
   /**
@@ -208,13 +286,31 @@ export class LedgerService {
   }
 
   /**
-   * Writes postings and hold changes applied in memory, in one statement (ledger-writer.ts); then
+   * Writes postings and hold changes applied in memory, in one statement (ledger-writer.ts), and
    * announces every balance each of them left, in order, to the wallets' owners, and the journals
-   * that ask for it (journal-events.ts).
+   * that ask for it (journal-events.ts). Resolves once the write is done.
    */
   async write(tx: EntityManager, changes: readonly LedgerChange[]): Promise<PostedJournal[]> {
-    if (changes.length === 0) return [];
-    const journals = await writeLedgerChanges(tx, changes);
+    const { posted, written } = await this.sendWrite(tx, changes);
+    await written;
+    return posted;
+  }
+
+  /**
+   * write() without waiting for PostgreSQL: resolves once the statement is sent, with the journals
+   * as they will be (their ids were taken ahead, journal-ids.ts) and the write's answer, which
+   * nothing need await: if it fails, so does the COMMIT (sql.ts send()).
+   */
+  async sendWrite(
+    tx: EntityManager,
+    changes: readonly LedgerChange[],
+  ): Promise<{ posted: PostedJournal[]; written: Promise<unknown> }> {
+    if (changes.length === 0) return { posted: [], written: Promise.resolve() };
+    const ids = await this.journalIds.take(tx, changes.filter((change) => 'request' in change).length);
+    // As PostgreSQL's now() would give it, had the journal taken its default.
+    const createdAt = beganAt(tx);
+    const journals = ids.map((id) => ({ id, receiptCode: receiptCodeOf(id, createdAt), createdAt }));
+    const written = writeLedgerChanges(tx, changes, journals);
     const posted: PostedJournal[] = [];
     for (const change of changes) {
       if (!('request' in change)) {
@@ -226,7 +322,7 @@ export class LedgerService {
         this.announceBalance(tx, account, change.request.trading ?? false);
       }
       const done: PostedJournal = {
-        journalId: journal.id,
+        journalId: String(journal.id),
         receiptCode: journal.receiptCode,
         createdAt: journal.createdAt,
         entries: change.entries,
@@ -237,7 +333,7 @@ export class LedgerService {
       }
       posted.push(done);
     }
-    return posted;
+    return { posted, written };
   }
 
   /** Holds by reference, locked for the rest of the transaction (so each is resolved once). */

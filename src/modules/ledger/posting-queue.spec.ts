@@ -21,16 +21,20 @@ function heldLedger() {
       accounts: new Map(),
       holds: [],
     }),
-    write: (_tx: unknown, postings: AppliedPosting[]): Promise<PostedJournal[]> =>
+    sendWrite: (
+      _tx: unknown,
+      postings: AppliedPosting[],
+    ): Promise<{ posted: PostedJournal[]; written: Promise<unknown> }> =>
       new Promise((resolve) => {
         transactions.push({
           names: postings.map((p) => p.request.description),
           release: () =>
-            resolve(
-              postings.map(
+            resolve({
+              posted: postings.map(
                 (p) => ({ receiptCode: p.request.description, journalId: '1', createdAt: new Date() }) as PostedJournal,
               ),
-            ),
+              written: Promise.resolve(),
+            }),
         });
       }),
   };

@@ -16,21 +16,32 @@
 // re-runs every posting of the batch on its own, so only the culprit fails.
 //
 // A batch of one and a batch of sixty take the same path: claim the keys, lock the accounts, check
-// and apply each posting (LedgerService.apply), write them in one statement (LedgerService.write,
-// which announces them), settle the keys. A posting naming a wallet whose id is not known yet
-// (a recipient's first credit in a currency) runs alone and finds or opens it inside.
+// and apply each posting (LedgerService.apply), write them in one statement (LedgerService.sendWrite,
+// which announces them), settle the keys. The write, the key settlement, the outbox write and the
+// COMMIT go out together (sql.ts send()): one round trip. A posting naming a wallet whose id is not
+// known yet (a recipient's first credit in a currency) runs alone and finds or opens it inside.
+//
+// When the queue knows the state every account of a batch was left in by its last commit
+// (known-states.ts), the batch is applied to that state before its transaction starts and sent
+// whole at once: BEGIN, the keys claimed as unused, the lock with the state expected
+// (LedgerService.lockExpected), the write, the settlement, the outbox write, COMMIT; one round
+// trip, where reading first takes two (three with keys). The database checks the expectation under
+// the lock; an account moved on by someone else, or a key used before, fails the transaction, and
+// the batch runs again the ordinary way. So does a batch in which a posting would be refused: a
+// refusal is only ever decided on state read under the lock.
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { Histogram } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../../core/config/app-config.js';
-import { Transactions } from '../../core/database/transactions.js';
+import { RolledBackAtCommit, Transactions } from '../../core/database/transactions.js';
 import { DomainError } from '../../core/errors/domain-error.js';
 import { metricOnce } from '../../core/metrics/metric-once.js';
 import { AccountsService, HOT_ACCOUNT_SHARDS } from '../accounts/accounts.service.js';
-import { IdempotencyService, type KeyOutcome } from '../idempotency/idempotency.service.js';
-import { LedgerService } from './ledger.service.js';
+import { IdempotencyService, isKeyTaken, type KeyOutcome } from '../idempotency/idempotency.service.js';
+import { KnownStates } from './known-states.js';
+import { LedgerService, movedAccountsOf } from './ledger.service.js';
 import type { AppliedPosting, LockedAccount, PostedJournal, PostingRequest } from './ledger.types.js';
 import {
   walletKey,
@@ -54,6 +65,19 @@ interface Queued {
 }
 
 type Outcome = { receipt: Receipt } | { refused: DomainError } | { again: true };
+
+/** What a batch's transaction decided, and the state it left its accounts in if it commits. */
+interface Executed {
+  outcomes: Outcome[];
+  accounts: ReadonlyMap<string, LockedAccount>;
+}
+
+/** A batch applied to the states the queue knows: what to expect under the lock, what to write. */
+interface Planned {
+  expected: LockedAccount[];
+  applied: { index: number; posting: AppliedPosting }[];
+  accounts: Map<string, LockedAccount>;
+}
 
 /** Postings per transaction at most: enough to amortize it, small enough to keep lock times short. */
 const MAX_BATCH = 64;
@@ -97,6 +121,21 @@ const queueWait = metricOnce(
     }),
 );
 
+/**
+ * Batches by how they ran: `expected` in one round trip on the states the queue knew, `read` the
+ * ordinary way, `expected_missed` sent on known states that the database found out of date (then
+ * run the ordinary way too, and counted there as well).
+ */
+const batchPaths = metricOnce(
+  'ledger_posting_batches_total',
+  () =>
+    new Counter({
+      name: 'ledger_posting_batches_total',
+      help: 'Transactions of the posting queue by path: expected (one round trip), read, expected_missed',
+      labelNames: ['path'],
+    }),
+);
+
 @Injectable()
 export class PostingQueue implements BeforeApplicationShutdown {
   private readonly logger = new Logger(PostingQueue.name);
@@ -110,6 +149,8 @@ export class PostingQueue implements BeforeApplicationShutdown {
   /** Random per process, so instances tend to pick different shards too. */
   private readonly spreadBase = randomInt(HOT_ACCOUNT_SHARDS);
   private idle?: () => void;
+  /** The accounts' states as this process's last commits left them. */
+  private readonly known = new KnownStates();
 
   constructor(
     private readonly transactions: Transactions,
@@ -234,15 +275,32 @@ export class PostingQueue implements BeforeApplicationShutdown {
     batchSize.observe(batch.length);
     const started = performance.now();
     for (const queued of batch) queueWait.observe((started - queued.submittedAt) / 1000);
-    let outcomes: Outcome[];
+    const ids = batch.flatMap((queued) => this.accountIdsOf(queued, spread));
+    let executed: Executed | undefined;
     try {
-      outcomes = await this.transactions.run((tx) => this.execute(tx, batch, spread));
+      // Known states that turn out moved on are updated from what the lock found, and the batch
+      // planned once more on them; a second miss, or a key used before, and it runs the ordinary way.
+      for (let attempt = 0; attempt < 2 && !executed; attempt += 1) {
+        const planned = this.plan(batch, spread);
+        if (!planned) break;
+        const ran = await this.runPlanned(batch, planned);
+        batchPaths.inc({ path: typeof ran === 'object' ? 'expected' : 'expected_missed' });
+        if (typeof ran === 'object') executed = ran;
+        else if (ran === 'key taken') break;
+      }
+      if (!executed) {
+        executed = await this.transactions.run((tx) => this.execute(tx, batch, spread));
+        batchPaths.inc({ path: 'read' });
+      }
     } catch (error) {
+      this.known.forget(ids);
       if (batch.length === 1) return batch[0].reject(error);
       this.logger.warn({ err: error, postings: batch.length }, 'batch failed; its postings run again one by one');
       this.queue.unshift(...batch.map((queued) => ({ ...queued, alone: true })));
       return;
     }
+    const { outcomes, accounts } = executed;
+    this.known.remember(accounts.values());
     outcomes.forEach((outcome, i) => {
       const queued = batch[i];
       if ('receipt' in outcome) queued.resolve(outcome.receipt);
@@ -251,8 +309,57 @@ export class PostingQueue implements BeforeApplicationShutdown {
     });
   }
 
-  /** One transaction for `batch`: claims, wallets, locks, checks and applies, one write, receipts. */
-  private async execute(tx: EntityManager, batch: Queued[], spread: number): Promise<Outcome[]> {
+  /**
+   * The batch applied to the states the queue knows, before any transaction: undefined unless it
+   * knows every account's, and when a posting would be refused (only state read under the lock
+   * may refuse one).
+   */
+  private plan(batch: Queued[], spread: number): Planned | undefined {
+    if (batch.some((queued) => queued.alone)) return undefined;
+    const ids = new Set(batch.flatMap((queued) => this.accountIdsOf(queued, spread)));
+    const expected = this.known.copiesOf(ids);
+    if (!expected) return undefined;
+    const accounts = new Map([...expected].map(([id, account]) => [id, { ...account }]));
+    const applied: Planned['applied'] = [];
+    for (const [index, { order, wallets }] of batch.entries()) {
+      try {
+        applied.push({ index, posting: this.ledger.apply(accounts, this.requestOf(order, wallets, accounts, spread)) });
+      } catch (error) {
+        if (error instanceof DomainError) return undefined;
+        throw error;
+      }
+    }
+    return { expected: [...expected.values()], applied, accounts };
+  }
+
+  /**
+   * Sends a planned batch whole (see the top of this file). When the database found an account not
+   * as expected, what it found is now known ('moved'); 'key taken' when a key was used before.
+   */
+  private async runPlanned(batch: Queued[], planned: Planned): Promise<Executed | 'moved' | 'key taken'> {
+    try {
+      return await this.transactions.run(async (tx) => {
+        void this.idempotency.claimUnused(
+          tx,
+          batch.map((queued) => queued.order.idempotency),
+        );
+        void this.ledger.lockExpected(tx, planned.expected);
+        const outcomes = await this.finish(tx, batch, planned.applied, [], []);
+        return { outcomes, accounts: planned.accounts };
+      });
+    } catch (error) {
+      const cause = error instanceof RolledBackAtCommit ? error.cause : undefined;
+      if (isKeyTaken(cause)) return 'key taken';
+      const moved = movedAccountsOf(cause);
+      if (!moved) throw error;
+      if (moved.length > 0) this.known.update(moved);
+      else this.known.forget(planned.expected.map((account) => account.id));
+      return 'moved';
+    }
+  }
+
+  /** One transaction for `batch`: claims, wallets, locks, checks and applies, then finish(). */
+  private async execute(tx: EntityManager, batch: Queued[], spread: number): Promise<Executed> {
     const outcomes: Outcome[] = [];
     const claims = await this.idempotency.claim<Receipt>(
       tx,
@@ -266,7 +373,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
       // The same key twice in one batch (take() avoids it): again, once the first committed.
       else outcomes[i] = { again: true };
     }
-    if (live.length === 0) return outcomes;
+    if (live.length === 0) return { outcomes, accounts: new Map() };
 
     const wallets = new Map(live.map((i) => [i, batch[i].wallets]));
     for (const i of live) {
@@ -293,7 +400,21 @@ export class PostingQueue implements BeforeApplicationShutdown {
         }
       }
     }
-    const posted = await this.ledger.write(
+    return { outcomes: await this.finish(tx, batch, applied, outcomes, keys), accounts };
+  }
+
+  /**
+   * The end of a batch's transaction: the write of what was applied and the keys' settlement, both
+   * sent and not awaited (they go out with the outbox write and the COMMIT); the outcomes.
+   */
+  private async finish(
+    tx: EntityManager,
+    batch: Queued[],
+    applied: readonly { index: number; posting: AppliedPosting }[],
+    outcomes: Outcome[],
+    keys: KeyOutcome[],
+  ): Promise<Outcome[]> {
+    const { posted } = await this.ledger.sendWrite(
       tx,
       applied.map((a) => a.posting),
     );
@@ -303,7 +424,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
       const claim = batch[index].order.idempotency;
       if (claim) keys.push({ userId: claim.userId, key: claim.key, response: receipt });
     });
-    await this.idempotency.settle(tx, keys);
+    void this.idempotency.settle(tx, keys);
     return outcomes;
   }
 

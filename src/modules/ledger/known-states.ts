@@ -1,7 +1,7 @@
 // The state the last commit this process saw left each account in (balance, pending amounts,
 // version, flags, its owner's state and channel), for the posting queue's postings that apply
 // themselves to it without reading it first (posting-queue.ts). Only a hint: the database checks it
-// under the lock (ledger_lock_expected) and a posting that finds it out of date runs again the
+// under the lock (LedgerService.lockExpected) and a posting that finds it out of date runs again the
 // ordinary way. Bounded: past `capacity` accounts the least recently used are forgotten.
 import type { LockedAccount } from './ledger.types.js';
 

@@ -41,14 +41,43 @@ const LOCK_ACCOUNTS = prepared(
         FOR UPDATE OF a`,
 );
 
-/** LOCK_ACCOUNTS for accounts whose state the caller gives (migration LedgerExpectedLock). */
+/**
+ * LOCK_ACCOUNTS for accounts whose state the caller gives: fails (ledger_not_as_expected, migration
+ * LedgerExpectedLock) when one is missing or not as given, with those found moved on.
+ */
 const LOCK_EXPECTED = prepared(
   'ledger_lock_expected',
-  `SELECT ledger_lock_expected($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
-                               $6::boolean[], $7::boolean[], $8::text[], $9::text[])`,
+  `WITH expected AS (
+       SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
+                            $6::boolean[], $7::boolean[], $8::text[], $9::text[])
+                  AS e(id, version, balance, pending_debit, pending_credit, is_active, is_locked, owner_state, owner_channel)
+     ), locked AS MATERIALIZED (
+       SELECT a.id, a.version, a.balance, a.pending_debit, a.pending_credit, a.is_active, a.is_locked,
+              u.state AS owner_state, u.channel AS owner_channel
+         FROM accounts a LEFT JOIN users u ON u.id = a.owner_user_id
+        WHERE a.id = ANY($1::bigint[])
+        ORDER BY a.id
+          FOR UPDATE OF a
+     ), moved AS MATERIALIZED (
+       SELECT l.* FROM locked l JOIN expected e USING (id)
+        WHERE (l.version, l.balance, l.pending_debit, l.pending_credit, l.is_active, l.is_locked, l.owner_state, l.owner_channel)
+              IS DISTINCT FROM
+              (e.version, e.balance, e.pending_debit, e.pending_credit, e.is_active, e.is_locked, e.owner_state, e.owner_channel)
+     ), missing AS (
+       SELECT (SELECT count(*) FROM locked) <> cardinality($1::bigint[]) AS missing
+     )
+     SELECT ledger_not_as_expected(
+              (SELECT jsonb_agg(jsonb_build_object(
+                        'id', id::text, 'version', version::text, 'balance', balance::text,
+                        'pending_debit', pending_debit::text, 'pending_credit', pending_credit::text,
+                        'is_active', is_active, 'is_locked', is_locked, 'owner_state', owner_state,
+                        'owner_channel', owner_channel)) FROM moved),
+              missing)
+       FROM missing
+      WHERE missing OR EXISTS (SELECT 1 FROM moved)`,
 );
 
-/** SQLSTATE of ledger_lock_expected when an account is not as the caller expected. */
+/** SQLSTATE of ledger_not_as_expected: an account is not as the caller expected. */
 const NOT_AS_EXPECTED = 'CS001';
 
 /** What of an account others may change: what lockExpected() compares. */

@@ -1,8 +1,9 @@
 // Ledger benchmark: acknowledged transfers per second and their latency through the service
 // (socket.io `transfer` request → posting → outbox → ack, and the receiver's push), against a bare
 // socket.io server whose handler makes one round trip to a plpgsql function doing the same posting
-// on a minimal schema (bare-ledger.mjs), and against the posting alone as one raw SQL statement;
-// in one run, on the same machine, database and clients, at several loads.
+// on a minimal schema (bare-ledger.mjs), and against the posting alone as one raw SQL statement
+// on the service's schema (in the users' EUR wallets, so it never moves an account under the
+// service); in one run, on the same machine, database and clients, at several loads.
 //
 //   CASHIER_DIST=.bench-dist node bench/ledger/run.mjs
 //
@@ -22,7 +23,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkBareLedger, createBareLedger, FEE_SHARDS, startBareLedgerServer } from '../support/bare-ledger.mjs';
-import { getJson } from '../support/cashier.mjs';
+import { fundUsers, getJson } from '../support/cashier.mjs';
 import { cpuDelta, cpuSnapshot } from '../support/cpu.mjs';
 import { closeAllLean, openManyLean } from '../support/lean-socket.mjs';
 import { createRawLedger } from '../support/ledger-sql.mjs';
@@ -34,6 +35,7 @@ import {
   benchPool,
   cashierTransfer,
   checkOpenFileLimit,
+  counterTotals,
   createFundedUsers,
   drive,
   histogramDelta,
@@ -68,6 +70,8 @@ const PARAMS = {
   /** After a block, how long frames still in flight may take to reach the receivers. */
   pushSettleMs: 250,
   currency: 'USD',
+  /** The raw SQL side's currency (see rawSide). */
+  rawCurrency: 'EUR',
   /** Per transfer, in minor units: 1.00 USD, and its 2 % fee (config/fees.json). */
   amount: 100n,
   fee: 2n,
@@ -96,12 +100,14 @@ const MIN_OPEN_FILES = 2 * PARAMS.users + 500;
  */
 const expected = { ledger: new Map(), bare: new Map() };
 const FEES = 'fee shards';
+/** The raw SQL side's fee shards (its own currency, below). */
+const RAW_FEES = 'raw SQL fee shards';
 const addDelta = (map, key, delta) => map.set(key, (map.get(key) ?? 0n) + delta);
 
-function record(map, fromKey, toKey) {
+function record(map, fromKey, toKey, feesKey = FEES) {
   addDelta(map, fromKey, -(PARAMS.amount + PARAMS.fee));
   addDelta(map, toKey, PARAMS.amount);
-  addDelta(map, FEES, PARAMS.fee);
+  addDelta(map, feesKey, PARAMS.fee);
 }
 
 // --- the three sides ---
@@ -134,27 +140,33 @@ function bareSide() {
   };
 }
 
-/** The posting as one raw SQL statement, fee on the shard the service would pick. */
+/**
+ * The posting as one raw SQL statement on the service's schema, fee on a shard as the service would
+ * pick one. In the users' wallets of another currency (PARAMS.rawCurrency) and its fee shards: the
+ * same tables, sizes and contention, but never an account the service is posting to, whose state
+ * it knows from its own commits (a write behind its back would have every next posting of the
+ * service on that account sent twice; bench/README.md).
+ */
 function rawSide(env) {
   return {
     name: 'raw SQL',
     pushes: false,
     async transfer(from, to) {
-      const feeId = env.feeIds[Number(from.walletId) % HOT_ACCOUNT_SHARDS];
+      const feeId = env.rawFeeIds[Number(from.rawWalletId) % HOT_ACCOUNT_SHARDS];
       try {
         await env.raw.transfer({
-          fromId: from.walletId,
-          toId: to.walletId,
+          fromId: from.rawWalletId,
+          toId: to.rawWalletId,
           feeId,
           userId: from.id,
           amount: PARAMS.amount,
           fee: PARAMS.fee,
-          currency: PARAMS.currency,
+          currency: PARAMS.rawCurrency,
         });
       } catch (error) {
         return { refused: error.code ?? error.message };
       }
-      record(expected.ledger, from.walletId, to.walletId);
+      record(expected.ledger, from.rawWalletId, to.rawWalletId, RAW_FEES);
       return {};
     },
   };
@@ -225,6 +237,8 @@ function cpuOf(env) {
 }
 
 const HISTOGRAMS = ['ledger_posting_batch_size', 'ledger_posting_queue_wait_seconds'];
+/** The posting queue's transactions by path: one round trip on known states, read first, or missed. */
+const PATHS = 'ledger_posting_batches_total';
 
 function merge(blocks) {
   const latencies = blocks.flatMap((b) => b.latencies);
@@ -240,6 +254,11 @@ function merge(blocks) {
   }
   const sumOf = (name, field) => blocks.reduce((n, b) => n + (b.histograms?.[name][field] ?? 0), 0);
   const batches = sumOf('ledger_posting_batch_size', 'count');
+  const paths = {};
+  for (const b of blocks) {
+    for (const [path, n] of Object.entries(b.paths ?? {})) paths[path] = (paths[path] ?? 0) + n;
+  }
+  const pathTotal = (paths.expected ?? 0) + (paths.read ?? 0);
   const waits = sumOf('ledger_posting_queue_wait_seconds', 'count');
   return {
     acked: latencies.length,
@@ -247,6 +266,9 @@ function merge(blocks) {
     perSecond: latencies.length / seconds,
     postingsPerTransaction: batches > 0 ? sumOf('ledger_posting_batch_size', 'sum') / batches : undefined,
     queueWaitMs: waits > 0 ? (1000 * sumOf('ledger_posting_queue_wait_seconds', 'sum')) / waits : undefined,
+    /** Of the transactions that committed or refused, the share sent in one round trip; and the misses. */
+    oneRoundTripPercent: pathTotal > 0 ? (100 * (paths.expected ?? 0)) / pathTotal : undefined,
+    missedPercent: pathTotal > 0 ? (100 * (paths.expected_missed ?? 0)) / pathTotal : undefined,
     cpuMsPerTransfer,
     latency: summarize(latencies),
     push: pushes.length > 0 ? summarize(pushes) : undefined,
@@ -265,6 +287,7 @@ async function scenario(name, env, pick, inFlight) {
   for (const side of [...sides, ...[...sides].reverse()]) {
     const isCashier = side.name === 'cashier';
     const before = isCashier ? await histogramTotals(env.cashiers, HISTOGRAMS) : undefined;
+    const pathsBefore = isCashier ? await counterTotals(env.cashiers, PATHS) : undefined;
     if (side.pushes) env.push.start();
     const cpuBefore = cpuOf(env);
     const block = await drive(side.transfer, pick, {
@@ -275,6 +298,10 @@ async function scenario(name, env, pick, inFlight) {
     block.cpuMs = cpuDelta(cpuBefore, cpuOf(env));
     if (side.pushes) block.push = await env.push.finish(PARAMS.pushSettleMs);
     if (before) block.histograms = histogramDelta(before, await histogramTotals(env.cashiers, HISTOGRAMS));
+    if (pathsBefore) {
+      const after = await counterTotals(env.cashiers, PATHS);
+      block.paths = Object.fromEntries(Object.entries(after).map(([path, n]) => [path, n - (pathsBefore[path] ?? 0)]));
+    }
     log(`${name}: ${side.name}: ${Math.round(block.acked / block.seconds)} transfers/s`);
     blocks[side.name].push(block);
   }
@@ -285,15 +312,18 @@ async function scenario(name, env, pick, inFlight) {
 
 async function verifyLedger(env, opening) {
   const check = await getJson(env.cashiers[0].url, '/api/v1/admin/ledger/check', env.adminToken);
-  const wallets = [...expected.ledger.keys()].filter((key) => key !== FEES);
+  const wallets = [...expected.ledger.keys()].filter((key) => key !== FEES && key !== RAW_FEES);
   const { rows } = await env.db.query(`SELECT id, balance FROM accounts WHERE id = ANY($1::bigint[])`, [
-    [...wallets, ...env.feeIds],
+    [...wallets, ...env.feeIds, ...env.rawFeeIds],
   ]);
   const balances = new Map(rows.map((r) => [String(r.id), BigInt(r.balance)]));
   const sumOf = (ids, map) => ids.reduce((sum, id) => sum + map.get(id), 0n);
   const actual = [
     ...wallets.map((id) => [id, balances.get(id), opening.get(id)]),
     [FEES, sumOf(env.feeIds, balances), sumOf(env.feeIds, opening)],
+    ...(expected.ledger.has(RAW_FEES)
+      ? [[RAW_FEES, sumOf(env.rawFeeIds, balances), sumOf(env.rawFeeIds, opening)]]
+      : []),
   ];
   const wrong = [];
   for (const [key, balance, before] of actual) {
@@ -356,6 +386,8 @@ function levelRows(m) {
       : contextRow(`${label}: request → receiver push p99`, 'ms', cashier.push?.p99, bare.push?.p99),
     withRaw(contextRow(`${label}: batch size`, 'transfers per transaction', cashier.postingsPerTransaction, 1), 1),
     contextRow(`${label}: posting queue wait, mean`, 'ms', cashier.queueWaitMs, undefined),
+    contextRow(`${label}: transactions in one round trip (%)`, '%', cashier.oneRoundTripPercent, undefined),
+    contextRow(`${label}: transactions sent on a state moved on since (%)`, '%', cashier.missedPercent, undefined),
   ];
 }
 
@@ -469,6 +501,9 @@ async function main(abort) {
     log,
   });
   const feeIds = await walletIds(db, users, PARAMS.currency);
+  log(`funding ${PARAMS.users} users in ${PARAMS.rawCurrency} for the raw SQL side`);
+  await fundUsers(cashiers[0].url, adminToken, users, PARAMS.rawCurrency, (PARAMS.funding / 100n).toString());
+  const rawFeeIds = await walletIds(db, users, PARAMS.rawCurrency, 'rawWalletId');
   await createBareLedger(
     db,
     users.map((u) => u.id),
@@ -497,7 +532,7 @@ async function main(abort) {
     user.bareSocket.onEvent = (buf) => push.onFrame(user.id, buf);
   }
 
-  const env = { run, cashiers, bare, db, raw, feeIds, adminToken, push };
+  const env = { run, cashiers, bare, db, raw, feeIds, rawFeeIds, adminToken, push };
   const opening = await openingBalances(db);
   const loadAtStart = loadavg()[0];
   const measurements = { levels: [] };

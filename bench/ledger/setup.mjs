@@ -53,16 +53,16 @@ export async function createFundedUsers(url, run, { count, currency, funding, lo
   return { users, adminToken };
 }
 
-/** Sets each user's `walletId` from the database; returns the ids of the fee account shards. */
-export async function walletIds(db, users, currency) {
+/** Sets each user's `field` (`walletId`) to its wallet in `currency`; returns that currency's fee account shards. */
+export async function walletIds(db, users, currency, field = 'walletId') {
   const { rows: wallets } = await db.query(
     `SELECT owner_user_id, id FROM accounts WHERE kind = 'user_wallet' AND currency = $1`,
     [currency],
   );
   const walletOf = new Map(wallets.map((r) => [String(r.owner_user_id), String(r.id)]));
   for (const user of users) {
-    user.walletId = walletOf.get(user.id);
-    if (!user.walletId) throw new Error(`user ${user.id} has no ${currency} wallet`);
+    user[field] = walletOf.get(user.id);
+    if (!user[field]) throw new Error(`user ${user.id} has no ${currency} wallet`);
   }
   const { rows: shards } = await db.query(
     `SELECT shard, id FROM accounts WHERE kind = 'fee_revenue' AND currency = $1 ORDER BY shard`,

@@ -41,7 +41,8 @@ import { metricOnce } from '../../core/metrics/metric-once.js';
 import { AccountsService, HOT_ACCOUNT_SHARDS } from '../accounts/accounts.service.js';
 import { IdempotencyService, isKeyTaken, type KeyOutcome } from '../idempotency/idempotency.service.js';
 import { KnownStates } from './known-states.js';
-import { LedgerService, movedAccountsOf } from './ledger.service.js';
+import { movedAccountsOf } from './expected-lock.js';
+import { LedgerService } from './ledger.service.js';
 import type { AppliedPosting, LockedAccount, PostedJournal, PostingRequest } from './ledger.types.js';
 import {
   walletKey,

@@ -249,6 +249,7 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
 
   /** Sends a socket every stored event of `channel` after its cursor, up to `upTo`. */
   private async catchUp(socket: Socket, channel: string, upTo: number): Promise<void> {
+    let stalled = false;
     for (;;) {
       const cursor = getCursor(socket, channel);
       if (cursor === undefined || cursor >= upTo || socket.disconnected) return;
@@ -259,9 +260,10 @@ export class ChannelDelivery implements OnApplicationBootstrap, BeforeApplicatio
         return;
       }
       for (const frame of frames) {
-        // A replay waits for the client rather than queue more than its bound allows.
-        if (this.budget.isFilling(socket)) await this.budget.drained(socket);
-        if (socket.disconnected) return;
+        // A replay waits for the client rather than queue more than its bound allows; to a client
+        // that takes nothing meanwhile it goes on, until the bound closes the connection.
+        if (!stalled && this.budget.isFilling(socket)) stalled = !(await this.budget.drained(socket));
+        if (socket.disconnected || this.budget.exceeded(socket)) return;
         this.send(socket, frameOf(frame));
       }
       this.metrics.replayed.inc(frames.length);

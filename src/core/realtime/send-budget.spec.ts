@@ -110,4 +110,15 @@ describe('SendBudget', () => {
     await waiting;
     expect(unsentBytes(socket)).toBeLessThanOrEqual(LIMIT / 4);
   });
+
+  it('stops a sender waiting for a client that takes nothing (the bound then closes it)', async () => {
+    rawOf(client)!.pause();
+    await flood(LIMIT * 0.75);
+    const started = Date.now();
+    expect(await budget.drained(socket)).toBe(false);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(socket.connected).toBe(true);
+    expect(await flood(LIMIT + 1)).toBeGreaterThan(LIMIT);
+    expect(budget.exceeded(socket)).toBe(true);
+  });
 });

@@ -35,6 +35,8 @@ interface EngineConnection {
 
 /** The close code of a connection closed for not keeping up (RFC 6455 "try again later"). */
 export const TOO_SLOW_CODE = 1013;
+/** How long a client may take nothing while a sender waits for it (drained). */
+const STALLED_MS = 200;
 /** How long a too-slow websocket gets to take its close frame before it is cut. */
 const TERMINATE_AFTER_MS = 1000;
 
@@ -90,13 +92,23 @@ export class SendBudget {
   }
 
   /**
-   * Resolves once `socket` holds less than a quarter of its bound unsent (or is gone): a sender of
-   * many frames at once (a replay) waits for the client instead of queueing them all.
+   * Resolves to true once `socket` holds less than a quarter of its bound unsent (or is gone): a
+   * sender of many frames at once (a replay) waits for the client instead of queueing them all. To
+   * false when the client takes nothing for STALLED_MS: it is not reading, and waiting longer would
+   * hold up what waits behind the sender (its channel's later frames) without bound; the sender
+   * goes on, and the bound closes the connection (exceeded).
    */
-  async drained(socket: Socket): Promise<void> {
-    while (!socket.disconnected && unsentBytes(socket) > this.limit / 4) {
+  async drained(socket: Socket): Promise<boolean> {
+    let unsent = unsentBytes(socket);
+    let progressAt = Date.now();
+    while (!socket.disconnected && unsent > this.limit / 4) {
       await new Promise((resolve) => setTimeout(resolve, 10));
+      const now = unsentBytes(socket);
+      if (now < unsent) progressAt = Date.now();
+      else if (Date.now() - progressAt > STALLED_MS) return false;
+      unsent = now;
     }
+    return true;
   }
 
   /** Whether a sender should stop and wait (half the bound is queued). */

@@ -23,12 +23,12 @@ import pg from 'pg';
 import { QueryFailedError, type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel.js';
 
-/** PostgreSQL's codes for "try again": deadlock detected, serialization failure. */
 const { DatabaseError } = pg;
 type DatabaseError = pg.DatabaseError;
 
 /** "current transaction is aborted, commands ignored until end of transaction block". */
 const IN_FAILED_TRANSACTION = '25P02';
+/** PostgreSQL's codes for "try again": deadlock detected, serialization failure. */
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 6;
 

@@ -26,9 +26,10 @@
 // whole at once: BEGIN, the keys claimed as unused, the lock with the state expected
 // (LedgerService.lockExpected), the write, the settlement, the outbox write, COMMIT; one round
 // trip, where reading first takes two (three with keys). The database checks the expectation under
-// the lock; an account moved on by someone else, or a key used before, fails the transaction, and
-// the batch runs again the ordinary way. So does a batch in which a posting would be refused: a
-// refusal is only ever decided on state read under the lock.
+// the lock: an account moved on by someone else fails the transaction, and the batch is sent once
+// more on the state the lock found; a key used before, or a second miss, and it runs the ordinary
+// way. So does a batch in which a posting would be refused: a refusal is only ever decided on state
+// read under the lock.
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
@@ -124,8 +125,8 @@ const queueWait = metricOnce(
 
 /**
  * Batches by how they ran: `expected` in one round trip on the states the queue knew, `read` the
- * ordinary way, `expected_missed` sent on known states that the database found out of date (then
- * run the ordinary way too, and counted there as well).
+ * ordinary way, `expected_missed` sent on known states that the database found out of date, or
+ * with a key used before (each then sent again or run the ordinary way, and counted there too).
  */
 const batchPaths = metricOnce(
   'ledger_posting_batches_total',

@@ -13,17 +13,16 @@
 // realtime-latest.json. Exits 0 when it measured (a missed target is a result, not an error),
 // non-zero when it could not. See bench/README.md.
 import { randomBytes } from 'node:crypto';
-import { loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBareEmitter, startBareServer } from '../support/bare.mjs';
-import { createPublisher, createUsers, startCashier } from '../support/cashier.mjs';
-import { checkOpenFileLimit, compareLatency, idleHeap } from '../support/measure.mjs';
-import { keepRunning, log, onCleanup, prepareRun, runInfo, runMain } from '../support/lifecycle.mjs';
+import { compareLatency, idleHeap } from '../support/measure.mjs';
+import { log } from '../support/lifecycle.mjs';
 import { measureRawOutboxWrite } from '../support/outbox-sql.mjs';
-import { contextRow, loadLine, markdownTable, targetRow, writeResults } from '../support/report.mjs';
+import { contextRow, targetRow } from '../support/report.mjs';
 import { closeAll, openMany, openSocket, request } from '../support/sockets.mjs';
 import { msSince, summarize } from '../support/stats.mjs';
+import { runLatencyBench } from '../support/latency-bench.mjs';
 import { withTimeout } from '../support/wait.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -198,19 +197,6 @@ async function idleSockets(env) {
 
 // --- the run ---
 
-/** Frames nobody waited for mean a duplicate or a stray delivery: worth a look, not a failure. */
-function warnOfUnexpectedFrames(m) {
-  for (const [scenario, sides] of [
-    ['1 subscriber', m.oneSubscriber],
-    ['fan-out', m.fanOut],
-  ]) {
-    for (const side of ['cashier', 'bare']) {
-      const count = sides[side].unexpectedFrames;
-      if (count > 0) log(`warning: ${scenario}, ${side}: ${count} frames that were not the awaited event`);
-    }
-  }
-}
-
 function tableRows(m) {
   const one = m.oneSubscriber;
   const fan = m.fanOut;
@@ -241,44 +227,15 @@ function tableRows(m) {
   ];
 }
 
-async function main(abort) {
-  const startedAt = new Date().toISOString();
-  checkOpenFileLimit(MIN_OPEN_FILES, '5,000 sockets');
-  const run = await prepareRun(ROOT);
-  log(`run ${run.redisPrefix}: dist ${run.dist}`);
-
-  const cashier = keepRunning('cashier', await startCashier(run, { log }), abort);
-  const bare = keepRunning('bare server', await startBareServer(run, { log }), abort);
-  const publisher = await createPublisher(run);
-  onCleanup('close publisher', publisher.close);
-  const emitter = createBareEmitter(run);
-  onCleanup('close bare emitter', emitter.close);
-
-  log(`creating ${1 + PARAMS.idle.users} users`);
-  const [user, ...idleUsers] = await createUsers(cashier.url, run.redisPrefix, 1 + PARAMS.idle.users, {
-    password: PASSWORD,
-  });
-  const env = { run, cashier, bare, publisher, emitter, user, idleUsers };
-
-  const loadAtStart = loadavg()[0];
-  const measurements = {
-    oneSubscriber: await oneSubscriber(env),
-    fanOut: await fanOut(env),
-    idleSockets: await idleSockets(env),
-  };
-  warnOfUnexpectedFrames(measurements);
-  const rows = tableRows(measurements);
-  const load = { start: loadAtStart, end: loadavg()[0] };
-  const results = {
-    run: runInfo(startedAt, run.dist, load),
-    params: { ...PARAMS, cashierNodeArgs: cashier.nodeArgs },
-    cashier_log_warnings: cashier.warnings,
-    measurements,
-    rows,
-  };
-  process.stdout.write(`${markdownTable(rows)}\n\n${loadLine(load)}\n`);
-  const path = await writeResults(join(ROOT, 'bench/results'), 'realtime', results);
-  log(`results: ${path}`);
-}
-
-await runMain(main);
+await runLatencyBench({
+  name: 'realtime',
+  root: ROOT,
+  minOpenFiles: MIN_OPEN_FILES,
+  password: PASSWORD,
+  idleUsers: PARAMS.idle.users,
+  startBare: (run) => startBareServer(run, { log }),
+  createEmitter: createBareEmitter,
+  scenarios: { oneSubscriber, fanOut, idleSockets },
+  rows: tableRows,
+  params: PARAMS,
+});

@@ -5,7 +5,7 @@
 // the COMMIT, and any of them failing fails it.
 import type { INestApplicationContext } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../../src/core/database/sql.js';
 import { RolledBackAtCommit, sqlStateOf, Transactions } from '../../src/core/database/transactions.js';
@@ -19,6 +19,26 @@ const TABLE = `transactions_probe_${process.pid}`;
 
 const rowsOf = () =>
   withDb(async (client) => (await client.query<{ item: string }>(`SELECT item FROM ${TABLE} ORDER BY item`)).rows);
+
+/**
+ * Two transactions that lock rows 'a' and 'b' in opposite orders, 100 ms apart, the second lock of
+ * each taken by `lockLast`: a deadlock, retried. Resolves to the attempts both made in all.
+ */
+async function deadlock(
+  lockLast: (tx: EntityManager, update: string, item: string) => Promise<unknown>,
+): Promise<number> {
+  let attempts = 0;
+  const update = `UPDATE ${TABLE} SET item = item WHERE item = $1`;
+  const lockBoth = (first: string, second: string) =>
+    transactions.run(async (tx) => {
+      attempts += 1;
+      await tx.query(update, [first]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await lockLast(tx, update, second);
+    });
+  await Promise.all([lockBoth('a', 'b'), lockBoth('b', 'a')]);
+  return attempts;
+}
 
 beforeAll(async () => {
   app = await createTestContext();
@@ -68,15 +88,7 @@ describe('Transactions.run', () => {
 
   it('retries a transaction that deadlocked, and both end committed', async () => {
     await db.query(`INSERT INTO ${TABLE} VALUES ('a'), ('b')`);
-    let attempts = 0;
-    const lockBoth = (first: string, second: string) =>
-      transactions.run(async (tx) => {
-        attempts += 1;
-        await tx.query(`UPDATE ${TABLE} SET item = item WHERE item = $1`, [first]);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        await tx.query(`UPDATE ${TABLE} SET item = item WHERE item = $1`, [second]);
-      });
-    await Promise.all([lockBoth('a', 'b'), lockBoth('b', 'a')]);
+    const attempts = await deadlock((tx, update, item) => tx.query(update, [item]));
     expect(attempts).toBeGreaterThanOrEqual(3);
     expect(await rowsOf()).toEqual([{ item: 'a' }, { item: 'b' }, { item: 'kept' }]);
   });
@@ -154,15 +166,10 @@ describe('statements sent without waiting (sql.ts send())', () => {
   });
 
   it('retry the transaction when the one that failed was a deadlock', async () => {
-    let attempts = 0;
-    const lockBoth = (first: string, second: string) =>
-      transactions.run(async (tx) => {
-        attempts += 1;
-        await tx.query(`UPDATE ${TABLE} SET item = item WHERE item = $1`, [first]);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        void send(tx, `UPDATE ${TABLE} SET item = item WHERE item = $1`, [second]);
-      });
-    await Promise.all([lockBoth('a', 'b'), lockBoth('b', 'a')]);
+    const attempts = await deadlock((tx, update, item) => {
+      void send(tx, update, [item]);
+      return Promise.resolve();
+    });
     expect(attempts).toBeGreaterThanOrEqual(3);
     expect(await rowsOf()).toEqual([{ item: 'a' }, { item: 'b' }, { item: 'kept' }]);
   });

@@ -33,26 +33,19 @@
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { Counter, Histogram } from 'prom-client';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../../core/config/app-config.js';
 import { RolledBackAtCommit, Transactions } from '../../core/database/transactions.js';
 import { DomainError } from '../../core/errors/domain-error.js';
-import { metricOnce } from '../../core/metrics/metric-once.js';
 import { AccountsService, HOT_ACCOUNT_SHARDS } from '../accounts/accounts.service.js';
 import { IdempotencyService, isKeyTaken, type KeyOutcome } from '../idempotency/idempotency.service.js';
 import { KnownStates } from './known-states.js';
 import { movedAccountsOf } from './expected-lock.js';
+import { batchPaths, batchSize, queueWait } from './posting-queue.metrics.js';
+import { accountIdOf, findWallets, requestOf } from './posting-resolution.js';
 import { LedgerService } from './ledger.service.js';
 import type { AppliedPosting, LockedAccount, PostedJournal, PostingRequest } from './ledger.types.js';
-import {
-  walletKey,
-  walletsOf,
-  type AccountRef,
-  type PostingOrder,
-  type Receipt,
-  type WalletRef,
-} from './posting-order.js';
+import { walletKey, walletsOf, type PostingOrder, type Receipt } from './posting-order.js';
 
 interface Queued {
   order: PostingOrder;
@@ -90,53 +83,12 @@ const MAX_BATCH = 64;
  */
 const MAX_RUNNING = 2;
 
-const batchSize = metricOnce(
-  'ledger_posting_batch_size',
-  () =>
-    new Histogram({
-      name: 'ledger_posting_batch_size',
-      help: 'Postings per transaction of the posting queue (committed or not)',
-      buckets: [1, 2, 4, 8, 16, 32, 64],
-    }),
-);
-
 const receiptOf = (posted: PostedJournal, request: PostingRequest): Receipt => ({
   receipt_code: posted.receiptCode,
   journal_id: Number(posted.journalId),
   created_at: posted.createdAt.toISOString(),
   metadata: request.metadata ?? {},
 });
-
-/**
- * How long a posting waited before the transaction it runs in started: at low load ~0, at high
- * load the time it takes the batches ahead of it to commit. bench/ledger's breakdown reads it to
- * tell queueing from the transaction itself. A posting run again (its batch failed) counts again,
- * from its first submit.
- */
-const queueWait = metricOnce(
-  'ledger_posting_queue_wait_seconds',
-  () =>
-    new Histogram({
-      name: 'ledger_posting_queue_wait_seconds',
-      help: 'Seconds from submit() to the start of the transaction the posting runs in',
-      buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
-    }),
-);
-
-/**
- * Batches by how they ran: `expected` in one round trip on the states the queue knew, `read` the
- * ordinary way, `expected_missed` sent on known states that the database found out of date, or
- * with a key used before (each then sent again or run the ordinary way, and counted there too).
- */
-const batchPaths = metricOnce(
-  'ledger_posting_batches_total',
-  () =>
-    new Counter({
-      name: 'ledger_posting_batches_total',
-      help: 'Transactions of the posting queue by path: expected (one round trip), read, expected_missed',
-      labelNames: ['path'],
-    }),
-);
 
 @Injectable()
 export class PostingQueue implements BeforeApplicationShutdown {
@@ -210,15 +162,10 @@ export class PostingQueue implements BeforeApplicationShutdown {
   private accountIdsOf(queued: Queued, spread: number): string[] {
     const ids: string[] = [];
     for (const { account } of queued.order.lines) {
-      const id = this.idOf(account, queued.wallets, spread);
+      const id = accountIdOf(this.accounts, account, queued.wallets, spread);
       if (id) ids.push(id);
     }
     return ids;
-  }
-
-  private idOf(ref: AccountRef, wallets: ReadonlyMap<string, string>, spread: number): string | undefined {
-    if ('split' in ref) return this.accounts.systemAccount(ref.split, ref.currency, '', spread);
-    return wallets.get(walletKey(ref.wallet, ref.currency));
   }
 
   private pump(): void {
@@ -233,7 +180,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
       this.running += 1;
       const accounts = batch.flatMap((queued) => this.accountIdsOf(queued, spread));
       for (const id of accounts) this.busy.set(id, (this.busy.get(id) ?? 0) + 1);
-      void this.run(batch, spread).finally(() => {
+      void this.run(batch, spread, accounts).finally(() => {
         for (const id of accounts) {
           const holders = this.busy.get(id)! - 1;
           if (holders === 0) this.busy.delete(id);
@@ -273,17 +220,17 @@ export class PostingQueue implements BeforeApplicationShutdown {
     return batch;
   }
 
-  private async run(batch: Queued[], spread: number): Promise<void> {
+  /** Runs `batch` in a transaction of `spread`; `ids`: the accounts it will lock (accountIdsOf). */
+  private async run(batch: Queued[], spread: number, ids: readonly string[]): Promise<void> {
     batchSize.observe(batch.length);
     const started = performance.now();
     for (const queued of batch) queueWait.observe((started - queued.submittedAt) / 1000);
-    const ids = batch.flatMap((queued) => this.accountIdsOf(queued, spread));
     let executed: Executed | undefined;
     try {
       // Known states that turn out moved on are updated from what the lock found, and the batch
       // planned once more on them; a second miss, or a key used before, and it runs the ordinary way.
       for (let attempt = 0; attempt < 2 && !executed; attempt += 1) {
-        const planned = this.plan(batch, spread);
+        const planned = this.plan(batch, spread, ids);
         if (!planned) break;
         const ran = await this.runPlanned(batch, planned);
         batchPaths.inc({ path: typeof ran === 'object' ? 'expected' : 'expected_missed' });
@@ -316,16 +263,18 @@ export class PostingQueue implements BeforeApplicationShutdown {
    * knows every account's, and when a posting would be refused (only state read under the lock
    * may refuse one).
    */
-  private plan(batch: Queued[], spread: number): Planned | undefined {
+  private plan(batch: Queued[], spread: number, ids: readonly string[]): Planned | undefined {
     if (batch.some((queued) => queued.alone)) return undefined;
-    const ids = new Set(batch.flatMap((queued) => this.accountIdsOf(queued, spread)));
-    const expected = this.known.copiesOf(ids);
+    const expected = this.known.copiesOf(new Set(ids));
     if (!expected) return undefined;
     const accounts = new Map([...expected].map(([id, account]) => [id, { ...account }]));
     const applied: Planned['applied'] = [];
     for (const [index, { order, wallets }] of batch.entries()) {
       try {
-        applied.push({ index, posting: this.ledger.apply(accounts, this.requestOf(order, wallets, accounts, spread)) });
+        applied.push({
+          index,
+          posting: this.ledger.apply(accounts, requestOf(this.accounts, order, wallets, accounts, spread)),
+        });
       } catch (error) {
         if (error instanceof DomainError) return undefined;
         throw error;
@@ -379,10 +328,10 @@ export class PostingQueue implements BeforeApplicationShutdown {
 
     const wallets = new Map(live.map((i) => [i, batch[i].wallets]));
     for (const i of live) {
-      if (batch[i].alone) wallets.set(i, await this.findWallets(tx, batch[i].order, batch[i].wallets));
+      if (batch[i].alone) wallets.set(i, await findWallets(this.accounts, tx, batch[i].order, batch[i].wallets));
     }
     const ids = live.flatMap((i) =>
-      batch[i].order.lines.flatMap(({ account }) => this.idOf(account, wallets.get(i)!, spread) ?? []),
+      batch[i].order.lines.flatMap(({ account }) => accountIdOf(this.accounts, account, wallets.get(i)!, spread) ?? []),
     );
     const accounts = await this.ledger.lock(tx, ids);
     const applied: { index: number; posting: AppliedPosting }[] = [];
@@ -390,7 +339,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
     for (const i of live) {
       const { order } = batch[i];
       try {
-        const request = this.requestOf(order, wallets.get(i)!, accounts, spread);
+        const request = requestOf(this.accounts, order, wallets.get(i)!, accounts, spread);
         applied.push({ index: i, posting: this.ledger.apply(accounts, request) });
       } catch (error) {
         // Alone, a refusal rolls the transaction back (a wallet it opened with it); in a batch it
@@ -428,79 +377,5 @@ export class PostingQueue implements BeforeApplicationShutdown {
     });
     void this.idempotency.settle(tx, keys);
     return outcomes;
-  }
-
-  /**
-   * The order's wallets inside its transaction: those not known before are read, and opened when
-   * the posting credits them (the owner must exist); a debited wallet that does not exist is
-   * ACCOUNT_NOT_FOUND naming its field.
-   */
-  private async findWallets(
-    tx: EntityManager,
-    order: PostingOrder,
-    known: ReadonlyMap<string, string>,
-  ): Promise<Map<string, string>> {
-    const found = new Map(known);
-    for (const { account, direction } of order.lines) {
-      if (!('wallet' in account) || found.has(walletKey(account.wallet, account.currency))) continue;
-      let id = await this.accounts.walletId(tx, account.wallet, account.currency);
-      if (!id && direction === 'CR') {
-        // Opened only for a user that exists; refused with the rest of the transaction.
-        await this.accounts.openWallets(tx, account.wallet, [account.currency]);
-        id = await this.accounts.walletId(tx, account.wallet, account.currency);
-      }
-      if (!id) throw this.missing(order, account);
-      found.set(walletKey(account.wallet, account.currency), id);
-    }
-    return found;
-  }
-
-  private missing(order: PostingOrder, ref: WalletRef): DomainError {
-    const active = order.activeUser;
-    if (active && active.userId === ref.wallet) {
-      return new DomainError('ACCOUNT_NOT_FOUND', active.message, { field: active.field });
-    }
-    return new DomainError('ACCOUNT_NOT_FOUND', 'account not found', { field: ref.field });
-  }
-
-  /** The order with its accounts resolved, after the recipient's rule is checked on the locked rows. */
-  private requestOf(
-    order: PostingOrder,
-    wallets: ReadonlyMap<string, string>,
-    accounts: ReadonlyMap<string, LockedAccount>,
-    spread: number,
-  ): PostingRequest {
-    const id = (ref: AccountRef) => {
-      const found = this.idOf(ref, wallets, spread);
-      if (found === undefined) throw new Error(`posting names an account it did not resolve: ${JSON.stringify(ref)}`);
-      return found;
-    };
-    const active = order.activeUser;
-    if (active) {
-      const owned = [...accounts.values()].filter((a) => a.ownerUserId === active.userId);
-      if (owned.length === 0 || owned.some((a) => a.ownerState !== 'active')) {
-        throw new DomainError('ACCOUNT_NOT_FOUND', active.message, { field: active.field });
-      }
-    }
-    return {
-      type: order.type,
-      description: order.description,
-      lines: order.lines.map(({ account, direction, amount, description }) => ({
-        accountId: id(account),
-        direction,
-        amount,
-        description,
-      })),
-      fees: (order.fees ?? []).map(({ feeType, amount, currency, account, payer }) => ({
-        feeType,
-        amount,
-        currency,
-        accountId: id(account),
-        payerAccountId: id(payer),
-      })),
-      initiatedBy: order.initiatedBy,
-      metadata: order.metadata,
-      announce: true,
-    };
   }
 }

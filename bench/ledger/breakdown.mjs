@@ -28,6 +28,7 @@ import {
   benchPool,
   cashierTransfer,
   checkOpenFileLimit,
+  counterDelta,
   counterTotals,
   createFundedUsers,
   drive,
@@ -220,8 +221,7 @@ async function measureLevel(env, level, pick) {
   const splitAfter = cpuSplitOf(cashier.proc.pid);
   const cashierSplitMs = { user: splitAfter.user - splitBefore.user, system: splitAfter.system - splitBefore.system };
   const histograms = histogramDelta(histogramsBefore, await histogramTotals([cashier], HISTOGRAMS));
-  const pathsAfter = await counterTotals([cashier], PATHS);
-  const paths = Object.fromEntries(Object.entries(pathsAfter).map(([path, n]) => [path, n - (pathsBefore[path] ?? 0)]));
+  const paths = counterDelta(pathsBefore, await counterTotals([cashier], PATHS));
   log(
     `${level} in flight: ${Math.round(block.acked / block.seconds)} transfers/s; waiting for the function statistics`,
   );

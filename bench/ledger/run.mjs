@@ -35,6 +35,7 @@ import {
   benchPool,
   cashierTransfer,
   checkOpenFileLimit,
+  counterDelta,
   counterTotals,
   createFundedUsers,
   drive,
@@ -298,10 +299,7 @@ async function scenario(name, env, pick, inFlight) {
     block.cpuMs = cpuDelta(cpuBefore, cpuOf(env));
     if (side.pushes) block.push = await env.push.finish(PARAMS.pushSettleMs);
     if (before) block.histograms = histogramDelta(before, await histogramTotals(env.cashiers, HISTOGRAMS));
-    if (pathsBefore) {
-      const after = await counterTotals(env.cashiers, PATHS);
-      block.paths = Object.fromEntries(Object.entries(after).map(([path, n]) => [path, n - (pathsBefore[path] ?? 0)]));
-    }
+    if (pathsBefore) block.paths = counterDelta(pathsBefore, await counterTotals(env.cashiers, PATHS));
     log(`${name}: ${side.name}: ${Math.round(block.acked / block.seconds)} transfers/s`);
     blocks[side.name].push(block);
   }
@@ -386,8 +384,8 @@ function levelRows(m) {
       : contextRow(`${label}: request → receiver push p99`, 'ms', cashier.push?.p99, bare.push?.p99),
     withRaw(contextRow(`${label}: batch size`, 'transfers per transaction', cashier.postingsPerTransaction, 1), 1),
     contextRow(`${label}: posting queue wait, mean`, 'ms', cashier.queueWaitMs, undefined),
-    contextRow(`${label}: transactions in one round trip (%)`, '%', cashier.oneRoundTripPercent, undefined),
-    contextRow(`${label}: transactions sent on a state moved on since (%)`, '%', cashier.missedPercent, undefined),
+    contextRow(`${label}: transactions in one round trip`, '%', cashier.oneRoundTripPercent, undefined),
+    contextRow(`${label}: transactions sent on a state moved on since`, '%', cashier.missedPercent, undefined),
   ];
 }
 

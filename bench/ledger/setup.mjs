@@ -158,6 +158,11 @@ export async function counterTotals(cashiers, name) {
   return totals;
 }
 
+/** What a counter of counterTotals did between two readings. */
+export function counterDelta(before, after) {
+  return Object.fromEntries(Object.entries(after).map(([value, n]) => [value, n - (before[value] ?? 0)]));
+}
+
 /** What happened to histograms between two readings of histogramTotals. */
 export function histogramDelta(before, after) {
   return Object.fromEntries(

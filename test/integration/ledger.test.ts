@@ -8,6 +8,7 @@ import { sql } from '../../src/core/database/sql.js';
 import { AccountsService } from '../../src/modules/accounts/accounts.service.js';
 import { AdjustmentsService } from '../../src/modules/ledger/adjustments.service.js';
 import { LedgerService } from '../../src/modules/ledger/ledger.service.js';
+import { PostingQueue } from '../../src/modules/ledger/posting-queue.js';
 import { Transactions } from '../../src/core/database/transactions.js';
 import { StatementsService } from '../../src/modules/ledger/statements.service.js';
 import { TransfersService } from '../../src/modules/transfers/transfers.service.js';
@@ -328,13 +329,13 @@ describe('holds', () => {
     // Capture: the held 30.00 leaves the wallet into the adjustments account.
     await transactions.run(async (tx) => {
       const hold = (await ledger.heldByReference(tx, `test-hold-${alice.id}-a`))!;
-      await ledger.post(tx, {
+      await app.get(PostingQueue).post(tx, {
         type: 'TRANSACTION_TYPE_ADJUSTMENT',
         description: 'capture',
         lines: [
-          { accountId: alice.wallets.USD, direction: 'DR', amount: hold.amount, description: 'captured' },
+          { account: { id: alice.wallets.USD }, direction: 'DR', amount: hold.amount, description: 'captured' },
           {
-            accountId: accounts.systemAccount('adjustments', 'USD'),
+            account: { id: accounts.systemAccount('adjustments', 'USD') },
             direction: 'CR',
             amount: hold.amount,
             description: 'captured',

@@ -2,9 +2,11 @@
 // alone: one balance event per posting with its own version, refused postings writing nothing and
 // giving their idempotency key back, and an unexpected failure failing only its culprit. Postings
 // whose accounts' state the queue knows go in one round trip, and never on a state moved on since.
+// A posting made in a caller's transaction (post) takes the same path and commits with the caller.
 import type { INestApplicationContext } from '@nestjs/common';
 import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Transactions } from '../../src/core/database/transactions.js';
 import { DomainError } from '../../src/core/errors/domain-error.js';
 import { AccountsService } from '../../src/modules/accounts/accounts.service.js';
 import { AdjustmentsService } from '../../src/modules/ledger/adjustments.service.js';
@@ -232,5 +234,58 @@ describe('postings on the states the queue knows', () => {
     // Too much for the state the queue knows, enough for the real one.
     await expect(pay(alice, bob, '2.00')).resolves.toMatchObject({ amount: 2, fee: 0.04 });
     expect(await balanceOf(app, alice.wallets.USD)).toBe(49n + 500n - 204n);
+  });
+});
+
+describe('a posting in the caller’s transaction (post)', () => {
+  const pay = (from: MoneyUser, to: MoneyUser, amount: string) =>
+    transfers.transfer(from.id, { to_user_id: to.id, amount, currency: 'USD' });
+  const order = (from: MoneyUser, to: string, amount: bigint): PostingOrder => ({
+    type: 'TRANSACTION_TYPE_ADJUSTMENT',
+    description: 'in a caller’s transaction',
+    lines: [
+      { account: { wallet: from.id, currency: 'USD', field: 'currency' }, direction: 'DR', amount, description: 'out' },
+      { account: { wallet: to, currency: 'USD', field: 'to_user_id' }, direction: 'CR', amount, description: 'in' },
+    ],
+    initiatedBy: from.id,
+  });
+
+  it('is written with the caller’s commit, not at all with its rollback, and refuses like a batch of one', async () => {
+    const [alice, bob] = await usersOf(2, { USD: '5.00' });
+    const postings = app.get(PostingQueue);
+    const transactions = app.get(Transactions);
+    // Rolled back by the caller after it posted: nothing moved.
+    const carol = await fundedUser(app);
+    await expect(
+      transactions.run(async (tx) => {
+        await postings.post(tx, order(alice, carol.id, 100n));
+        throw new Error('the caller changes its mind');
+      }),
+    ).rejects.toThrow('the caller changes its mind');
+    expect(await balanceOf(app, alice.wallets.USD)).toBe(500n);
+    expect(await balanceOf(app, carol.wallets.USD)).toBe(0n);
+    // Refused as any posting is; the caller's transaction rolls back with it.
+    await expect(transactions.run((tx) => postings.post(tx, order(alice, bob.id, 501n)))).rejects.toMatchObject({
+      code: 'INSUFFICIENT_BALANCE',
+    });
+    // Committed with the caller's transaction.
+    const posted = await transactions.run((tx) => postings.post(tx, order(alice, carol.id, 100n)));
+    expect(posted.receiptCode).toMatch(/^RCP-\d{4}-\d+$/);
+    expect(await balanceOf(app, alice.wallets.USD)).toBe(400n);
+    expect(await balanceOf(app, carol.wallets.USD)).toBe(100n);
+  });
+
+  it('runs beside batched transfers on the same accounts and ends exact', async () => {
+    const [alice, bob] = await usersOf(2, { USD: '100.00' });
+    await warm([alice, bob]);
+    const postings = app.get(PostingQueue);
+    const transactions = app.get(Transactions);
+    // 20 transfers of 1.00 (+0.02 fee) from alice and 20 posts of 0.50 from bob to alice, at once.
+    await Promise.all([
+      ...Array.from({ length: 20 }, () => pay(alice, bob, '1.00')),
+      ...Array.from({ length: 20 }, () => transactions.run((tx) => postings.post(tx, order(bob, alice.id, 50n)))),
+    ]);
+    expect(await balanceOf(app, alice.wallets.USD)).toBe(10000n - 20n * 102n + 20n * 50n);
+    expect(await balanceOf(app, bob.wallets.USD)).toBe(10000n + 20n * 100n - 20n * 50n);
   });
 });

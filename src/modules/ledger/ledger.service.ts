@@ -2,7 +2,9 @@
 // locks every touched account in id order, applies postings and hold changes in memory (user
 // wallets never go below zero available), and writes the journals, their entries and fees, the
 // holds and the new balances in one statement (ledger-writer.ts); then announces the new
-// balances. Holds set funds aside (pending_debit) until they are captured into journals, all at
+// balances. Money operations post through the posting queue (posting-queue.ts: submit, or post in
+// their own transaction), which uses these steps; the market's matching uses them directly, as it
+// places, takes and releases holds while it matches. Holds set funds aside (pending_debit) until they are captured into journals, all at
 // once or in parts, or released.
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
@@ -104,23 +106,6 @@ export class LedgerService {
    */
   lockExpected(tx: EntityManager, accounts: readonly LockedAccount[]): Promise<unknown> {
     return lockExpected(tx, accounts);
-  }
-
-  /**
-   * Posts a balanced journal in `tx`. Accounts already locked by the caller may be passed in;
-   * holds it captures are locked here. Entries are stamped with the clock at insertion, under the
-   * account locks, so on every account their times run in the same order as their versions
-   * (statements cut periods by time).
-   */
-  async post(tx: EntityManager, request: PostingRequest, locked?: Map<string, LockedAccount>): Promise<PostedJournal> {
-    const holds = await this.lockHolds(
-      tx,
-      (request.captures ?? []).map((c) => c.reference),
-    );
-    const ids = [...request.lines.map((l) => l.accountId), ...[...holds.values()].map((h) => h.accountId)];
-    const accounts = locked && ids.every((id) => locked.has(id)) ? locked : await this.lock(tx, ids);
-    const [posted] = await this.write(tx, [this.apply(accounts, request, holds)]);
-    return posted;
   }
 
   /**

@@ -1,16 +1,19 @@
-// A posting as data: what a money operation asks the ledger for (PostingQueue.submit), before
-// any account id is known. It names its accounts by who owns them, says which rule applies to the
-// recipient, and carries its idempotency key; the queue resolves it into a PostingRequest inside
-// the transaction that writes it, whether that transaction holds one posting or sixty.
+// A posting as data: what a money operation asks the ledger for (PostingQueue.submit in a
+// transaction of the queue's, PostingQueue.post in the caller's), before any wallet id need be
+// known. It names its accounts by who owns them (or by id, when the caller holds it), says which
+// rule applies to the recipient, which holds it takes, and carries its idempotency key; the queue
+// resolves it into a PostingRequest inside the transaction that writes it, whether that
+// transaction holds one posting or sixty.
 import type { KeyClaim } from '../idempotency/idempotency.service.js';
-import type { Direction, TransactionType } from './ledger.types.js';
+import type { Direction, PostingRequest, TransactionType } from './ledger.types.js';
 
 /**
  * An account of a posting: a user's wallet in a currency (a credit opens it on first use; a debit
- * of a wallet that does not exist is ACCOUNT_NOT_FOUND naming `field`), or a split system account
- * (fee revenue, FX liquidity), of which each transaction running at once takes its own shard.
+ * of a wallet that does not exist is ACCOUNT_NOT_FOUND naming `field`), a split system account
+ * (fee revenue, FX liquidity), of which each transaction running at once takes its own shard, or
+ * an account the caller knows by id (a partner's settlement account, a wallet holding a hold).
  */
-export type AccountRef = WalletRef | { split: 'fee_revenue' | 'fx_liquidity'; currency: string };
+export type AccountRef = WalletRef | { split: 'fee_revenue' | 'fx_liquidity'; currency: string } | { id: string };
 
 export interface WalletRef {
   wallet: string;
@@ -40,8 +43,12 @@ export interface PostingOrder {
   description: string;
   lines: OrderLine[];
   fees?: OrderFee[];
-  initiatedBy: string;
+  initiatedBy?: string | null;
   metadata?: Record<string, unknown>;
+  /** Holds it takes from (all or part), as PostingRequest.captures. */
+  captures?: PostingRequest['captures'];
+  /** Whether the ledger announces the journal (journal-events.ts); it does unless this says no. */
+  announce?: boolean;
   /** The user who must exist and be active (a recipient): else ACCOUNT_NOT_FOUND with `message`, naming `field`. */
   activeUser?: { userId: string; field: string; message: string };
   idempotency?: KeyClaim;

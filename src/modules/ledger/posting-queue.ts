@@ -15,11 +15,13 @@
 // writes nothing, gives its idempotency key back, and the others go ahead. An unexpected failure
 // re-runs every posting of the batch on its own, so only the culprit fails.
 //
-// A batch of one and a batch of sixty take the same path: claim the keys, lock the accounts, check
-// and apply each posting (LedgerService.apply), write them in one statement (LedgerService.sendWrite,
-// which announces them), settle the keys. The write, the key settlement, the outbox write and the
-// COMMIT go out together (sql.ts send()): one round trip. A posting naming a wallet whose id is not
-// known yet (a recipient's first credit in a currency) runs alone and finds or opens it inside.
+// A batch of one and a batch of sixty take the same path: claim the keys, lock the holds taken and
+// the accounts, check and apply each posting (LedgerService.apply), write them in one statement
+// (LedgerService.sendWrite, which announces them), settle the keys. So does a posting made in a
+// caller's transaction (post(): a payment's completion, an adjustment), as a batch of one. The
+// write, the key settlement, the outbox write and the COMMIT go out together (sql.ts send()): one
+// round trip. A posting naming a wallet whose id is not known yet (a recipient's first credit in a
+// currency) runs alone and finds or opens it inside.
 //
 // When the queue knows the state every account of a batch was left in by its last commit
 // (known-states.ts), the batch is applied to that state before its transaction starts and sent
@@ -44,22 +46,27 @@ import { movedAccountsOf } from './expected-lock.js';
 import { batchPaths, batchSize, queueWait } from './posting-queue.metrics.js';
 import { accountIdOf, findWallets, requestOf } from './posting-resolution.js';
 import { LedgerService } from './ledger.service.js';
-import type { AppliedPosting, LockedAccount, PostedJournal, PostingRequest } from './ledger.types.js';
+import type { AppliedPosting, HoldState, LockedAccount, PostedJournal, PostingRequest } from './ledger.types.js';
 import { walletKey, walletsOf, type PostingOrder, type Receipt } from './posting-order.js';
 
-interface Queued {
+/** A posting of a batch: its order, the wallets known before its transaction, whether it runs alone. */
+interface Posting {
   order: PostingOrder;
   /** Ids of the order's wallets known before its transaction (committed ones). */
   wallets: ReadonlyMap<string, string>;
   /** Runs in a transaction of its own: a wallet of it is not known yet, or a batch it was in failed. */
   alone: boolean;
+}
+
+interface Queued extends Posting {
   /** performance.now() at submit(); kept when the posting is queued again. */
   submittedAt: number;
   resolve(receipt: Receipt): void;
   reject(error: unknown): void;
 }
 
-type Outcome = { receipt: Receipt } | { refused: DomainError } | { again: true };
+/** A posting's outcome: its receipt (and its journal, unless the receipt is a key's replay), its refusal, or "again". */
+type Outcome = { receipt: Receipt; posted?: PostedJournal } | { refused: DomainError } | { again: true };
 
 /** What a batch's transaction decided, and the state it left its accounts in if it commits. */
 interface Executed {
@@ -73,6 +80,8 @@ interface Planned {
   applied: { index: number; posting: AppliedPosting }[];
   accounts: Map<string, LockedAccount>;
 }
+
+const NO_HOLDS: ReadonlyMap<string, HoldState> = new Map();
 
 /** Postings per transaction at most: enough to amortize it, small enough to keep lock times short. */
 const MAX_BATCH = 64;
@@ -132,6 +141,24 @@ export class PostingQueue implements BeforeApplicationShutdown {
       this.queue.push({ order, wallets, alone, submittedAt: performance.now(), resolve, reject });
       this.pump();
     });
+  }
+
+  /**
+   * Posts `order` in the caller's transaction `tx`, as a batch of one (execute()): a refusal
+   * throws, and `tx` rolls back. The queue cannot tell whether `tx` commits, so what it knows of
+   * these accounts stays as it was: a batch planned on it finds them moved on under the lock and
+   * goes again on the state found. An order with an idempotency key goes through submit().
+   */
+  async post(tx: EntityManager, order: PostingOrder): Promise<PostedJournal> {
+    if (order.idempotency) throw new Error('post() takes no idempotency key: submit() replays keys');
+    const { outcomes } = await this.execute(
+      tx,
+      [{ order, wallets: new Map(), alone: true }],
+      randomInt(HOT_ACCOUNT_SHARDS),
+    );
+    const [outcome] = outcomes;
+    if (!('posted' in outcome) || !outcome.posted) throw new Error('post() wrote no journal');
+    return outcome.posted;
   }
 
   /** Lets queued and running postings finish before the database pool closes. */
@@ -310,7 +337,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
   }
 
   /** One transaction for `batch`: claims, wallets, locks, checks and applies, then finish(). */
-  private async execute(tx: EntityManager, batch: Queued[], spread: number): Promise<Executed> {
+  private async execute(tx: EntityManager, batch: readonly Posting[], spread: number): Promise<Executed> {
     const outcomes: Outcome[] = [];
     const claims = await this.idempotency.claim<Receipt>(
       tx,
@@ -330,17 +357,20 @@ export class PostingQueue implements BeforeApplicationShutdown {
     for (const i of live) {
       if (batch[i].alone) wallets.set(i, await findWallets(this.accounts, tx, batch[i].order, batch[i].wallets));
     }
+    // Holds taken (a withdrawal's): locked before the accounts, as every taker of holds does.
+    const references = live.flatMap((i) => (batch[i].order.captures ?? []).map((capture) => capture.reference));
+    const holds = references.length > 0 ? await this.ledger.lockHolds(tx, references) : NO_HOLDS;
     const ids = live.flatMap((i) =>
       batch[i].order.lines.flatMap(({ account }) => accountIdOf(this.accounts, account, wallets.get(i)!, spread) ?? []),
     );
-    const accounts = await this.ledger.lock(tx, ids);
+    const accounts = await this.ledger.lock(tx, [...ids, ...[...holds.values()].map((hold) => hold.accountId)]);
     const applied: { index: number; posting: AppliedPosting }[] = [];
     const keys: KeyOutcome[] = [];
     for (const i of live) {
       const { order } = batch[i];
       try {
         const request = requestOf(this.accounts, order, wallets.get(i)!, accounts, spread);
-        applied.push({ index: i, posting: this.ledger.apply(accounts, request) });
+        applied.push({ index: i, posting: this.ledger.apply(accounts, request, holds) });
       } catch (error) {
         // Alone, a refusal rolls the transaction back (a wallet it opened with it); in a batch it
         // leaves the others be.
@@ -360,7 +390,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
    */
   private async finish(
     tx: EntityManager,
-    batch: Queued[],
+    batch: readonly Posting[],
     applied: readonly { index: number; posting: AppliedPosting }[],
     outcomes: Outcome[],
     keys: KeyOutcome[],
@@ -371,7 +401,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
     );
     applied.forEach(({ index, posting }, n) => {
       const receipt = receiptOf(posted[n], posting.request);
-      outcomes[index] = { receipt };
+      outcomes[index] = { receipt, posted: posted[n] };
       const claim = batch[index].order.idempotency;
       if (claim) keys.push({ userId: claim.userId, key: claim.key, response: receipt });
     });

@@ -15,6 +15,7 @@ export function accountIdOf(
   spread: number,
 ): string | undefined {
   if ('split' in ref) return accounts.systemAccount(ref.split, ref.currency, '', spread);
+  if ('id' in ref) return ref.id;
   return wallets.get(walletKey(ref.wallet, ref.currency));
 }
 
@@ -90,6 +91,7 @@ export function requestOf(
     })),
     initiatedBy: order.initiatedBy,
     metadata: order.metadata,
-    announce: true,
+    captures: order.captures,
+    announce: order.announce ?? true,
   };
 }

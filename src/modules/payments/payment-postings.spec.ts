@@ -1,7 +1,7 @@
 // The journals that complete payments balance, credit each part of a fee to the account that
 // earns it with a fee record beside it, and leave out the parts that are zero.
 import { describe, expect, it } from 'vitest';
-import type { PostingRequest } from '../ledger/ledger.types.js';
+import type { AccountRef, PostingOrder } from '../ledger/posting-order.js';
 import { depositPosting, feeLines, holdReference, withdrawalPosting } from './payment-postings.js';
 import type { DepositRow, WithdrawalRow } from './payments.types.js';
 
@@ -29,11 +29,13 @@ const withdrawal = (amount: bigint, fee: bigint, commission: bigint, agentId: st
     agent_commission: commission.toString(),
   }) as WithdrawalRow;
 
-const sides = (request: PostingRequest) => ({
+/** The id of an account the posting names by id (a payment's are all). */
+const idOf = (ref: AccountRef) => ('id' in ref ? ref.id : JSON.stringify(ref));
+const sides = (request: PostingOrder) => ({
   debits: request.lines.filter((l) => l.direction === 'DR').reduce((sum, l) => sum + l.amount, 0n),
   credits: request.lines.filter((l) => l.direction === 'CR').reduce((sum, l) => sum + l.amount, 0n),
 });
-const moves = (request: PostingRequest) => request.lines.map((l) => [l.accountId, l.direction, l.amount]);
+const moves = (request: PostingOrder) => request.lines.map((l) => [idOf(l.account), l.direction, l.amount]);
 
 describe('depositPosting', () => {
   it('credits the wallet the amount less the fee and fee revenue the fee', () => {
@@ -45,7 +47,7 @@ describe('depositPosting', () => {
     ]);
     expect(sides(posting).debits).toBe(sides(posting).credits);
     expect(posting.fees).toEqual([
-      { feeType: 'FEE_TYPE_PLATFORM', amount: 100n, currency: 'USD', accountId: 'F', payerAccountId: 'W' },
+      { feeType: 'FEE_TYPE_PLATFORM', amount: 100n, currency: 'USD', account: { id: 'F' }, payer: { id: 'W' } },
     ]);
     expect(posting.metadata).toEqual({
       request_ref: 'DEP-REQ-20250101-007',
@@ -91,8 +93,8 @@ describe('withdrawalPosting', () => {
     ]);
     expect(sides(posting).debits).toBe(sides(posting).credits);
     expect(posting.fees).toEqual([
-      { feeType: 'FEE_TYPE_PLATFORM', amount: 25n, currency: 'USD', accountId: 'F', payerAccountId: 'W' },
-      { feeType: 'FEE_TYPE_AGENT_COMMISSION', amount: 75n, currency: 'USD', accountId: 'A', payerAccountId: 'W' },
+      { feeType: 'FEE_TYPE_PLATFORM', amount: 25n, currency: 'USD', account: { id: 'F' }, payer: { id: 'W' } },
+      { feeType: 'FEE_TYPE_AGENT_COMMISSION', amount: 75n, currency: 'USD', account: { id: 'A' }, payer: { id: 'W' } },
     ]);
     expect(posting.description).toBe('Withdrawal WDL-REQ-20250101-009 to AGT-123');
   });
@@ -105,9 +107,9 @@ describe('feeLines', () => {
       { feeType: 'FEE_TYPE_AGENT_COMMISSION', amount: 3n, accountId: 'A', description: 'commission' },
     ] as const;
     expect(feeLines('USD', 'W', parts)).toEqual({
-      lines: [{ accountId: 'A', direction: 'CR', amount: 3n, description: 'commission' }],
+      lines: [{ account: { id: 'A' }, direction: 'CR', amount: 3n, description: 'commission' }],
       fees: [
-        { feeType: 'FEE_TYPE_AGENT_COMMISSION', amount: 3n, currency: 'USD', accountId: 'A', payerAccountId: 'W' },
+        { feeType: 'FEE_TYPE_AGENT_COMMISSION', amount: 3n, currency: 'USD', account: { id: 'A' }, payer: { id: 'W' } },
       ],
     });
   });

@@ -1,7 +1,8 @@
-// The journals that complete a payment, said as data for LedgerService.post, and their fee lines,
-// built once for both kinds: each part of a fee is a credit to the account that earns it and a
-// fee record of the journal; a part of zero is neither.
-import type { FeeLine, PostingLine, PostingRequest } from '../ledger/ledger.types.js';
+// The journals that complete a payment, said as data for the posting queue (PostingQueue.post, in
+// the payment's transaction; accounts by id), and their fee lines, built once for both kinds: each
+// part of a fee is a credit to the account that earns it and a fee record of the journal; a part
+// of zero is neither. The payment's own events announce it (payment-events.ts), not the ledger.
+import type { OrderFee, OrderLine, PostingOrder } from '../ledger/posting-order.js';
 import type { DepositRow, WithdrawalRow } from './payments.types.js';
 
 /** The ledger's reference of the hold a withdrawal places on its wallet until it ends. */
@@ -20,11 +21,11 @@ export function feeLines(
   currency: string,
   payerAccountId: string,
   parts: readonly FeePart[],
-): { lines: PostingLine[]; fees: FeeLine[] } {
+): { lines: OrderLine[]; fees: OrderFee[] } {
   const earned = parts.filter((part) => part.amount > 0n);
   return {
     lines: earned.map((part) => ({
-      accountId: part.accountId,
+      account: { id: part.accountId },
       direction: 'CR',
       amount: part.amount,
       description: part.description,
@@ -33,8 +34,8 @@ export function feeLines(
       feeType: part.feeType,
       amount: part.amount,
       currency,
-      accountId: part.accountId,
-      payerAccountId,
+      account: { id: part.accountId },
+      payer: { id: payerAccountId },
     })),
   };
 }
@@ -44,7 +45,7 @@ export function depositPosting(
   deposit: DepositRow,
   accounts: { settlement: string; wallet: string; feeRevenue: string },
   partnerReference: string | null,
-): PostingRequest {
+): PostingOrder {
   const amount = BigInt(deposit.amount);
   const fee = BigInt(deposit.fee);
   const ref = deposit.request_ref;
@@ -55,13 +56,14 @@ export function depositPosting(
     type: 'TRANSACTION_TYPE_DEPOSIT',
     description: `Deposit ${ref} through ${deposit.partner_id}`,
     lines: [
-      { accountId: accounts.settlement, direction: 'DR', amount, description: `Deposit ${ref}` },
-      { accountId: accounts.wallet, direction: 'CR', amount: amount - fee, description: `Deposit ${ref}` },
+      { account: { id: accounts.settlement }, direction: 'DR', amount, description: `Deposit ${ref}` },
+      { account: { id: accounts.wallet }, direction: 'CR', amount: amount - fee, description: `Deposit ${ref}` },
       ...fees.lines,
     ],
     fees: fees.fees,
     initiatedBy: deposit.user_id,
     metadata: { request_ref: ref, partner_id: deposit.partner_id, partner_reference: partnerReference },
+    announce: false,
   };
 }
 
@@ -74,7 +76,7 @@ export function withdrawalPosting(
   withdrawal: WithdrawalRow,
   accounts: { wallet: string; payee: string; feeRevenue: string },
   held: bigint,
-): PostingRequest {
+): PostingOrder {
   const amount = BigInt(withdrawal.amount);
   const fee = BigInt(withdrawal.fee);
   const commission = BigInt(withdrawal.agent_commission);
@@ -97,13 +99,14 @@ export function withdrawalPosting(
     type: 'TRANSACTION_TYPE_WITHDRAWAL',
     description: `Withdrawal ${ref} to ${withdrawal.agent_id ?? withdrawal.partner_id}`,
     lines: [
-      { accountId: accounts.wallet, direction: 'DR', amount: amount + fee, description: `Withdrawal ${ref}` },
-      { accountId: accounts.payee, direction: 'CR', amount, description: `Withdrawal ${ref}` },
+      { account: { id: accounts.wallet }, direction: 'DR', amount: amount + fee, description: `Withdrawal ${ref}` },
+      { account: { id: accounts.payee }, direction: 'CR', amount, description: `Withdrawal ${ref}` },
       ...fees.lines,
     ],
     fees: fees.fees,
     initiatedBy: withdrawal.user_id,
     metadata: { request_ref: ref, partner_id: withdrawal.partner_id, agent_id: withdrawal.agent_id },
     captures: [{ reference: holdReference(withdrawal.id), amount: held }],
+    announce: false,
   };
 }

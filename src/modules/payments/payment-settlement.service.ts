@@ -10,6 +10,7 @@ import { Transactions } from '../../core/database/transactions.js';
 import { AccountsService, HOT_ACCOUNT_SHARDS } from '../accounts/accounts.service.js';
 import { amountOf, currencyOf } from '../accounts/money-input.js';
 import { LedgerService } from '../ledger/ledger.service.js';
+import { PostingQueue } from '../ledger/posting-queue.js';
 import type { PostedJournal } from '../ledger/ledger.types.js';
 import { PaymentEvents } from './payment-events.js';
 import { transition, type StepOf, type StepOptions, type Transition } from './payment-lifecycle.js';
@@ -45,6 +46,7 @@ export class PaymentSettlementService {
   constructor(
     private readonly transactions: Transactions,
     private readonly ledger: LedgerService,
+    private readonly postings: PostingQueue,
     private readonly accounts: AccountsService,
     private readonly events: PaymentEvents,
     private readonly config: AppConfig,
@@ -158,7 +160,7 @@ export class PaymentSettlementService {
       const deposit = row as DepositRow;
       const wallet = await this.accounts.ensureWallet(tx, deposit.user_id, code);
       const settlement = this.accounts.systemAccount('partner_settlement', code, deposit.partner_id);
-      const posted = await this.ledger.post(
+      const posted = await this.postings.post(
         tx,
         depositPosting(deposit, { settlement, wallet, feeRevenue }, partnerReference),
       );
@@ -170,7 +172,7 @@ export class PaymentSettlementService {
     const payee = withdrawal.agent_id
       ? this.accounts.systemAccount('agent', code, withdrawal.agent_id)
       : this.accounts.systemAccount('partner_settlement', code, withdrawal.partner_id!);
-    const posted = await this.ledger.post(
+    const posted = await this.postings.post(
       tx,
       withdrawalPosting(withdrawal, { wallet: hold.accountId, payee, feeRevenue }, hold.amount),
     );

@@ -80,6 +80,7 @@ export const envSchema = z
 
     DATABASE_URL: optional(url(['postgres:', 'postgresql:'])),
     DATABASE_POOL_SIZE: int(10, 1, 500),
+    LEDGER_BATCH_LANES: int(1, 1, 16),
     DATABASE_CONNECT_TIMEOUT_MS: int(10000, 100, 120000),
     DATABASE_MIGRATIONS_RUN: bool(true),
 

@@ -10,8 +10,11 @@ import type { AccountsService } from '../accounts/accounts.service.js';
 import type { PostingOrder } from './posting-order.js';
 import { PostingQueue } from './posting-queue.js';
 
-/** A ledger whose transactions each wait in their write until `end(n)` lets the n-th go. */
-function heldLedger() {
+/**
+ * A ledger whose transactions each wait in their write until `end(n)` lets the n-th go; the queue
+ * runs `batchLanes` batches at once (LEDGER_BATCH_LANES).
+ */
+function heldLedger(batchLanes = 2) {
   const transactions: { names: string[]; release: () => void }[] = [];
   const ledger = {
     lock: () => Promise.resolve(new Map()),
@@ -42,9 +45,13 @@ function heldLedger() {
     claim: (_tx: unknown, claims: unknown[]) => Promise.resolve(claims.map(() => ({ fresh: true }))),
     settle: () => Promise.resolve(),
   };
-  // Every user's wallet is known, and its id is the user's: a test names accounts by their ids.
-  const accounts = { committedWalletIds: (users: string[]) => Promise.resolve(users) };
-  const config = { env: { DATABASE_POOL_SIZE: 10 } } as AppConfig; // two transactions at once
+  // Every user's wallet is known, and its id is the user's: a test names accounts by their ids;
+  // but a wallet named `new…` is not known before its transaction, so its posting runs alone.
+  const accounts = {
+    committedWalletIds: (users: string[]) => Promise.resolve(users.map((id) => (id.startsWith('new') ? '' : id))),
+    walletId: (_tx: unknown, user: string) => Promise.resolve(user),
+  };
+  const config = { env: { DATABASE_POOL_SIZE: 10, LEDGER_BATCH_LANES: batchLanes } } as AppConfig;
   const runner = { run: <T>(work: (tx: unknown) => Promise<T>) => work({}) };
   const queue = new PostingQueue(
     runner as unknown as Transactions,
@@ -109,6 +116,22 @@ describe('posting queue: transactions at once', () => {
     transactions[0].release();
     await turn();
     expect(transactions[2].names).toEqual(['three']);
+    for (const t of transactions) t.release();
+  });
+
+  it('runs one batch at a time by default, and a posting that must run alone beside it', async () => {
+    const { queue, transactions } = heldLedger(1);
+    void queue.submit(job('first', ['a', 'b']));
+    await turn();
+    void queue.submit(job('second', ['c', 'd']));
+    void queue.submit(job('third', ['e', 'f']));
+    void queue.submit(job('opens a wallet', ['new-g', 'h']));
+    await turn();
+    // `second` and `third` wait for the next batch; the posting that runs alone does not.
+    expect(transactions.map((t) => t.names)).toEqual([['first'], ['opens a wallet']]);
+    transactions[0].release();
+    await turn();
+    expect(transactions[2].names).toEqual(['second', 'third']);
     for (const t of transactions) t.release();
   });
 });

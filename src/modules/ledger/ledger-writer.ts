@@ -3,8 +3,10 @@
 // taken from or released (inserted or updated to their final state), and the accounts' final
 // balances. Data-modifying CTEs of one statement cannot see each other's rows, so everything is
 // written in its final state: a hold placed and partly captured in the same transaction is
-// inserted as it ends. The statement is sent, not awaited (sql.ts send()): its failure is the
-// transaction's.
+// inserted as it ends. Entries are stamped with the clock at insertion (clock_timestamp()), under
+// the account locks, so on every account their times run in the same order as their versions
+// (statements cut periods by time). The statement is sent, not awaited (sql.ts send()): its failure
+// is the transaction's.
 import type { EntityManager } from 'typeorm';
 import { pgArray } from '../../core/database/pg-array.js';
 import { prepared, send } from '../../core/database/sql.js';

@@ -4,8 +4,8 @@
 // holds and the new balances in one statement (ledger-writer.ts); then announces the new
 // balances. Money operations post through the posting queue (posting-queue.ts: submit, or post in
 // their own transaction), which uses these steps; the market's matching uses them directly, as it
-// places, takes and releases holds while it matches. Holds set funds aside (pending_debit) until they are captured into journals, all at
-// once or in parts, or released.
+// places, takes and releases holds while it matches. Holds set funds aside (pending_debit) until
+// they are captured into journals, all at once or in parts, or released.
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { pgArray } from '../../core/database/pg-array.js';

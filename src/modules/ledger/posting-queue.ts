@@ -4,12 +4,7 @@
 // instead of once per posting. At low load every posting runs alone and at once: nothing waits
 // for a batch to fill; batches form only from what queued while the previous ones ran.
 //
-// Transactions in flight at once never share an account a batch already knows it will lock: a
-// posting whose accounts a running batch holds waits for the next batch. Two lanes that shared
-// accounts would run one after the other (the second waits on the first's row locks until it
-// commits), and uniform traffic over a thousand users makes such a share near certain: 64
-// transfers lock about 130 accounts. (A posting held back may be overtaken by a later one on
-// another of its accounts; both were in flight at once, so neither was promised to go first.)
+// Which postings run together, in how many transactions at once, is posting-lanes.ts's.
 //
 // Each posting still stands or falls alone. A refused one (insufficient balance, locked account)
 // writes nothing, gives its idempotency key back, and the others go ahead. An unexpected failure
@@ -48,22 +43,7 @@ import { accountIdOf, findWallets, requestOf } from './posting-resolution.js';
 import { LedgerService } from './ledger.service.js';
 import type { AppliedPosting, HoldState, LockedAccount, PostedJournal, PostingRequest } from './ledger.types.js';
 import { walletKey, walletsOf, type PostingOrder, type Receipt } from './posting-order.js';
-
-/** A posting of a batch: its order, the wallets known before its transaction, whether it runs alone. */
-interface Posting {
-  order: PostingOrder;
-  /** Ids of the order's wallets known before its transaction (committed ones). */
-  wallets: ReadonlyMap<string, string>;
-  /** Runs in a transaction of its own: a wallet of it is not known yet, or a batch it was in failed. */
-  alone: boolean;
-}
-
-interface Queued extends Posting {
-  /** performance.now() at submit(); kept when the posting is queued again. */
-  submittedAt: number;
-  resolve(receipt: Receipt): void;
-  reject(error: unknown): void;
-}
+import { PostingLanes, type Posting, type Queued, type Taken } from './posting-lanes.js';
 
 /** A posting's outcome: its receipt (and its journal, unless the receipt is a key's replay), its refusal, or "again". */
 type Outcome = { receipt: Receipt; posted?: PostedJournal } | { refused: DomainError } | { again: true };
@@ -83,19 +63,6 @@ interface Planned {
 
 const NO_HOLDS: ReadonlyMap<string, HoldState> = new Map();
 
-/** Postings per transaction at most: enough to amortize it, small enough to keep lock times short. */
-const MAX_BATCH = 64;
-/**
- * Transactions in flight at once: LEDGER_BATCH_LANES of batches, and one more for postings that run
- * alone (a wallet not known yet, a posting of a failed batch run again), so that such a posting,
- * which takes a round trip or two more, never holds up every other behind it; at most half the
- * pool, which keeps connections for everything else. Fewer batches at once make bigger batches and
- * fewer transactions: on 2 cores, at 8 transfers in flight, two lanes of batches gave 0.51–0.57×
- * the bare server's throughput and one 0.66–0.77×, with less CPU per transfer in both processes
- * (bench/ledger); at 256 in flight one runner had posted ~20 % more than four.
- */
-const ALONE_LANES = 1;
-
 const receiptOf = (posted: PostedJournal, request: PostingRequest): Receipt => ({
   receipt_code: posted.receiptCode,
   journal_id: Number(posted.journalId),
@@ -106,18 +73,7 @@ const receiptOf = (posted: PostedJournal, request: PostingRequest): Receipt => (
 @Injectable()
 export class PostingQueue implements BeforeApplicationShutdown {
   private readonly logger = new Logger(PostingQueue.name);
-  private queue: Queued[] = [];
-  private running = 0;
-  /** Batches (of postings that need not run alone) running now; at most maxBatches. */
-  private batchesRunning = 0;
-  private readonly maxBatches: number;
-  /** Accounts of the batches running now (how many of them hold each). */
-  private readonly busy = new Map<string, number>();
-  private readonly maxRunning: number;
-  /** Lanes free to run a transaction; a lane's spread is `spreadBase + lane`. */
-  private readonly freeLanes: number[];
-  /** Random per process, so instances tend to pick different shards too. */
-  private readonly spreadBase = randomInt(HOT_ACCOUNT_SHARDS);
+  private readonly lanes: PostingLanes;
   private idle?: () => void;
   /** The accounts' states as this process's last commits left them. */
   private readonly known = new KnownStates();
@@ -129,12 +85,9 @@ export class PostingQueue implements BeforeApplicationShutdown {
     private readonly idempotency: IdempotencyService,
     config: AppConfig,
   ) {
-    this.maxBatches = config.env.LEDGER_BATCH_LANES;
-    this.maxRunning = Math.max(
-      1,
-      Math.min(this.maxBatches + ALONE_LANES, Math.floor(config.env.DATABASE_POOL_SIZE / 2)),
+    this.lanes = new PostingLanes(config.env.LEDGER_BATCH_LANES, config.env.DATABASE_POOL_SIZE, (queued, spread) =>
+      this.accountIdsOf(queued, spread),
     );
-    this.freeLanes = Array.from({ length: this.maxRunning }, (_, lane) => lane);
   }
 
   /**
@@ -149,7 +102,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
     const wallets = await this.knownWallets(order);
     const alone = walletsOf(order).some(({ userId, currency }) => !wallets.has(walletKey(userId, currency)));
     return new Promise<Receipt>((resolve, reject) => {
-      this.queue.push({ order, wallets, alone, submittedAt: performance.now(), resolve, reject });
+      this.lanes.push({ order, wallets, alone, submittedAt: performance.now(), resolve, reject });
       this.pump();
     });
   }
@@ -174,7 +127,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
 
   /** Lets queued and running postings finish before the database pool closes. */
   async beforeApplicationShutdown(): Promise<void> {
-    if (this.running === 0 && this.queue.length === 0) return;
+    if (this.lanes.idle) return;
     await new Promise<void>((resolve) => {
       this.idle = resolve;
     });
@@ -207,67 +160,16 @@ export class PostingQueue implements BeforeApplicationShutdown {
   }
 
   private pump(): void {
-    while (this.freeLanes.length > 0 && this.queue.length > 0) {
-      const lane = this.freeLanes[this.freeLanes.length - 1];
-      const spread = this.spreadBase + lane;
-      // While the batches' lanes are all taken, another takes only a posting that runs alone.
-      const full = this.batchesRunning >= this.maxBatches;
-      let batch = full ? this.takeAlone() : this.take(spread, true);
-      if (batch.length === 0 && full) return;
-      // When every queued posting needs an account a running transaction holds (all into one
-      // receiver), the batch is taken anyway: it waits on the row locks and starts once they go.
-      if (batch.length === 0) batch = this.take(spread, false);
-      const isBatch = !batch[0].alone;
-      if (isBatch) this.batchesRunning += 1;
-      this.freeLanes.pop();
-      this.running += 1;
-      const accounts = batch.flatMap((queued) => this.accountIdsOf(queued, spread));
-      for (const id of accounts) this.busy.set(id, (this.busy.get(id) ?? 0) + 1);
-      void this.run(batch, spread, accounts).finally(() => {
-        for (const id of accounts) {
-          const holders = this.busy.get(id)! - 1;
-          if (holders === 0) this.busy.delete(id);
-          else this.busy.set(id, holders);
-        }
-        this.freeLanes.push(lane);
-        this.running -= 1;
-        if (isBatch) this.batchesRunning -= 1;
-        this.pump();
-        if (this.running === 0 && this.queue.length === 0) this.idle?.();
-      });
-    }
+    for (let taken = this.lanes.next(); taken; taken = this.lanes.next()) this.start(taken);
   }
 
-  /**
-   * The next batch: the head of the queue alone if it must run alone; otherwise every shareable
-   * posting up to MAX_BATCH, in order, but never two with the same idempotency key (the second
-   * must see the first committed, to replay it). With `avoidBusy`, not those touching an account
-   * a running batch holds either. Takes nothing off the queue when the batch is empty.
-   */
-  private take(spread: number, avoidBusy: boolean): Queued[] {
-    if (this.queue[0].alone) return [this.queue.shift()!];
-    const batch: Queued[] = [];
-    const rest: Queued[] = [];
-    const keys = new Set<string>();
-    for (const queued of this.queue) {
-      const claim = queued.order.idempotency;
-      const key = claim && `${claim.userId}/${claim.key}`;
-      const free = !avoidBusy || !this.accountIdsOf(queued, spread).some((id) => this.busy.has(id));
-      if (batch.length < MAX_BATCH && !queued.alone && free && !(key && keys.has(key))) {
-        batch.push(queued);
-        if (key) keys.add(key);
-      } else {
-        rest.push(queued);
-      }
-    }
-    if (batch.length > 0) this.queue = rest;
-    return batch;
-  }
-
-  /** The first queued posting that runs alone, as a batch of its own; none when there is none. */
-  private takeAlone(): Queued[] {
-    const index = this.queue.findIndex((queued) => queued.alone);
-    return index < 0 ? [] : this.queue.splice(index, 1);
+  /** Runs a batch the lanes gave, then frees its lane and takes what waits. */
+  private start(taken: Taken): void {
+    void this.run(taken.batch, taken.spread, taken.accounts).finally(() => {
+      this.lanes.release(taken);
+      this.pump();
+      if (this.lanes.idle) this.idle?.();
+    });
   }
 
   /** Runs `batch` in a transaction of `spread`; `ids`: the accounts it will lock (accountIdsOf). */
@@ -295,7 +197,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
       this.known.forget(ids);
       if (batch.length === 1) return batch[0].reject(error);
       this.logger.warn({ err: error, postings: batch.length }, 'batch failed; its postings run again one by one');
-      this.queue.unshift(...batch.map((queued) => ({ ...queued, alone: true })));
+      this.lanes.putBack(batch.map((queued) => ({ ...queued, alone: true })));
       return;
     }
     const { outcomes, accounts } = executed;
@@ -304,7 +206,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
       const queued = batch[i];
       if ('receipt' in outcome) queued.resolve(outcome.receipt);
       else if ('refused' in outcome) queued.reject(outcome.refused);
-      else this.queue.push({ ...queued, alone: true });
+      else this.lanes.push({ ...queued, alone: true });
     });
   }
 

@@ -3,7 +3,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * The double-entry ledger: currencies, accounts, journals and their entries, fees, holds, FX rates
  * and idempotency keys. The database enforces what must never be wrong even if code is: positive
- * entry, fee and hold amounts; no negative pending_debit, and no negative available balance
+ * entry, fee and hold amounts; no negative pending_debit or pending_credit, and no negative available balance
  * (balance - pending_debit) on a user wallet; one entry per account version; every journal
  * balanced in each currency and never without entries (checked at commit here; per statement as
  * well since LedgerChecks1732771200000); journals, entries and fees never updated or deleted.

@@ -12,6 +12,7 @@ import { OutboxJson1732944000000 } from './1732944000000-outbox-json.js';
 import { OutboxWrites1733030400000 } from './1733030400000-outbox-writes.js';
 import { Market1733116800000 } from './1733116800000-market.js';
 import { LedgerExpectedLock1733203200000 } from './1733203200000-ledger-expected-lock.js';
+import { PendingCredit1733289600000 } from './1733289600000-pending-credit.js';
 
 export const MIGRATIONS = [
   Identity1732252800000,
@@ -26,4 +27,5 @@ export const MIGRATIONS = [
   OutboxWrites1733030400000,
   Market1733116800000,
   LedgerExpectedLock1733203200000,
+  PendingCredit1733289600000,
 ];

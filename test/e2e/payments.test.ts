@@ -102,12 +102,12 @@ async function statusOf(table: 'deposits' | 'withdrawals', requestRef: string): 
 /** Posts a partner webhook signed with `secret` (or a forged header). */
 async function webhook(
   body: Record<string, unknown>,
-  options: { secret?: string; t?: number; header?: string; raw?: string; partner?: string } = {},
+  options: { secret?: string; t?: number; header?: string; raw?: string; partner?: string; url?: string } = {},
 ) {
   const raw = options.raw ?? JSON.stringify(body);
   const t = options.t ?? Math.floor(Date.now() / 1000);
   const signature = options.header ?? signWebhook(options.secret ?? SECRET, t, raw);
-  const response = await fetch(`${api.url}/api/v1/webhooks/partners/${options.partner ?? MPESA}`, {
+  const response = await fetch(`${options.url ?? api.url}/api/v1/webhooks/partners/${options.partner ?? MPESA}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-signature': signature },
     body: raw,
@@ -713,7 +713,16 @@ describe('a deposit its partner never answers', () => {
           )
         ).rows,
     );
+    // The deposit announced its credit on the wallet (pending_credit) and the expiry withdrew it.
     expect(announced.filter((e) => e.channel === user.channel)).toEqual([
+      expect.objectContaining({
+        event: 'balance',
+        payload: expect.objectContaining({ balance: 0, pending_credit: 39.6, pending_debit: 0, version: 1 }),
+      }),
+      expect.objectContaining({
+        event: 'balance',
+        payload: expect.objectContaining({ balance: 0, pending_credit: 0, pending_debit: 0, version: 2 }),
+      }),
       expect.objectContaining({
         event: 'deposit_failed',
         payload: expect.objectContaining({ transaction_ref: ref, status: 'expired', error_message: 'Deposit expired' }),
@@ -732,5 +741,80 @@ describe('a deposit its partner never answers', () => {
     expect((await ask(socket, 'cancel_deposit', { request_ref: ref })).data).toMatchObject({
       code: 'PAYMENT_NOT_CANCELLABLE',
     });
+  }, 60_000);
+});
+
+describe('deposits in flight', () => {
+  it('show as pending_credit from the request until they end: 30 at once, then completed, failed and cancelled at once, exact', async () => {
+    // Partners that take 10 minutes to answer, so every deposit stays open until this test ends it.
+    const env = baseEnv({ REDIS_PREFIX: isolatedRedisPrefix(), SANDBOX_DELAY_MS: '600000' });
+    const groupApi = await spawnApp({ env: { ...env, ROLE: 'api' } });
+    processes.push(groupApi);
+    processes.push(await spawnApp({ env: { ...env, SANDBOX_URL: groupApi.url }, entry: 'worker' }));
+    const user = await signUpAndLogIn(client(groupApi.url), uniqueEmail('inflight'));
+    const socket = await connectUser(groupApi.url, { token: user.accessToken });
+    sockets.push(socket);
+    const wallet = () =>
+      withDb(async (db) => {
+        const { rows } = await db.query<{ balance: string; pending_debit: string; pending_credit: string }>(
+          `SELECT balance, pending_debit, pending_credit FROM accounts WHERE owner_user_id = $1 AND currency = 'USD'`,
+          [user.userId],
+        );
+        return rows.map((r) => ({
+          balance: BigInt(r.balance),
+          debit: BigInt(r.pending_debit),
+          credit: BigInt(r.pending_credit),
+        }));
+      });
+
+    const amounts = Array.from({ length: 30 }, (_, i) => `${10 + i}.${String(i * 3).padStart(2, '0')}`);
+    const replies = await Promise.all(
+      amounts.map((amount) => ask(socket, 'deposit_request', { amount, currency: 'USD', service: 'mpesa' })),
+    );
+    expect(replies.map((r) => r.type)).toEqual(Array(30).fill('success'));
+    const cents = (n: number) => BigInt(Math.round(n * 100));
+    const credited = replies.map((r) => cents(r.data.data.amount) - cents(r.data.data.fee));
+    const sum = (values: bigint[]) => values.reduce((a, b) => a + b, 0n);
+    // One wallet, opened by the first; every deposit's credit announced on it, nothing available yet.
+    expect(await wallet()).toEqual([{ balance: 0n, debit: 0n, credit: sum(credited) }]);
+    const accounts = await ask(socket, 'get_accounts', {});
+    expect(accounts.data.data.accounts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          currency: 'USD',
+          balance: 0,
+          available_balance: 0,
+          pending_credit: Number(sum(credited)) / 100,
+        }),
+      ]),
+    );
+
+    // A third completed by the partner, a third failed by it, a third cancelled by the user, all at once.
+    const refs = replies.map((r) => r.data.data.request_ref as string);
+    const outcomes = await Promise.all(
+      refs.map((ref, i) => {
+        if (i % 3 === 0) return webhook(eventOf(ref, 'deposit.completed', amounts[i]), { url: groupApi.url });
+        if (i % 3 === 1) {
+          return webhook(eventOf(ref, 'deposit.failed', amounts[i], { error: 'Declined' }), { url: groupApi.url });
+        }
+        return ask(socket, 'cancel_deposit', { request_ref: ref });
+      }),
+    );
+    expect(outcomes.map((o) => ('status' in o ? o.body.outcome : o.type))).toEqual(
+      refs.map((_, i) => (i % 3 === 2 ? 'success' : 'applied')),
+    );
+    const completed = sum(credited.filter((_, i) => i % 3 === 0));
+    expect(await wallet()).toEqual([{ balance: completed, debit: 0n, credit: 0n }]);
+    const holds = `account_id IN (SELECT id FROM accounts WHERE owner_user_id = $1) AND direction = 'CR'`;
+    expect(await countRows('holds', holds, [user.userId])).toBe(30);
+    expect(await countRows('holds', `${holds} AND status = 'held'`, [user.userId])).toBe(0);
+
+    // The stream said it as it happened: the last balance event shows what the wallet holds now.
+    const last = await socket.waitFor(
+      'stream',
+      (f) => f.event === 'balance' && f.payload.pending_credit === 0 && f.payload.balance === Number(completed) / 100,
+      10_000,
+    );
+    expect(last.payload).toMatchObject({ pending_debit: 0, available_balance: Number(completed) / 100 });
   }, 60_000);
 });

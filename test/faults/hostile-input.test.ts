@@ -77,22 +77,31 @@ interface LedgerSnapshot {
 
 /**
  * The rows of journals, entries and holds that touch the test's users, and their accounts'
- * balances and versions. (The e2e files share one database and may run at once, so the whole
- * tables' counts would move with the other files' work.)
+ * balances, pending amounts and versions. (The e2e files share one database and may run at once,
+ * so the whole tables' counts would move with the other files' work.) The deposits the fuzz
+ * creates and cancels at once are left out: each announced its credit on the wallet with a hold
+ * (pending_credit) that its cancel released, two versions of the wallet and nothing else.
  */
 async function ledgerOf(userIds: string[]): Promise<LedgerSnapshot> {
   return withDb(async (db) => {
     const accounts = `SELECT id FROM accounts WHERE owner_user_id = ANY($1::bigint[])`;
+    const cancelled = `SELECT h.id, h.account_id FROM holds h JOIN deposits d ON h.reference = 'deposit:' || d.id
+                        WHERE d.status = 'cancelled' AND h.status = 'released' AND h.direction = 'CR'`;
     const one = async (text: string) => Number((await db.query<{ n: string }>(text, [userIds])).rows[0].n);
     const journals = await one(
       `SELECT count(*) AS n FROM journals j WHERE j.initiated_by = ANY($1::bigint[])
           OR EXISTS (SELECT 1 FROM entries e WHERE e.journal_id = j.id AND e.account_id IN (${accounts}))`,
     );
     const entries = await one(`SELECT count(*) AS n FROM entries WHERE account_id IN (${accounts})`);
-    const holds = await one(`SELECT count(*) AS n FROM holds WHERE account_id IN (${accounts})`);
+    const holds = await one(
+      `SELECT count(*) AS n FROM holds WHERE account_id IN (${accounts}) AND id NOT IN (SELECT id FROM (${cancelled}) c)`,
+    );
     const { rows } = await db.query<{ digest: string }>(
-      `SELECT coalesce(string_agg(concat_ws(':', id, balance, pending_debit, pending_credit, version), ',' ORDER BY id), '')
-         AS digest FROM accounts WHERE owner_user_id = ANY($1::bigint[])`,
+      `WITH cancelled AS (SELECT account_id, count(*) AS n FROM (${cancelled}) c GROUP BY account_id)
+       SELECT coalesce(string_agg(concat_ws(':', a.id, a.balance, a.pending_debit, a.pending_credit,
+                a.version - 2 * coalesce(c.n, 0)), ',' ORDER BY a.id), '') AS digest
+         FROM accounts a LEFT JOIN cancelled c ON c.account_id = a.id
+        WHERE a.owner_user_id = ANY($1::bigint[])`,
       [userIds],
     );
     return { journals, entries, holds, accounts: rows[0].digest };

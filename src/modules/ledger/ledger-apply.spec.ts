@@ -1,6 +1,7 @@
 // LedgerService.apply refuses, with a clear error and nothing changed, what the database would
 // only refuse at commit (or not at all): a journal that does not balance in each currency, and a
-// capture of a hold on an account the posting does not debit.
+// capture of a hold on an account the posting does not move in the hold's direction. Holds in
+// both directions move the pending amount of their own direction.
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../core/config/app-config.js';
 import type { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
@@ -74,25 +75,59 @@ describe('LedgerService.apply', () => {
     expect(locked).toEqual(accounts());
   });
 
-  it('refuses a capture of a hold on an account the posting does not debit, changing nothing', () => {
+  const heldOn = (accountId: string, direction: 'DR' | 'CR'): HoldState => ({
+    reference: 'hold-1',
+    accountId,
+    currency: 'USD',
+    direction,
+    amount: 50n,
+    remaining: 50n,
+    status: 'held',
+    placedVersion: 1n,
+  });
+
+  it.each([
+    ['DR', '2', 'debit'],
+    ['CR', '1', 'credit'],
+  ] as const)(
+    'refuses a capture of a %s hold on an account the posting does not move that way, changing nothing',
+    (direction, accountId, verb) => {
+      const locked = accounts();
+      const hold = heldOn(accountId, direction);
+      const holds = new Map([[hold.reference, hold]]);
+      const capture = request([line('1', 'DR', 50n), line('2', 'CR', 50n)], {
+        captures: [{ reference: 'hold-1', amount: 50n }],
+      });
+      expect(() => ledger.apply(locked, capture, holds)).toThrow(
+        `hold hold-1 is a ${direction} hold on account ${accountId}, which the posting does not ${verb}`,
+      );
+      expect(hold).toMatchObject({ remaining: 50n, status: 'held' });
+      expect(locked).toEqual(accounts());
+    },
+  );
+
+  it('takes a CR hold with the credit it announced: pending_credit goes down as the balance goes up', () => {
     const locked = accounts();
-    const hold: HoldState = {
-      reference: 'hold-1',
-      accountId: '2',
-      currency: 'USD',
-      amount: 50n,
-      remaining: 50n,
-      status: 'held',
-      placedVersion: 1n,
-    };
-    const holds = new Map([[hold.reference, hold]]);
-    const capture = request([line('1', 'DR', 50n), line('2', 'CR', 50n)], {
-      captures: [{ reference: 'hold-1', amount: 50n }],
-    });
-    expect(() => ledger.apply(locked, capture, holds)).toThrow(
-      'hold hold-1 is on account 2, which the posting does not debit',
+    locked.get('2')!.pendingCredit = 50n;
+    const hold = heldOn('2', 'CR');
+    const applied = ledger.apply(
+      locked,
+      request([line('1', 'DR', 50n), line('2', 'CR', 50n)], { captures: [{ reference: 'hold-1', amount: 50n }] }),
+      new Map([[hold.reference, hold]]),
     );
-    expect(hold).toMatchObject({ remaining: 50n, status: 'held' });
-    expect(locked).toEqual(accounts());
+    expect(locked.get('2')).toMatchObject({ balance: 50n, pendingCredit: 0n, pendingDebit: 0n, version: 1n });
+    expect(hold).toMatchObject({ remaining: 0n, status: 'captured', capturedBy: applied });
+  });
+});
+
+describe('LedgerService.hold and release', () => {
+  it('a CR hold announces a credit: pending_credit, not pending_debit, and nothing to afford', () => {
+    const locked = accounts();
+    const holds = new Map<string, HoldState>();
+    ledger.hold(locked, holds, { accountId: '2', amount: 70n, reference: 'in-1', direction: 'CR' });
+    expect(locked.get('2')).toMatchObject({ balance: 0n, pendingCredit: 70n, pendingDebit: 0n, version: 1n });
+    ledger.release(locked, holds, 'in-1');
+    expect(locked.get('2')).toMatchObject({ balance: 0n, pendingCredit: 0n, pendingDebit: 0n, version: 2n });
+    expect(holds.get('in-1')).toMatchObject({ status: 'released', direction: 'CR', releasedVersion: 2n });
   });
 });

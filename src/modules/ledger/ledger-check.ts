@@ -42,7 +42,8 @@ export async function checkLedger(query: RunQuery): Promise<LedgerCheckReport> {
     if (t.debits !== t.credits) problems.push(`${t.currency} debits ${t.debits} <> credits ${t.credits}`);
   }
   // Each account: balance = credits - debits = last balance_after; versions (entries and hold
-  // changes) run 1..version without gaps; pending_debit = what its held holds still set aside;
+  // changes) run 1..version without gaps; pending_debit and pending_credit = what its held DR and
+  // CR holds still set aside;
   // wallets never below zero.
   note(
     await query<{ problem: string }>(
@@ -58,14 +59,17 @@ export async function checkLedger(query: RunQuery): Promise<LedgerCheckReport> {
        ), last_entry AS (
          SELECT DISTINCT ON (account_id) account_id, balance_after FROM entries ORDER BY account_id, account_version DESC
        ), held AS (
-         SELECT account_id, sum(remaining) AS amount FROM holds WHERE status = 'held' GROUP BY account_id
+         SELECT account_id, sum(remaining) FILTER (WHERE direction = 'DR') AS debit,
+                sum(remaining) FILTER (WHERE direction = 'CR') AS credit
+           FROM holds WHERE status = 'held' GROUP BY account_id
        )
        SELECT 'account ' || a.account_number || ': ' || CASE
                 WHEN a.balance <> coalesce(s.net, 0) THEN 'balance ' || a.balance || ' <> credits - debits ' || coalesce(s.net, 0)
                 WHEN a.balance <> coalesce(l.balance_after, 0) THEN 'balance ' || a.balance || ' <> last balance_after ' || l.balance_after
                 WHEN a.version <> coalesce(v.hi, 0) OR coalesce(v.n, 0) <> a.version OR v.distinct_n <> v.n OR coalesce(v.lo, 1) <> 1
                   THEN 'versions do not run 1..' || a.version
-                WHEN a.pending_debit <> coalesce(h.amount, 0) THEN 'pending_debit ' || a.pending_debit || ' <> held ' || coalesce(h.amount, 0)
+                WHEN a.pending_debit <> coalesce(h.debit, 0) THEN 'pending_debit ' || a.pending_debit || ' <> held DR ' || coalesce(h.debit, 0)
+                WHEN a.pending_credit <> coalesce(h.credit, 0) THEN 'pending_credit ' || a.pending_credit || ' <> held CR ' || coalesce(h.credit, 0)
                 ELSE 'available balance ' || (a.balance - a.pending_debit) || ' is negative'
               END AS problem
          FROM accounts a
@@ -76,7 +80,7 @@ export async function checkLedger(query: RunQuery): Promise<LedgerCheckReport> {
         WHERE a.balance <> coalesce(s.net, 0)
            OR a.balance <> coalesce(l.balance_after, 0)
            OR a.version <> coalesce(v.hi, 0) OR coalesce(v.n, 0) <> a.version OR v.distinct_n <> v.n OR coalesce(v.lo, 1) <> 1
-           OR a.pending_debit <> coalesce(h.amount, 0)
+           OR a.pending_debit <> coalesce(h.debit, 0) OR a.pending_credit <> coalesce(h.credit, 0)
            OR (a.kind = 'user_wallet' AND a.balance - a.pending_debit < 0)
         LIMIT ${LIMIT}`,
     ),

@@ -37,11 +37,11 @@ const WRITE_LEDGER = prepared(
               AS f(journal, fee_type, amount, currency, account_id)
          JOIN input ON input.ord = f.journal
      ), placed AS (
-       INSERT INTO holds (account_id, currency, amount, remaining, reference, status, placed_version, released_version, journal_id, resolved_at)
-       SELECT h.account_id, h.currency, h.amount, h.remaining, h.reference, h.status, h.placed_version, h.released_version,
+       INSERT INTO holds (account_id, currency, direction, amount, remaining, reference, status, placed_version, released_version, journal_id, resolved_at)
+       SELECT h.account_id, h.currency, h.direction, h.amount, h.remaining, h.reference, h.status, h.placed_version, h.released_version,
               input.id, CASE WHEN h.status = 'held' THEN NULL ELSE now() END
-         FROM unnest($18::bigint[], $19::text[], $20::bigint[], $21::bigint[], $22::text[], $23::text[], $24::bigint[], $25::bigint[], $26::int[])
-              AS h(account_id, currency, amount, remaining, reference, status, placed_version, released_version, journal)
+         FROM unnest($18::bigint[], $19::text[], $39::text[], $20::bigint[], $21::bigint[], $22::text[], $23::text[], $24::bigint[], $25::bigint[], $26::int[])
+              AS h(account_id, currency, direction, amount, remaining, reference, status, placed_version, released_version, journal)
          LEFT JOIN input ON input.ord = h.journal
      ), resolved AS (
        UPDATE holds SET remaining = h.remaining, status = h.status, released_version = h.released_version,
@@ -52,9 +52,10 @@ const WRITE_LEDGER = prepared(
          LEFT JOIN input ON input.ord = h.journal
         WHERE holds.id = h.id
      ), balances AS (
-       UPDATE accounts SET balance = b.balance, pending_debit = b.pending_debit, version = b.version,
-              updated_at = now(), last_transaction_at = now()
-         FROM unnest($32::bigint[], $33::bigint[], $34::bigint[], $35::bigint[]) AS b(id, balance, version, pending_debit)
+       UPDATE accounts SET balance = b.balance, pending_debit = b.pending_debit, pending_credit = b.pending_credit,
+              version = b.version, updated_at = now(), last_transaction_at = now()
+         FROM unnest($32::bigint[], $33::bigint[], $34::bigint[], $35::bigint[], $40::bigint[])
+              AS b(id, balance, version, pending_debit, pending_credit)
         WHERE accounts.id = b.id
      )
      SELECT 1`,
@@ -148,5 +149,7 @@ export function writeLedgerChanges(
     pgArray(journals.map((j) => j.id)),
     pgArray(journals.map((j) => j.receiptCode)),
     createdAt,
+    pgArray(placed.map((h) => h.direction)),
+    pgArray(balances.map((a) => a.pendingCredit)),
   ]);
 }

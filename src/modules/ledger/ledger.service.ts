@@ -4,8 +4,9 @@
 // holds and the new balances in one statement (ledger-writer.ts); then announces the new
 // balances. Money operations post through the posting queue (posting-queue.ts: submit, or post in
 // their own transaction), which uses these steps; the market's matching uses them directly, as it
-// places, takes and releases holds while it matches. Holds set funds aside (pending_debit) until
-// they are captured into journals, all at once or in parts, or released.
+// places, takes and releases holds while it matches. Holds set funds aside to leave an account
+// (DR: pending_debit, a withdrawal or an order) or announce funds to arrive (CR: pending_credit,
+// a deposit) until they are captured into journals, all at once or in parts, or released.
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { pgArray } from '../../core/database/pg-array.js';
@@ -24,6 +25,7 @@ import { receiptCodeOf, writeLedgerChanges } from './ledger-writer.js';
 import type { AccountKind } from '../accounts/accounts.types.js';
 import type {
   AppliedPosting,
+  Direction,
   HoldChange,
   HoldState,
   LedgerChange,
@@ -78,6 +80,12 @@ const toLocked = (row: AccountRow): LockedAccount => ({
 
 const NO_HOLDS: ReadonlyMap<string, HoldState> = new Map();
 
+/** Moves the pending amount of a hold's direction (pending_debit for DR, pending_credit for CR) by `by`. */
+function movePending(account: LockedAccount, direction: Direction, by: bigint): void {
+  if (direction === 'DR') account.pendingDebit += by;
+  else account.pendingCredit += by;
+}
+
 @Injectable()
 export class LedgerService {
   constructor(
@@ -124,8 +132,10 @@ export class LedgerService {
       if (!hold || hold.status !== 'held' || capture.amount <= 0n || capture.amount > hold.remaining) {
         throw new Error(`cannot capture ${capture.amount} of hold ${capture.reference}: not held, or not that much`);
       }
-      if (!request.lines.some((line) => line.accountId === hold.accountId && line.direction === 'DR')) {
-        throw new Error(`hold ${capture.reference} is on account ${hold.accountId}, which the posting does not debit`);
+      if (!request.lines.some((line) => line.accountId === hold.accountId && line.direction === hold.direction)) {
+        throw new Error(
+          `hold ${capture.reference} is a ${hold.direction} hold on account ${hold.accountId}, which the posting does not ${hold.direction === 'DR' ? 'debit' : 'credit'}`,
+        );
       }
       return { hold, amount: capture.amount };
     });
@@ -144,7 +154,7 @@ export class LedgerService {
       copy.remaining -= amount;
       copy.status = copy.remaining === 0n ? 'captured' : 'held';
       nextHolds.set(hold, copy);
-      next.get(hold.accountId)!.pendingDebit -= amount;
+      movePending(next.get(hold.accountId)!, hold.direction, -amount);
     }
     const entries = request.lines.map((line) => this.applyLine(next.get(line.accountId)!, line, request));
     for (const id of ids) checkAvailable(next.get(id)!, accounts.get(id)!, this.config.business.currencies);
@@ -158,27 +168,40 @@ export class LedgerService {
   }
 
   /**
-   * Sets `amount` aside on a locked user wallet in memory (pending_debit), under a unique
-   * reference; written by write(). Refused like a posting when the wallet cannot afford it.
+   * Places a hold on a locked account in memory, under a unique reference; written by write(). A
+   * DR hold (the default) sets `amount` aside on a user wallet (pending_debit), refused like a
+   * posting when the wallet cannot afford it; a CR hold announces `amount` to arrive
+   * (pending_credit). Either is refused, naming `field`, on an account that could not take the
+   * posting that will capture it (inactive, or a locked wallet).
    */
   hold(
     accounts: Map<string, LockedAccount>,
     holds: Map<string, HoldState>,
-    placement: { accountId: string; amount: bigint; reference: string; trading?: boolean },
+    placement: {
+      accountId: string;
+      amount: bigint;
+      reference: string;
+      direction?: Direction;
+      trading?: boolean;
+      field?: string;
+    },
   ): HoldChange {
+    const direction = placement.direction ?? 'DR';
     if (placement.amount <= 0n) throw new Error('a hold needs a positive amount');
     const account = accounts.get(placement.accountId);
     if (!account) throw new Error(`account ${placement.accountId} is not locked`);
     if (holds.has(placement.reference)) throw new Error(`hold ${placement.reference} exists already`);
     const before = { ...account };
-    checkUsable(account, false);
-    const after = { ...account, pendingDebit: account.pendingDebit + placement.amount, version: account.version + 1n };
+    checkUsable(account, false, placement.field);
+    const after = { ...account, version: account.version + 1n };
+    movePending(after, direction, placement.amount);
     checkAvailable(after, before, this.config.business.currencies);
     Object.assign(account, after);
     const hold: HoldState = {
       reference: placement.reference,
       accountId: account.id,
       currency: account.currency,
+      direction,
       amount: placement.amount,
       remaining: placement.amount,
       status: 'held',
@@ -199,7 +222,7 @@ export class LedgerService {
     if (!hold || hold.status !== 'held') return undefined;
     const account = accounts.get(hold.accountId);
     if (!account) throw new Error(`account ${hold.accountId} is not locked`);
-    account.pendingDebit -= hold.remaining;
+    movePending(account, hold.direction, -hold.remaining);
     account.version += 1n;
     hold.status = 'released';
     hold.releasedVersion = account.version;
@@ -265,6 +288,7 @@ export class LedgerService {
       reference: string;
       account_id: string;
       currency: string;
+      direction: Direction;
       amount: string;
       remaining: string;
       status: HoldState['status'];
@@ -272,7 +296,7 @@ export class LedgerService {
       released_version: string | null;
     }>(
       tx,
-      `SELECT id, reference, account_id, currency, amount, remaining, status, placed_version, released_version
+      `SELECT id, reference, account_id, currency, direction, amount, remaining, status, placed_version, released_version
          FROM holds WHERE reference = ANY($1::text[]) ORDER BY id FOR UPDATE`,
       [pgArray([...new Set(references)])],
     );
@@ -284,6 +308,7 @@ export class LedgerService {
           reference: row.reference,
           accountId: String(row.account_id),
           currency: row.currency,
+          direction: row.direction,
           amount: BigInt(row.amount),
           remaining: BigInt(row.remaining),
           status: row.status,
@@ -294,10 +319,16 @@ export class LedgerService {
     );
   }
 
-  /** Sets `amount` aside on a user wallet (pending_debit) under a unique reference, in `tx`. */
-  async placeHold(tx: EntityManager, accountId: string, amount: bigint, reference: string): Promise<void> {
+  /** Places a hold (hold(): DR by default) on an account under a unique reference, in `tx`. */
+  async placeHold(
+    tx: EntityManager,
+    accountId: string,
+    amount: bigint,
+    reference: string,
+    options: { direction?: Direction; field?: string } = {},
+  ): Promise<void> {
     const accounts = await this.lock(tx, [accountId]);
-    await this.write(tx, [this.hold(accounts, new Map(), { accountId, amount, reference })]);
+    await this.write(tx, [this.hold(accounts, new Map(), { accountId, amount, reference, ...options })]);
   }
 
   /** Gives held funds back, in `tx`; false when the hold is not (or no longer) held. */
@@ -314,38 +345,17 @@ export class LedgerService {
   async heldByReference(
     tx: EntityManager,
     reference: string,
-  ): Promise<{ id: string; accountId: string; amount: bigint; currency: string } | null> {
+  ): Promise<{ id: string; accountId: string; amount: bigint; currency: string; direction: Direction } | null> {
     const hold = (await this.lockHolds(tx, [reference])).get(reference);
     return hold && hold.status === 'held'
-      ? { id: hold.id!, accountId: hold.accountId, amount: hold.remaining, currency: hold.currency }
+      ? {
+          id: hold.id!,
+          accountId: hold.accountId,
+          amount: hold.remaining,
+          currency: hold.currency,
+          direction: hold.direction,
+        }
       : null;
-  }
-
-  /**
-   * Refuses what a posting to the user's wallet in `currency` would refuse now (an inactive
-   * account, a locked wallet), naming `field`; nothing when there is no such wallet yet (the first
-   * credit opens it). Read without a lock: the posting checks again when it comes.
-   */
-  async checkWalletUsable(tx: EntityManager, userId: string, currency: string, field: string): Promise<void> {
-    const { rows } = await sql<Pick<AccountRow, 'account_number' | 'kind' | 'is_active' | 'is_locked'>>(
-      tx,
-      `SELECT account_number, kind, is_active, is_locked FROM accounts
-        WHERE owner_user_id = $1 AND currency = $2 AND kind = 'user_wallet'`,
-      [userId, currency],
-    );
-    const [wallet] = rows;
-    if (wallet) {
-      checkUsable(
-        {
-          accountNumber: wallet.account_number,
-          kind: wallet.kind,
-          isActive: wallet.is_active,
-          isLocked: wallet.is_locked,
-        },
-        false,
-        field,
-      );
-    }
   }
 
   private applyLine(account: LockedAccount, line: PostingLine, request: PostingRequest): PostedEntry {

@@ -41,9 +41,11 @@ export interface PostingRequest {
   initiatedBy?: string | null;
   metadata?: Record<string, unknown>;
   /**
-   * Held funds this journal takes (its pending_debit goes down by `amount` in the same change):
-   * all of a hold or a part of it (an order's fills take its hold bit by bit). The holds must be
-   * among those the posting is applied with (`LedgerService.lockHolds`).
+   * Holds this journal takes, all or a part (an order's fills take its hold bit by bit): the
+   * pending amount of the hold's direction goes down by `amount` in the same change, and the
+   * posting must move the hold's account in that direction (a DR hold is taken by a debit, a CR
+   * hold by a credit). The holds must be among those the posting is applied with
+   * (`LedgerService.lockHolds`).
    */
   captures?: { reference: string; amount: bigint }[];
   /** Balance events of this journal say `trading: true` (an exchange fill). */
@@ -64,8 +66,13 @@ export interface HoldState {
   reference: string;
   accountId: string;
   currency: string;
+  /**
+   * DR: funds set aside to leave the account (pending_debit, which counts against the available
+   * balance); CR: funds announced to arrive (pending_credit, which does not).
+   */
+  direction: Direction;
   amount: bigint;
-  /** What it still sets aside; pending_debit of its account is the sum over its held holds. */
+  /** What it still sets aside; its account's pending amount in its direction is the sum over its held holds. */
   remaining: bigint;
   status: HoldStatus;
   placedVersion: bigint;

@@ -39,7 +39,12 @@ const moves = (request: PostingOrder) => request.lines.map((l) => [idOf(l.accoun
 
 describe('depositPosting', () => {
   it('credits the wallet the amount less the fee and fee revenue the fee', () => {
-    const posting = depositPosting(deposit(10_000n, 100n), { settlement: 'S', wallet: 'W', feeRevenue: 'F' }, 'SBX-1');
+    const posting = depositPosting(
+      deposit(10_000n, 100n),
+      { settlement: 'S', wallet: 'W', feeRevenue: 'F' },
+      'SBX-1',
+      9900n,
+    );
     expect(moves(posting)).toEqual([
       ['S', 'DR', 10_000n],
       ['W', 'CR', 9900n],
@@ -54,15 +59,18 @@ describe('depositPosting', () => {
       partner_id: 'PTN-MPESA',
       partner_reference: 'SBX-1',
     });
+    expect(posting.captures).toEqual([{ reference: holdReference('deposits', '7'), amount: 9900n }]);
   });
 
   it('has no fee line and no fee record without a fee', () => {
-    const posting = depositPosting(deposit(500n, 0n), { settlement: 'S', wallet: 'W', feeRevenue: 'F' }, 'SBX-2');
+    const posting = depositPosting(deposit(500n, 0n), { settlement: 'S', wallet: 'W', feeRevenue: 'F' }, 'SBX-2', null);
     expect(moves(posting)).toEqual([
       ['S', 'DR', 500n],
       ['W', 'CR', 500n],
     ]);
     expect(posting.fees).toEqual([]);
+    // A deposit opened before deposits held anything takes no hold.
+    expect(posting.captures).toEqual([]);
   });
 });
 
@@ -75,7 +83,7 @@ describe('withdrawalPosting', () => {
       ['F', 'CR', 100n],
     ]);
     expect(sides(posting).debits).toBe(sides(posting).credits);
-    expect(posting.captures).toEqual([{ reference: holdReference('9'), amount: 5100n }]);
+    expect(posting.captures).toEqual([{ reference: holdReference('withdrawals', '9'), amount: 5100n }]);
     expect(posting.fees?.map((f) => f.feeType)).toEqual(['FEE_TYPE_PLATFORM']);
   });
 

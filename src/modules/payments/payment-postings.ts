@@ -3,10 +3,15 @@
 // part of a fee is a credit to the account that earns it and a fee record of the journal; a part
 // of zero is neither. The payment's own events announce it (payment-events.ts), not the ledger.
 import type { OrderFee, OrderLine, PostingOrder } from '../ledger/posting-order.js';
-import type { DepositRow, WithdrawalRow } from './payments.types.js';
+import type { DepositRow, PaymentTable, WithdrawalRow } from './payments.types.js';
 
-/** The ledger's reference of the hold a withdrawal places on its wallet until it ends. */
-export const holdReference = (withdrawalId: string) => `withdrawal:${withdrawalId}`;
+/**
+ * The ledger's reference of the hold a payment places on its owner's wallet until it ends: a
+ * withdrawal's sets its amount and fee aside (DR, pending_debit), a deposit's announces what it
+ * will credit (CR, pending_credit).
+ */
+export const holdReference = (table: PaymentTable, id: string) =>
+  `${table === 'deposits' ? 'deposit' : 'withdrawal'}:${id}`;
 
 export interface FeePart {
   feeType: 'FEE_TYPE_PLATFORM' | 'FEE_TYPE_AGENT_COMMISSION';
@@ -40,11 +45,16 @@ export function feeLines(
   };
 }
 
-/** DR the partner's settlement account the amount; CR the user's wallet the amount less the fee; CR fee revenue the fee. */
+/**
+ * DR the partner's settlement account the amount; CR the user's wallet the amount less the fee,
+ * taking the deposit's hold (`held`: what it announced, none for a deposit opened before deposits
+ * held); CR fee revenue the fee.
+ */
 export function depositPosting(
   deposit: DepositRow,
   accounts: { settlement: string; wallet: string; feeRevenue: string },
   partnerReference: string | null,
+  held: bigint | null,
 ): PostingOrder {
   const amount = BigInt(deposit.amount);
   const fee = BigInt(deposit.fee);
@@ -63,6 +73,7 @@ export function depositPosting(
     fees: fees.fees,
     initiatedBy: deposit.user_id,
     metadata: { request_ref: ref, partner_id: deposit.partner_id, partner_reference: partnerReference },
+    captures: held === null ? [] : [{ reference: holdReference('deposits', deposit.id), amount: held }],
     announce: false,
   };
 }
@@ -106,7 +117,7 @@ export function withdrawalPosting(
     fees: fees.fees,
     initiatedBy: withdrawal.user_id,
     metadata: { request_ref: ref, partner_id: withdrawal.partner_id, agent_id: withdrawal.agent_id },
-    captures: [{ reference: holdReference(withdrawal.id), amount: held }],
+    captures: [{ reference: holdReference('withdrawals', withdrawal.id), amount: held }],
     announce: false,
   };
 }

@@ -1,6 +1,6 @@
 // How a payment ends, for both kinds: `complete` posts its journal (payment-postings.ts) in the
-// transaction that moves it; `fail`, `expire` and `cancel` move no money, and give a withdrawal's
-// hold back. Each is a step of payment-lifecycle.ts, so a repeat, a late or a racing ending finds
+// transaction that moves it, taking the payment's hold; `fail`, `expire` and `cancel` move no
+// money, and release the hold (a withdrawal's funds go back, a deposit's announced credit goes). Each is a step of payment-lifecycle.ts, so a repeat, a late or a racing ending finds
 // the payment final and does nothing; each announces what it did (payment-events.ts).
 import { randomInt } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
@@ -101,7 +101,7 @@ export class PaymentSettlementService {
     return result.moved;
   }
 
-  /** The payment could not be sent (its job's last attempt failed): it fails, a withdrawal's hold goes back. */
+  /** The payment could not be sent (its job's last attempt failed): it fails, its hold is released. */
   async giveUp(table: PaymentTable, id: string, reason: string): Promise<void> {
     await this.transactions.run((tx) => this.end(tx, table, { id }, 'fail', reason));
   }
@@ -127,7 +127,7 @@ export class PaymentSettlementService {
     return result;
   }
 
-  /** Ends an open payment without moving money; a withdrawal's hold goes back first. */
+  /** Ends an open payment without moving money; its hold is released first. */
   private async end<T extends PaymentTable>(
     tx: EntityManager,
     table: T,
@@ -140,7 +140,7 @@ export class PaymentSettlementService {
       ...options,
       error: reason,
       effect: async (row: RowOf<T>) => {
-        if (table === 'withdrawals') await this.ledger.releaseHold(tx, holdReference(row.id));
+        await this.ledger.releaseHold(tx, holdReference(table, row.id));
       },
     });
     if (result.moved) await this.events.ended(tx, table, result.row);
@@ -156,18 +156,19 @@ export class PaymentSettlementService {
   ): Promise<Posted> {
     const code = row.currency;
     const feeRevenue = this.accounts.systemAccount('fee_revenue', code, '', randomInt(HOT_ACCOUNT_SHARDS));
+    const hold = await this.ledger.heldByReference(tx, holdReference(table, row.id));
     if (table === 'deposits') {
       const deposit = row as DepositRow;
-      const wallet = await this.accounts.ensureWallet(tx, deposit.user_id, code);
+      // A deposit opened before deposits held (PendingCredit1733289600000) has no hold to take.
+      const wallet = hold?.accountId ?? (await this.accounts.ensureWallet(tx, deposit.user_id, code));
       const settlement = this.accounts.systemAccount('partner_settlement', code, deposit.partner_id);
       const posted = await this.postings.post(
         tx,
-        depositPosting(deposit, { settlement, wallet, feeRevenue }, partnerReference),
+        depositPosting(deposit, { settlement, wallet, feeRevenue }, partnerReference, hold?.amount ?? null),
       );
       return { journalId: posted.journalId, posted, walletId: wallet };
     }
     const withdrawal = row as WithdrawalRow;
-    const hold = await this.ledger.heldByReference(tx, holdReference(withdrawal.id));
     if (!hold) throw new Error(`withdrawal ${withdrawal.request_ref} is open but holds nothing`);
     const payee = withdrawal.agent_id
       ? this.accounts.systemAccount('agent', code, withdrawal.agent_id)

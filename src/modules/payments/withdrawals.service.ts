@@ -51,7 +51,7 @@ export class WithdrawalsService {
         fee,
         agentCommission: terms.commission,
       });
-      await this.ledger.placeHold(tx, wallet, amount + fee, holdReference(row.id));
+      await this.ledger.placeHold(tx, wallet, amount + fee, holdReference('withdrawals', row.id));
       const agentAccount = route.agent && this.accounts.systemAccountNumber('agent', currency.code, route.agent.id);
       return { row, reply: withdrawalCreatedView(row, currency, route, agentAccount) };
     });

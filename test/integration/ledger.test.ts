@@ -369,17 +369,18 @@ describe('holds taken in parts', () => {
       captures: [{ reference, amount }],
     });
     await transactions.run(async (tx) => {
-      const locked = await ledger.lock(tx, [alice.wallets.USD, adjustments]);
-      const holds = new Map();
-      const placed = ledger.hold(locked, holds, { accountId: alice.wallets.USD, amount: 3000n, reference });
+      const batch = ledger.batch();
+      await batch.lock(tx, [alice.wallets.USD, adjustments]);
+      const placed = batch.hold({ accountId: alice.wallets.USD, amount: 3000n, reference });
       // More than remains is a bug, refused before anything changes.
-      expect(() => ledger.apply(locked, take(3001n), holds)).toThrow(/not that much/);
-      const first = ledger.apply(locked, take(1000n), holds);
-      const second = ledger.apply(locked, take(500n), holds);
-      expect(holds.get(reference)).toMatchObject({ remaining: 1500n, status: 'held' });
-      const released = ledger.release(locked, holds, reference)!;
+      expect(() => batch.post(take(3001n))).toThrow(/not that much/);
+      const first = batch.post(take(1000n));
+      const second = batch.post(take(500n));
+      expect(batch.holds.get(reference)).toMatchObject({ remaining: 1500n, status: 'held' });
+      const released = batch.release(reference)!;
       expect(released.account).toMatchObject({ balance: 3500n, pendingDebit: 0n });
-      await ledger.write(tx, [placed, first, second, released]);
+      expect(batch.changes).toEqual([placed, first, second, released]);
+      await batch.write(tx);
     });
     await withDb(async (db) => {
       const hold = await db.query(`SELECT amount, remaining, status FROM holds WHERE reference = $1`, [reference]);
@@ -398,24 +399,21 @@ describe('holds taken in parts', () => {
     const reference = `test-whole-${alice.id}`;
     await transactions.run((tx) => ledger.placeHold(tx, alice.wallets.USD, 400n, reference));
     const posted = await transactions.run(async (tx) => {
-      const locked = await ledger.lock(tx, [alice.wallets.USD, adjustments]);
-      const holds = await ledger.lockHolds(tx, [reference]);
-      const parts = [300n, 100n].map((amount) =>
-        ledger.apply(
-          locked,
-          {
-            type: 'TRANSACTION_TYPE_ADJUSTMENT',
-            description: 'part',
-            lines: [
-              { accountId: alice.wallets.USD, direction: 'DR', amount, description: 'part' },
-              { accountId: adjustments, direction: 'CR', amount, description: 'part' },
-            ],
-            captures: [{ reference, amount }],
-          },
-          holds,
-        ),
-      );
-      return ledger.write(tx, parts);
+      const batch = ledger.batch();
+      await batch.lockHolds(tx, [reference]);
+      await batch.lock(tx, [alice.wallets.USD, adjustments]);
+      for (const amount of [300n, 100n]) {
+        batch.post({
+          type: 'TRANSACTION_TYPE_ADJUSTMENT',
+          description: 'part',
+          lines: [
+            { accountId: alice.wallets.USD, direction: 'DR', amount, description: 'part' },
+            { accountId: adjustments, direction: 'CR', amount, description: 'part' },
+          ],
+          captures: [{ reference, amount }],
+        });
+      }
+      return batch.write(tx);
     });
     await withDb(async (db) => {
       const hold = await db.query(`SELECT remaining, status, journal_id FROM holds WHERE reference = $1`, [reference]);

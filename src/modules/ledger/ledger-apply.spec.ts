@@ -1,4 +1,4 @@
-// LedgerService.apply refuses, with a clear error and nothing changed, what the database would
+// A ledger batch (LedgerBatch.post) refuses, with a clear error and nothing changed, what the database would
 // only refuse at commit (or not at all): a journal that does not balance in each currency, and a
 // capture of a hold on an account the posting does not move in the hold's direction. Holds in
 // both directions move the pending amount of their own direction.
@@ -54,10 +54,10 @@ const request = (lines: PostingLine[], extra: Partial<PostingRequest> = {}): Pos
   ...extra,
 });
 
-describe('LedgerService.apply', () => {
+describe('LedgerBatch.post', () => {
   it('posts a journal that balances in its currency', () => {
     const locked = accounts();
-    const applied = ledger.apply(locked, request([line('1', 'DR', 100n), line('2', 'CR', 100n)]));
+    const applied = ledger.batch(locked).post(request([line('1', 'DR', 100n), line('2', 'CR', 100n)]));
     expect(applied.entries.map((e) => e.balanceAfter)).toEqual([900n, 100n]);
     expect(locked.get('1')!.balance).toBe(900n);
   });
@@ -71,7 +71,7 @@ describe('LedgerService.apply', () => {
     ],
   ])('refuses %s, changing nothing', (_name, lines, message) => {
     const locked = accounts();
-    expect(() => ledger.apply(locked, request(lines))).toThrow(`the journal does not balance in ${message}`);
+    expect(() => ledger.batch(locked).post(request(lines))).toThrow(`the journal does not balance in ${message}`);
     expect(locked).toEqual(accounts());
   });
 
@@ -98,7 +98,7 @@ describe('LedgerService.apply', () => {
       const capture = request([line('1', 'DR', 50n), line('2', 'CR', 50n)], {
         captures: [{ reference: 'hold-1', amount: 50n }],
       });
-      expect(() => ledger.apply(locked, capture, holds)).toThrow(
+      expect(() => ledger.batch(locked, holds).post(capture)).toThrow(
         `hold hold-1 is a ${direction} hold on account ${accountId}, which the posting does not ${verb}`,
       );
       expect(hold).toMatchObject({ remaining: 50n, status: 'held' });
@@ -110,23 +110,24 @@ describe('LedgerService.apply', () => {
     const locked = accounts();
     locked.get('2')!.pendingCredit = 50n;
     const hold = heldOn('2', 'CR');
-    const applied = ledger.apply(
-      locked,
-      request([line('1', 'DR', 50n), line('2', 'CR', 50n)], { captures: [{ reference: 'hold-1', amount: 50n }] }),
-      new Map([[hold.reference, hold]]),
-    );
+    const applied = ledger
+      .batch(locked, new Map([[hold.reference, hold]]))
+      .post(
+        request([line('1', 'DR', 50n), line('2', 'CR', 50n)], { captures: [{ reference: 'hold-1', amount: 50n }] }),
+      );
     expect(locked.get('2')).toMatchObject({ balance: 50n, pendingCredit: 0n, pendingDebit: 0n, version: 1n });
     expect(hold).toMatchObject({ remaining: 0n, status: 'captured', capturedBy: applied });
   });
 });
 
-describe('LedgerService.hold and release', () => {
+describe('LedgerBatch.hold and release', () => {
   it('a CR hold announces a credit: pending_credit, not pending_debit, and nothing to afford', () => {
     const locked = accounts();
     const holds = new Map<string, HoldState>();
-    ledger.hold(locked, holds, { accountId: '2', amount: 70n, reference: 'in-1', direction: 'CR' });
+    const batch = ledger.batch(locked, holds);
+    batch.hold({ accountId: '2', amount: 70n, reference: 'in-1', direction: 'CR' });
     expect(locked.get('2')).toMatchObject({ balance: 0n, pendingCredit: 70n, pendingDebit: 0n, version: 1n });
-    ledger.release(locked, holds, 'in-1');
+    batch.release('in-1');
     expect(locked.get('2')).toMatchObject({ balance: 0n, pendingCredit: 0n, pendingDebit: 0n, version: 2n });
     expect(holds.get('in-1')).toMatchObject({ status: 'released', direction: 'CR', releasedVersion: 2n });
   });

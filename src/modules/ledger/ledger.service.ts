@@ -1,12 +1,12 @@
-// The posting engine: the only code that changes balances. Within the caller's transaction it
-// locks every touched account in id order, applies postings and hold changes in memory (user
-// wallets never go below zero available), and writes the journals, their entries and fees, the
-// holds and the new balances in one statement (ledger-writer.ts); then announces the new
+// The posting engine's database side: it locks accounts (in id order) and holds, hands out the
+// batches through which every posting and hold change is applied in memory (ledger-batch.ts: user
+// wallets never go below zero available), and writes a batch's journals, their entries and fees,
+// the holds and the new balances in one statement (ledger-writer.ts), announcing the new
 // balances. Money operations post through the posting queue (posting-queue.ts: submit, or post in
-// their own transaction), which uses these steps; the market's matching uses them directly, as it
+// the caller's transaction); the market's matching takes a batch for its book's transaction, as it
 // places, takes and releases holds while it matches. Holds set funds aside to leave an account
-// (DR: pending_debit, a withdrawal or an order) or announce funds to arrive (CR: pending_credit,
-// a deposit) until they are captured into journals, all at once or in parts, or released.
+// (DR: pending_debit, a withdrawal or an order) or announce funds to arrive (CR: pending_credit, a
+// deposit) until they are captured into journals, all at once or in parts, or released.
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { pgArray } from '../../core/database/pg-array.js';
@@ -19,22 +19,11 @@ import { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
 import { toMajor } from '../../shared/money.js';
 import './ledger.events.js';
 import { announceJournal } from './journal-events.js';
-import { checkAvailable, checkBalanced, checkUsable } from './ledger-rules.js';
+import { LedgerBatch, type HoldPlacement } from './ledger-batch.js';
 import { JournalIds } from './journal-ids.js';
 import { receiptCodeOf, writeLedgerChanges } from './ledger-writer.js';
 import type { AccountKind } from '../accounts/accounts.types.js';
-import type {
-  AppliedPosting,
-  Direction,
-  HoldChange,
-  HoldState,
-  LedgerChange,
-  LockedAccount,
-  PostedEntry,
-  PostedJournal,
-  PostingLine,
-  PostingRequest,
-} from './ledger.types.js';
+import type { Direction, HoldState, LedgerChange, LockedAccount, PostedJournal } from './ledger.types.js';
 
 const LOCK_ACCOUNTS = prepared(
   'ledger_lock',
@@ -78,14 +67,6 @@ const toLocked = (row: AccountRow): LockedAccount => ({
   isLocked: row.is_locked,
 });
 
-const NO_HOLDS: ReadonlyMap<string, HoldState> = new Map();
-
-/** Moves the pending amount of a hold's direction (pending_debit for DR, pending_credit for CR) by `by`. */
-function movePending(account: LockedAccount, direction: Direction, by: bigint): void {
-  if (direction === 'DR') account.pendingDebit += by;
-  else account.pendingCredit += by;
-}
-
 @Injectable()
 export class LedgerService {
   constructor(
@@ -117,133 +98,11 @@ export class LedgerService {
   }
 
   /**
-   * Applies a posting to locked accounts (and the holds it captures) in memory: checks it
-   * balances, that every account may take it and that no user wallet ends below zero available,
-   * then moves the accounts and holds to their new state. A refusal throws and leaves them as
-   * they were, so postings can be applied one after another and each stands or falls alone.
-   */
-  apply(
-    accounts: Map<string, LockedAccount>,
-    request: PostingRequest,
-    holds: ReadonlyMap<string, HoldState> = NO_HOLDS,
-  ): AppliedPosting {
-    const captured = (request.captures ?? []).map((capture) => {
-      const hold = holds.get(capture.reference);
-      if (!hold || hold.status !== 'held' || capture.amount <= 0n || capture.amount > hold.remaining) {
-        throw new Error(`cannot capture ${capture.amount} of hold ${capture.reference}: not held, or not that much`);
-      }
-      if (!request.lines.some((line) => line.accountId === hold.accountId && line.direction === hold.direction)) {
-        throw new Error(
-          `hold ${capture.reference} is a ${hold.direction} hold on account ${hold.accountId}, which the posting does not ${hold.direction === 'DR' ? 'debit' : 'credit'}`,
-        );
-      }
-      return { hold, amount: capture.amount };
-    });
-    const ids = [...new Set(request.lines.map((l) => l.accountId))];
-    const next = new Map<string, LockedAccount>();
-    for (const id of ids) {
-      const account = accounts.get(id);
-      if (!account) throw new Error(`account ${id} is not locked`);
-      next.set(id, { ...account });
-    }
-    checkBalanced(request.lines, next);
-    const nextHolds = new Map<HoldState, HoldState>();
-    for (const { hold, amount } of captured) {
-      const copy = nextHolds.get(hold) ?? { ...hold };
-      if (amount > copy.remaining) throw new Error(`cannot capture ${amount} of hold ${hold.reference}: not that much`);
-      copy.remaining -= amount;
-      copy.status = copy.remaining === 0n ? 'captured' : 'held';
-      nextHolds.set(hold, copy);
-      movePending(next.get(hold.accountId)!, hold.direction, -amount);
-    }
-    const entries = request.lines.map((line) => this.applyLine(next.get(line.accountId)!, line, request));
-    for (const id of ids) checkAvailable(next.get(id)!, accounts.get(id)!, this.config.business.currencies);
-    for (const [id, account] of next) Object.assign(accounts.get(id)!, account);
-    const applied: AppliedPosting = { request, entries, accounts: next, holds: [...nextHolds.keys()] };
-    for (const [hold, copy] of nextHolds) {
-      Object.assign(hold, copy);
-      if (hold.status === 'captured') hold.capturedBy = applied;
-    }
-    return applied;
-  }
-
-  /**
-   * Places a hold on a locked account in memory, under a unique reference; written by write(). A
-   * DR hold (the default) sets `amount` aside on a user wallet (pending_debit), refused like a
-   * posting when the wallet cannot afford it; a CR hold announces `amount` to arrive
-   * (pending_credit). Either is refused, naming `field`, on an account that could not take the
-   * posting that will capture it (inactive, or a locked wallet).
-   */
-  hold(
-    accounts: Map<string, LockedAccount>,
-    holds: Map<string, HoldState>,
-    placement: {
-      accountId: string;
-      amount: bigint;
-      reference: string;
-      direction?: Direction;
-      trading?: boolean;
-      field?: string;
-    },
-  ): HoldChange {
-    const direction = placement.direction ?? 'DR';
-    if (placement.amount <= 0n) throw new Error('a hold needs a positive amount');
-    const account = accounts.get(placement.accountId);
-    if (!account) throw new Error(`account ${placement.accountId} is not locked`);
-    if (holds.has(placement.reference)) throw new Error(`hold ${placement.reference} exists already`);
-    const before = { ...account };
-    checkUsable(account, false, placement.field);
-    const after = { ...account, version: account.version + 1n };
-    movePending(after, direction, placement.amount);
-    checkAvailable(after, before, this.config.business.currencies);
-    Object.assign(account, after);
-    const hold: HoldState = {
-      reference: placement.reference,
-      accountId: account.id,
-      currency: account.currency,
-      direction,
-      amount: placement.amount,
-      remaining: placement.amount,
-      status: 'held',
-      placedVersion: account.version,
-    };
-    holds.set(hold.reference, hold);
-    return { kind: 'hold', hold, account: { ...account }, trading: placement.trading ?? false };
-  }
-
-  /** Gives back what a held hold still sets aside, in memory; undefined when it is not held. */
-  release(
-    accounts: Map<string, LockedAccount>,
-    holds: Map<string, HoldState>,
-    reference: string,
-    trading = false,
-  ): HoldChange | undefined {
-    const hold = holds.get(reference);
-    if (!hold || hold.status !== 'held') return undefined;
-    const account = accounts.get(hold.accountId);
-    if (!account) throw new Error(`account ${hold.accountId} is not locked`);
-    movePending(account, hold.direction, -hold.remaining);
-    account.version += 1n;
-    hold.status = 'released';
-    hold.releasedVersion = account.version;
-    return { kind: 'release', hold, account: { ...account }, trading };
-  }
-
-  /**
-   * Writes postings and hold changes applied in memory, in one statement (ledger-writer.ts), and
-   * announces every balance each of them left, in order, to the wallets' owners, and the journals
-   * that ask for it (journal-events.ts). Resolves once the write is done.
-   */
-  async write(tx: EntityManager, changes: readonly LedgerChange[]): Promise<PostedJournal[]> {
-    const { posted, written } = await this.sendWrite(tx, changes);
-    await written;
-    return posted;
-  }
-
-  /**
-   * write() without waiting for PostgreSQL: resolves once the statement is sent, with the journals
-   * as they will be (their ids were taken ahead, journal-ids.ts) and the write's answer, which
-   * nothing need await: if it fails, so does the COMMIT (sql.ts send()).
+   * Sends the write of a batch's changes (LedgerBatch.sendWrite) and announces every balance each
+   * of them left, in order, to the wallets' owners, and the journals that ask for it
+   * (journal-events.ts). Resolves once the statement is sent, with the journals as they will be
+   * (their ids were taken ahead, journal-ids.ts) and the write's answer, which nothing need
+   * await: if it fails, so does the COMMIT (sql.ts send()).
    */
   async sendWrite(
     tx: EntityManager,
@@ -319,25 +178,34 @@ export class LedgerService {
     );
   }
 
-  /** Places a hold (hold(): DR by default) on an account under a unique reference, in `tx`. */
+  /** A batch of this transaction's ledger work (ledger-batch.ts), starting from `accounts` and `holds`. */
+  batch(accounts?: Map<string, LockedAccount>, holds?: Map<string, HoldState>): LedgerBatch {
+    return new LedgerBatch(this, this.config.business.currencies, accounts, holds);
+  }
+
+  /** Places a hold (LedgerBatch.hold: DR by default) on an account under a unique reference, in `tx`. */
   async placeHold(
     tx: EntityManager,
     accountId: string,
     amount: bigint,
     reference: string,
-    options: { direction?: Direction; field?: string } = {},
+    options: Pick<HoldPlacement, 'direction' | 'field'> = {},
   ): Promise<void> {
-    const accounts = await this.lock(tx, [accountId]);
-    await this.write(tx, [this.hold(accounts, new Map(), { accountId, amount, reference, ...options })]);
+    const batch = this.batch();
+    await batch.lock(tx, [accountId]);
+    batch.hold({ accountId, amount, reference, ...options });
+    await batch.write(tx);
   }
 
   /** Gives held funds back, in `tx`; false when the hold is not (or no longer) held. */
   async releaseHold(tx: EntityManager, reference: string): Promise<boolean> {
-    const holds = await this.lockHolds(tx, [reference]);
-    const hold = holds.get(reference);
+    const batch = this.batch();
+    await batch.lockHolds(tx, [reference]);
+    const hold = batch.holds.get(reference);
     if (!hold || hold.status !== 'held') return false;
-    const accounts = await this.lock(tx, [hold.accountId]);
-    await this.write(tx, [this.release(accounts, holds, reference)!]);
+    await batch.lock(tx, [hold.accountId]);
+    batch.release(reference);
+    await batch.write(tx);
     return true;
   }
 
@@ -356,21 +224,6 @@ export class LedgerService {
           direction: hold.direction,
         }
       : null;
-  }
-
-  private applyLine(account: LockedAccount, line: PostingLine, request: PostingRequest): PostedEntry {
-    checkUsable(account, request.type === 'TRANSACTION_TYPE_ADJUSTMENT');
-    account.balance += line.direction === 'CR' ? line.amount : -line.amount;
-    account.version += 1n;
-    return {
-      accountId: account.id,
-      accountNumber: account.accountNumber,
-      currency: account.currency,
-      direction: line.direction,
-      amount: line.amount,
-      balanceAfter: account.balance,
-      version: account.version,
-    };
   }
 
   private announceBalance(tx: EntityManager, account: LockedAccount, trading: boolean): void {

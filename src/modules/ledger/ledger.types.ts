@@ -45,7 +45,7 @@ export interface PostingRequest {
    * pending amount of the hold's direction goes down by `amount` in the same change, and the
    * posting must move the hold's account in that direction (a DR hold is taken by a debit, a CR
    * hold by a credit). The holds must be among those the posting is applied with
-   * (`LedgerService.lockHolds`).
+   * (`LedgerBatch.lockHolds`).
    */
   captures?: { reference: string; amount: bigint }[];
   /** Balance events of this journal say `trading: true` (an exchange fill). */
@@ -81,7 +81,7 @@ export interface HoldState {
   capturedBy?: AppliedPosting;
 }
 
-/** A hold placed or released in memory, to be written with the postings (LedgerService.write). */
+/** A hold placed or released in memory, to be written with the postings (LedgerBatch.write). */
 export interface HoldChange {
   kind: 'hold' | 'release';
   hold: HoldState;
@@ -128,7 +128,7 @@ export interface AppliedPosting {
   holds: HoldState[];
 }
 
-/** What LedgerService.write writes, in order: postings and hold changes. */
+/** What LedgerBatch.write writes, in order: postings and hold changes. */
 export type LedgerChange = AppliedPosting | HoldChange;
 
 export interface PostedJournal {

@@ -16,30 +16,37 @@ import { PostingQueue } from './posting-queue.js';
  */
 function heldLedger(batchLanes = 2) {
   const transactions: { names: string[]; release: () => void }[] = [];
+  const sendWrite = (postings: AppliedPosting[]): Promise<{ posted: PostedJournal[]; written: Promise<unknown> }> =>
+    new Promise((resolve) => {
+      transactions.push({
+        names: postings.map((p) => p.request.description),
+        release: () =>
+          resolve({
+            posted: postings.map(
+              (p) => ({ receiptCode: p.request.description, journalId: '1', createdAt: new Date() }) as PostedJournal,
+            ),
+            written: Promise.resolve(),
+          }),
+      });
+    });
+  // Its batches (ledger-batch.ts) lock nothing and apply every posting as it comes.
   const ledger = {
-    lock: () => Promise.resolve(new Map()),
-    apply: (_accounts: unknown, request: PostingRequest): AppliedPosting => ({
-      request,
-      entries: [],
-      accounts: new Map(),
-      holds: [],
-    }),
-    sendWrite: (
-      _tx: unknown,
-      postings: AppliedPosting[],
-    ): Promise<{ posted: PostedJournal[]; written: Promise<unknown> }> =>
-      new Promise((resolve) => {
-        transactions.push({
-          names: postings.map((p) => p.request.description),
-          release: () =>
-            resolve({
-              posted: postings.map(
-                (p) => ({ receiptCode: p.request.description, journalId: '1', createdAt: new Date() }) as PostedJournal,
-              ),
-              written: Promise.resolve(),
-            }),
-        });
-      }),
+    batch: () => {
+      const changes: AppliedPosting[] = [];
+      return {
+        accounts: new Map(),
+        holds: new Map(),
+        changes,
+        lock: () => Promise.resolve(),
+        lockHolds: () => Promise.resolve(),
+        post: (request: PostingRequest): AppliedPosting => {
+          const applied = { request, entries: [], accounts: new Map(), holds: [] };
+          changes.push(applied);
+          return applied;
+        },
+        sendWrite: () => sendWrite(changes),
+      };
+    },
   };
   const idempotency = {
     claim: (_tx: unknown, claims: unknown[]) => Promise.resolve(claims.map(() => ({ fresh: true }))),

@@ -11,8 +11,8 @@
 // re-runs every posting of the batch on its own, so only the culprit fails.
 //
 // A batch of one and a batch of sixty take the same path: claim the keys, lock the holds taken and
-// the accounts, check and apply each posting (LedgerService.apply), write them in one statement
-// (LedgerService.sendWrite, which announces them), settle the keys. So does a posting made in a
+// the accounts, check and apply each posting, write them in one statement (all three in a
+// LedgerBatch, ledger-batch.ts, whose write announces them), settle the keys. So does a posting made in a
 // caller's transaction (post(): a payment's completion, an adjustment), as a batch of one. The
 // write, the key settlement, the outbox write and the COMMIT go out together (sql.ts send()): one
 // round trip. A posting naming a wallet whose id is not known yet (a recipient's first credit in a
@@ -41,7 +41,8 @@ import { movedAccountsOf } from './expected-lock.js';
 import { batchPaths, batchSize, queueWait } from './posting-queue.metrics.js';
 import { accountIdOf, findWallets, requestOf } from './posting-resolution.js';
 import { LedgerService } from './ledger.service.js';
-import type { AppliedPosting, HoldState, LockedAccount, PostedJournal, PostingRequest } from './ledger.types.js';
+import type { LedgerBatch } from './ledger-batch.js';
+import type { AppliedPosting, LockedAccount, PostedJournal, PostingRequest } from './ledger.types.js';
 import { walletKey, walletsOf, type PostingOrder, type Receipt } from './posting-order.js';
 import { PostingLanes, type Posting, type Queued, type Taken } from './posting-lanes.js';
 
@@ -58,10 +59,8 @@ interface Executed {
 interface Planned {
   expected: LockedAccount[];
   applied: { index: number; posting: AppliedPosting }[];
-  accounts: Map<string, LockedAccount>;
+  ledger: LedgerBatch;
 }
-
-const NO_HOLDS: ReadonlyMap<string, HoldState> = new Map();
 
 const receiptOf = (posted: PostedJournal, request: PostingRequest): Receipt => ({
   receipt_code: posted.receiptCode,
@@ -219,20 +218,20 @@ export class PostingQueue implements BeforeApplicationShutdown {
     if (batch.some((queued) => queued.alone)) return undefined;
     const expected = this.known.copiesOf(new Set(ids));
     if (!expected) return undefined;
-    const accounts = new Map([...expected].map(([id, account]) => [id, { ...account }]));
+    const ledger = this.ledger.batch(new Map([...expected].map(([id, account]) => [id, { ...account }])));
     const applied: Planned['applied'] = [];
     for (const [index, { order, wallets }] of batch.entries()) {
       try {
         applied.push({
           index,
-          posting: this.ledger.apply(accounts, requestOf(this.accounts, order, wallets, accounts, spread)),
+          posting: ledger.post(requestOf(this.accounts, order, wallets, ledger.accounts, spread)),
         });
       } catch (error) {
         if (error instanceof DomainError) return undefined;
         throw error;
       }
     }
-    return { expected: [...expected.values()], applied, accounts };
+    return { expected: [...expected.values()], applied, ledger };
   }
 
   /**
@@ -247,8 +246,8 @@ export class PostingQueue implements BeforeApplicationShutdown {
           batch.map((queued) => queued.order.idempotency),
         );
         void this.ledger.lockExpected(tx, planned.expected);
-        const outcomes = await this.finish(tx, batch, planned.applied, [], []);
-        return { outcomes, accounts: planned.accounts };
+        const outcomes = await this.finish(tx, batch, planned.ledger, planned.applied, [], []);
+        return { outcomes, accounts: planned.ledger.accounts };
       });
     } catch (error) {
       const cause = error instanceof RolledBackAtCommit ? error.cause : undefined;
@@ -282,20 +281,23 @@ export class PostingQueue implements BeforeApplicationShutdown {
     for (const i of live) {
       if (batch[i].alone) wallets.set(i, await findWallets(this.accounts, tx, batch[i].order, batch[i].wallets));
     }
-    // Holds taken (a withdrawal's): locked before the accounts, as every taker of holds does.
-    const references = live.flatMap((i) => (batch[i].order.captures ?? []).map((capture) => capture.reference));
-    const holds = references.length > 0 ? await this.ledger.lockHolds(tx, references) : NO_HOLDS;
+    // Holds taken (a withdrawal's, a deposit's): locked before the accounts, as every taker of holds does.
+    const ledger = this.ledger.batch();
+    await ledger.lockHolds(
+      tx,
+      live.flatMap((i) => (batch[i].order.captures ?? []).map((capture) => capture.reference)),
+    );
     const ids = live.flatMap((i) =>
       batch[i].order.lines.flatMap(({ account }) => accountIdOf(this.accounts, account, wallets.get(i)!, spread) ?? []),
     );
-    const accounts = await this.ledger.lock(tx, [...ids, ...[...holds.values()].map((hold) => hold.accountId)]);
+    await ledger.lock(tx, [...ids, ...[...ledger.holds.values()].map((hold) => hold.accountId)]);
     const applied: { index: number; posting: AppliedPosting }[] = [];
     const keys: KeyOutcome[] = [];
     for (const i of live) {
       const { order } = batch[i];
       try {
-        const request = requestOf(this.accounts, order, wallets.get(i)!, accounts, spread);
-        applied.push({ index: i, posting: this.ledger.apply(accounts, request, holds) });
+        const request = requestOf(this.accounts, order, wallets.get(i)!, ledger.accounts, spread);
+        applied.push({ index: i, posting: ledger.post(request) });
       } catch (error) {
         // Alone, a refusal rolls the transaction back (a wallet it opened with it); in a batch it
         // leaves the others be.
@@ -306,7 +308,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
         }
       }
     }
-    return { outcomes: await this.finish(tx, batch, applied, outcomes, keys), accounts };
+    return { outcomes: await this.finish(tx, batch, ledger, applied, outcomes, keys), accounts: ledger.accounts };
   }
 
   /**
@@ -316,14 +318,13 @@ export class PostingQueue implements BeforeApplicationShutdown {
   private async finish(
     tx: EntityManager,
     batch: readonly Posting[],
+    ledger: LedgerBatch,
     applied: readonly { index: number; posting: AppliedPosting }[],
     outcomes: Outcome[],
     keys: KeyOutcome[],
   ): Promise<Outcome[]> {
-    const { posted } = await this.ledger.sendWrite(
-      tx,
-      applied.map((a) => a.posting),
-    );
+    // The batch's changes are exactly the applied postings, in order (a refused one left none).
+    const { posted } = await ledger.sendWrite(tx);
     applied.forEach(({ index, posting }, n) => {
       const receipt = receiptOf(posted[n], posting.request);
       outcomes[index] = { receipt, posted: posted[n] };

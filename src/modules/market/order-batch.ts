@@ -1,7 +1,8 @@
 // What one batch of a pair's operations builds up in memory before it is written: the ledger
-// changes, the orders inserted or updated (each once, in its final state), the trades, the level
-// changes and the events, in order.
-import type { AppliedPosting, HoldState, LedgerChange, LockedAccount } from '../ledger/ledger.types.js';
+// changes (its ledger batch), the orders inserted or updated (each once, in its final state), the
+// trades, the level changes and the events, in order.
+import type { LedgerBatch } from '../ledger/ledger-batch.js';
+import type { AppliedPosting } from '../ledger/ledger.types.js';
 import type { LevelChange } from './engine/index.js';
 import type { EntityManager } from 'typeorm';
 import type { RealtimePublisher } from '../../core/realtime/realtime.publisher.js';
@@ -14,7 +15,6 @@ import type { OrderRecord, TradeRecord } from './orders.repository.js';
 
 /** What one batch builds up before it is written. */
 export class BatchState {
-  readonly changes: LedgerChange[] = [];
   /** Orders placed in this batch, in their final state (inserted once). */
   readonly inserted = new Map<string, OrderRecord>();
   /** Orders placed before this batch that it changed (updated once). */
@@ -26,8 +26,8 @@ export class BatchState {
   readonly keys: KeyOutcome[] = [];
   constructor(
     readonly pb: PairBook,
-    readonly accounts: Map<string, LockedAccount>,
-    readonly holds: Map<string, HoldState>,
+    /** The accounts and holds the batch locked, and its ledger changes. */
+    readonly ledger: LedgerBatch,
     readonly at: Date,
   ) {}
 

@@ -1,6 +1,7 @@
 // One batch of a pair's order operations (placements and cancels) in one transaction, under the
-// book row's lock: the engine matches in memory, every fill settles through the ledger (funds
-// held at placement are taken as fills happen, the rest is released when an order ends), and the
+// book row's lock: the engine matches in memory, every fill settles through the transaction's
+// ledger batch (ledger-batch.ts: funds held at placement are taken as fills happen, the rest is
+// released when an order ends), and the
 // order and trade rows, the candles and every event they cause are written in the same
 // transaction. Each operation stands or falls alone: a refused one changes nothing.
 import { Injectable } from '@nestjs/common';
@@ -70,12 +71,10 @@ export class OrderMatching {
       ops.filter((_op, i) => !outcomes[i]),
       wallets,
     );
-    const state = new BatchState(
-      pb,
-      await this.ledger.lock(tx, accountIds),
-      await this.ledger.lockHolds(tx, holdReferences),
-      new Date(),
-    );
+    const ledger = this.ledger.batch();
+    await ledger.lock(tx, accountIds);
+    await ledger.lockHolds(tx, holdReferences);
+    const state = new BatchState(pb, ledger, new Date());
     const coids = new Set(taken);
     for (const [i, op] of ops.entries()) {
       const early = outcomes[i];
@@ -185,7 +184,7 @@ export class OrderMatching {
     wallet: Wallets,
     coids: Set<string>,
   ): Promise<OpOutcome> {
-    const { pb, accounts, holds, at } = state;
+    const { pb, ledger, at } = state;
     const { pair, book } = pb;
     const input = this.engineInput(op);
     const invalid = validateOrder(pair.rules, input);
@@ -210,10 +209,14 @@ export class OrderMatching {
 
     // Makers the batch reaches through its own earlier placements were not foreseen: lock them now.
     const makers = preview.fills.map((fill) => pb.records.get(fill.makerOrderId)!);
-    const unlocked = makers.flatMap((m) => [m.baseAccountId, m.quoteAccountId]).filter((id) => !accounts.has(id));
-    if (unlocked.length) for (const [id, account] of await this.ledger.lock(tx, unlocked)) accounts.set(id, account);
-    const unheld = makers.flatMap((m) => (m.holdReference && !holds.has(m.holdReference) ? [m.holdReference] : []));
-    if (unheld.length) for (const [ref, hold] of await this.ledger.lockHolds(tx, unheld)) holds.set(ref, hold);
+    await ledger.lock(
+      tx,
+      makers.flatMap((m) => [m.baseAccountId, m.quoteAccountId]),
+    );
+    await ledger.lockHolds(
+      tx,
+      makers.flatMap((m) => (m.holdReference ? [m.holdReference] : [])),
+    );
 
     // The funds: a sell its BTC, a limit buy price × amount (rounded up), a market buy what its fills cost.
     const isBuy = input.side === 'buy';
@@ -232,15 +235,13 @@ export class OrderMatching {
           `insufficient balance: available ${toDecimalString(0n, decimals)} ${code}`,
         );
       }
-      state.changes.push(
-        this.ledger.hold(accounts, holds, { accountId: paying, amount: lockAmount, reference, trading: true }),
-      );
+      ledger.hold({ accountId: paying, amount: lockAmount, reference, trading: true });
     }
     // The wallet the order is paid into, opened with its first accepted order.
     for (const side of ['base', 'quote'] as const) {
       if (wallet[side]) continue;
       const opened = await this.accounts.ensureWallet(tx, op.userId, side === 'base' ? pair.base : pair.quote);
-      for (const [id, account] of await this.ledger.lock(tx, [opened])) accounts.set(id, account);
+      await ledger.lock(tx, [opened]);
       wallet[side] = opened;
     }
     const result = book.place(input);
@@ -293,8 +294,7 @@ export class OrderMatching {
       if (maker.status === 'filled') pb.records.delete(maker.id);
       state.changed(maker);
     }
-    const posting = this.ledger.apply(state.accounts, trade.request, state.holds);
-    state.changes.push(posting);
+    const posting = state.ledger.post(trade.request);
     for (const draft of trade.drafts) state.trades.push({ draft, posting });
     // Only once the journal took what it needed from the makers' holds.
     for (const maker of trade.filled) this.releaseRest(state, maker);
@@ -303,8 +303,7 @@ export class OrderMatching {
   /** An order that ended gives back what its hold still sets aside (a buy that paid less, a remainder). */
   private releaseRest(state: BatchState, order: OrderRecord): void {
     if (!order.holdReference) return;
-    const released = this.ledger.release(state.accounts, state.holds, order.holdReference, true);
-    if (released) state.changes.push(released);
+    state.ledger.release(order.holdReference, true);
   }
 
   private cancel(state: BatchState, op: CancelOp): OpOutcome {
@@ -328,9 +327,9 @@ export class OrderMatching {
   private async write(tx: EntityManager, state: BatchState): Promise<void> {
     const { pb, at } = state;
     const { pair } = pb;
-    const journals = await this.ledger.write(tx, state.changes);
+    const journals = await state.ledger.write(tx);
     const journalOf = new Map<AppliedPosting, string>();
-    state.changes
+    state.ledger.changes
       .filter((c): c is AppliedPosting => 'request' in c)
       .forEach((p, i) => journalOf.set(p, journals[i].journalId));
     const trades: TradeRecord[] = state.trades.map(({ draft, posting }) => ({

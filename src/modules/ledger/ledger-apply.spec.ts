@@ -62,6 +62,18 @@ describe('LedgerBatch.post', () => {
     expect(locked.get('1')!.balance).toBe(900n);
   });
 
+  it('keeps what it applied, in order, for its write; a refused posting leaves no change behind', () => {
+    const batch = ledger.batch(accounts());
+    const first = batch.post(request([line('1', 'DR', 100n), line('2', 'CR', 100n)]));
+    expect(() => batch.post(request([line('1', 'DR', 100n), line('2', 'CR', 99n)]))).toThrow(/does not balance/);
+    const hold = batch.hold({ accountId: '2', amount: 40n, reference: 'h' });
+    expect(() => batch.hold({ accountId: '2', amount: 70n, reference: 'h' })).toThrow(/exists already/);
+    const released = batch.release('h');
+    expect(batch.release('h')).toBeUndefined();
+    expect(batch.changes).toEqual([first, hold, released]);
+    expect(batch.accounts.get('2')).toMatchObject({ balance: 100n, pendingDebit: 0n, version: 3n });
+  });
+
   it.each([
     ['more credits than debits', [line('1', 'DR', 100n), line('2', 'CR', 101n)], 'USD: credits - debits = 1'],
     [

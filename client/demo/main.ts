@@ -110,12 +110,13 @@ function renderWallets(wallets: Map<string, WalletRow>): void {
         el('td', { 'data-testid': `balance-${w.currency}` }, money(w.currency, w.balance)),
         el('td', {}, money(w.currency, w.available_balance)),
         el('td', {}, money(w.currency, w.pending_debit)),
+        el('td', { 'data-testid': `incoming-${w.currency}` }, money(w.currency, w.pending_credit)),
       ),
     ),
   );
 }
 
-type WalletRow = Pick<WalletView, 'currency' | 'balance' | 'available_balance' | 'pending_debit'>;
+type WalletRow = Pick<WalletView, 'currency' | 'balance' | 'available_balance' | 'pending_debit' | 'pending_credit'>;
 
 /** A `balance` event replaces that wallet's amounts (a new wallet appears with its first one). */
 function applyBalance(wallets: Map<string, WalletRow>, frame: AnyFrame): Map<string, WalletRow> {
@@ -127,6 +128,7 @@ function applyBalance(wallets: Map<string, WalletRow>, frame: AnyFrame): Map<str
     balance: b.balance,
     available_balance: b.available_balance,
     pending_debit: b.pending_debit,
+    pending_credit: b.pending_credit,
   });
   return next;
 }
@@ -161,7 +163,7 @@ function describeFrame(frame: AnyFrame): string {
   const p = frame.payload as Record<string, unknown>;
   const detail =
     frame.event === 'balance'
-      ? `${String(p.currency)} ${String(p.balance)}`
+      ? `${String(p.currency)} ${String(p.balance)}${typeof p.pending_credit === 'number' && p.pending_credit > 0 ? `, ${p.pending_credit} incoming` : ''}`
       : frame.event === 'transfer_completed' || frame.event === 'transaction_completed'
         ? `${String(p.amount)} ${String(p.currency)} ${String(p.receipt_code)}`
         : frame.event === 'order'

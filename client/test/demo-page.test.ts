@@ -62,6 +62,8 @@ it('two users: deposit, transfer, and the receiver’s balance changes live', as
     .poll(() => alice.textContent('[data-testid=deposit-status]'), { timeout: 15_000 })
     .toContain('completed');
   await expect.poll(() => alice.textContent('[data-testid=balance-USD]')).not.toBe('0.00');
+  // What the deposit announced while in flight (its pending credit) is gone once it is credited.
+  await expect.poll(() => alice.textContent('[data-testid=incoming-USD]')).toBe('0.00');
   const aliceAfterDeposit = Number(await alice.textContent('[data-testid=balance-USD]'));
   await shot(alice, 'demo-alice-deposited');
 

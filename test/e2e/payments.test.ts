@@ -649,6 +649,17 @@ describe('a partner that cannot be reached', () => {
       });
       const deposit = await ask(socket, 'deposit_request', { amount: '25.00', currency: 'USD', service: 'mpesa' });
       expect(await usdWallet(user.userId)).toEqual({ balance: 10000n, pending: 3060n });
+      const incoming = async () =>
+        withDb(
+          async (db) =>
+            (
+              await db.query<{ pending_credit: string }>(
+                `SELECT pending_credit FROM accounts WHERE owner_user_id = $1 AND currency = 'USD'`,
+                [user.userId],
+              )
+            ).rows[0].pending_credit,
+        );
+      expect(await incoming()).toBe('2475');
 
       const failed = await socket.waitFor('stream', (f) => f.event === 'withdrawal_failed', 15_000);
       expect(failed.payload).toMatchObject({
@@ -657,6 +668,7 @@ describe('a partner that cannot be reached', () => {
       });
       await socket.waitFor('stream', (f) => f.event === 'deposit_failed', 15_000);
       expect(await usdWallet(user.userId)).toEqual({ balance: 10000n, pending: 0n });
+      expect(await incoming()).toBe('0');
 
       const listed = await groupHttp.get('/api/v1/admin/payments?status=failed', { token: admin });
       expect(listed.status).toBe(200);

@@ -50,7 +50,8 @@ const ALONE_LANES = 1;
 
 export class PostingLanes {
   private queue: Queued[] = [];
-  private running = 0;
+  /** Transactions allowed in flight at once (the lanes). */
+  private readonly maxRunning: number;
   /** Batches (of postings that need not run alone) running now; at most maxBatches. */
   private batchesRunning = 0;
   /** Accounts of the transactions running now (how many of them hold each). */
@@ -69,13 +70,13 @@ export class PostingLanes {
     poolSize: number,
     private readonly accountIdsOf: (queued: Queued, spread: number) => string[],
   ) {
-    const maxRunning = Math.max(1, Math.min(maxBatches + ALONE_LANES, Math.floor(poolSize / 2)));
-    this.freeLanes = Array.from({ length: maxRunning }, (_, lane) => lane);
+    this.maxRunning = Math.max(1, Math.min(maxBatches + ALONE_LANES, Math.floor(poolSize / 2)));
+    this.freeLanes = Array.from({ length: this.maxRunning }, (_, lane) => lane);
   }
 
   /** Nothing queued and nothing running. */
   get idle(): boolean {
-    return this.running === 0 && this.queue.length === 0;
+    return this.freeLanes.length === this.maxRunning && this.queue.length === 0;
   }
 
   push(...queued: Queued[]): void {
@@ -102,7 +103,6 @@ export class PostingLanes {
     const isBatch = !batch[0].alone;
     if (isBatch) this.batchesRunning += 1;
     this.freeLanes.pop();
-    this.running += 1;
     const accounts = batch.flatMap((queued) => this.accountIdsOf(queued, spread));
     for (const id of accounts) this.busy.set(id, (this.busy.get(id) ?? 0) + 1);
     return { lane, spread, batch, accounts, isBatch };
@@ -116,7 +116,6 @@ export class PostingLanes {
       else this.busy.set(id, holders);
     }
     this.freeLanes.push(taken.lane);
-    this.running -= 1;
     if (taken.isBatch) this.batchesRunning -= 1;
   }
 

@@ -83,6 +83,19 @@ async function usdWallet(userId: string): Promise<{ balance: bigint; pending: bi
   });
 }
 
+/** What the user's USD wallet expects to be credited (deposits in flight), as PostgreSQL prints it. */
+async function usdIncoming(userId: string): Promise<string> {
+  return withDb(
+    async (db) =>
+      (
+        await db.query<{ pending_credit: string }>(
+          `SELECT pending_credit FROM accounts WHERE owner_user_id = $1 AND currency = 'USD'`,
+          [userId],
+        )
+      ).rows[0].pending_credit,
+  );
+}
+
 async function accountBalance(kind: string, ref: string, currency = 'USD'): Promise<bigint> {
   return withDb(async (db) => {
     const { rows } = await db.query<{ balance: string }>(
@@ -135,6 +148,21 @@ function baseEnv(extra: Record<string, string> = {}) {
     JOB_LOCK_MS: '1500',
     ...extra,
   });
+}
+
+/**
+ * An API and a worker of their own (their own Redis bus) whose sandbox partners take 10 minutes to
+ * answer, so a deposit stays open until the test ends it; a user of it with a socket.
+ */
+async function silentPartners(emailTag: string) {
+  const env = baseEnv({ REDIS_PREFIX: isolatedRedisPrefix(), SANDBOX_DELAY_MS: '600000' });
+  const groupApi = await spawnApp({ env: { ...env, ROLE: 'api' } });
+  processes.push(groupApi);
+  processes.push(await spawnApp({ env: { ...env, SANDBOX_URL: groupApi.url }, entry: 'worker' }));
+  const user = await signUpAndLogIn(client(groupApi.url), uniqueEmail(emailTag));
+  const socket = await connectUser(groupApi.url, { token: user.accessToken });
+  sockets.push(socket);
+  return { groupApi, user, socket };
 }
 
 beforeAll(async () => {
@@ -649,17 +677,7 @@ describe('a partner that cannot be reached', () => {
       });
       const deposit = await ask(socket, 'deposit_request', { amount: '25.00', currency: 'USD', service: 'mpesa' });
       expect(await usdWallet(user.userId)).toEqual({ balance: 10000n, pending: 3060n });
-      const incoming = async () =>
-        withDb(
-          async (db) =>
-            (
-              await db.query<{ pending_credit: string }>(
-                `SELECT pending_credit FROM accounts WHERE owner_user_id = $1 AND currency = 'USD'`,
-                [user.userId],
-              )
-            ).rows[0].pending_credit,
-        );
-      expect(await incoming()).toBe('2475');
+      expect(await usdIncoming(user.userId)).toBe('2475');
 
       const failed = await socket.waitFor('stream', (f) => f.event === 'withdrawal_failed', 15_000);
       expect(failed.payload).toMatchObject({
@@ -668,7 +686,7 @@ describe('a partner that cannot be reached', () => {
       });
       await socket.waitFor('stream', (f) => f.event === 'deposit_failed', 15_000);
       expect(await usdWallet(user.userId)).toEqual({ balance: 10000n, pending: 0n });
-      expect(await incoming()).toBe('0');
+      expect(await usdIncoming(user.userId)).toBe('0');
 
       const listed = await groupHttp.get('/api/v1/admin/payments?status=failed', { token: admin });
       expect(listed.status).toBe(200);
@@ -691,16 +709,9 @@ describe('a partner that cannot be reached', () => {
 
 describe('a deposit its partner never answers', () => {
   it('expires past expires_at: status expired, deposit_failed and transaction_failed announced, no money', async () => {
-    // A group whose sandbox partners take 10 minutes to answer. Every worker sweeps the shared
-    // test database, and each announces on its own group's Redis bus, so this test reads what was
-    // announced from the outbox rather than from a socket.
-    const env = baseEnv({ REDIS_PREFIX: isolatedRedisPrefix(), SANDBOX_DELAY_MS: '600000' });
-    const groupApi = await spawnApp({ env: { ...env, ROLE: 'api' } });
-    processes.push(groupApi);
-    processes.push(await spawnApp({ env: { ...env, SANDBOX_URL: groupApi.url }, entry: 'worker' }));
-    const user = await signUpAndLogIn(client(groupApi.url), uniqueEmail('expiry'));
-    const socket = await connectUser(groupApi.url, { token: user.accessToken });
-    sockets.push(socket);
+    // Every worker sweeps the shared test database, and each announces on its own group's Redis
+    // bus, so this test reads what was announced from the outbox rather than from a socket.
+    const { user, socket } = await silentPartners('expiry');
     const reply = await ask(socket, 'deposit_request', { amount: '40.00', currency: 'USD', service: 'mpesa' });
     const { request_ref: ref, payment_id: paymentId } = reply.data.data as { request_ref: string; payment_id: string };
     const deadline = Date.now() + 10_000;
@@ -758,14 +769,7 @@ describe('a deposit its partner never answers', () => {
 
 describe('deposits in flight', () => {
   it('show as pending_credit from the request until they end: 30 at once, then completed, failed and cancelled at once, exact', async () => {
-    // Partners that take 10 minutes to answer, so every deposit stays open until this test ends it.
-    const env = baseEnv({ REDIS_PREFIX: isolatedRedisPrefix(), SANDBOX_DELAY_MS: '600000' });
-    const groupApi = await spawnApp({ env: { ...env, ROLE: 'api' } });
-    processes.push(groupApi);
-    processes.push(await spawnApp({ env: { ...env, SANDBOX_URL: groupApi.url }, entry: 'worker' }));
-    const user = await signUpAndLogIn(client(groupApi.url), uniqueEmail('inflight'));
-    const socket = await connectUser(groupApi.url, { token: user.accessToken });
-    sockets.push(socket);
+    const { groupApi, user, socket } = await silentPartners('inflight');
     const wallet = () =>
       withDb(async (db) => {
         const { rows } = await db.query<{ balance: string; pending_debit: string; pending_credit: string }>(

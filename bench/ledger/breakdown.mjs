@@ -13,7 +13,7 @@
 //
 // Prints the breakdown table and writes bench/results/ledger-breakdown-<timestamp>.json and
 // ledger-breakdown-latest.json. See bench/README.md (Ledger).
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -396,6 +396,8 @@ async function main(abort) {
   const profileDir = process.env.BENCH_PROFILE_DIR ?? (await mkdtemp(join(tmpdir(), 'cashier-breakdown-')));
   if (!process.env.BENCH_PROFILE_DIR) {
     onCleanup('remove profile dir', () => rm(profileDir, { recursive: true, force: true }));
+  } else {
+    await mkdir(profileDir, { recursive: true });
   }
 
   const [cashier] = await startCashiers(run, {

@@ -20,8 +20,9 @@ const LOCK_EXPECTED = prepared(
                   AS e(id, version, balance, pending_debit, pending_credit, is_active, is_locked, owner_state, owner_channel)
      ), locked AS MATERIALIZED (
        SELECT a.id, a.version, a.balance, a.pending_debit, a.pending_credit, a.is_active, a.is_locked,
-              u.state AS owner_state, u.channel AS owner_channel
-         FROM accounts a LEFT JOIN users u ON u.id = a.owner_user_id
+              (SELECT u.state FROM users u WHERE u.id = a.owner_user_id) AS owner_state,
+              (SELECT u.channel FROM users u WHERE u.id = a.owner_user_id) AS owner_channel
+         FROM accounts a
         WHERE a.id = ANY($1::bigint[])
         ORDER BY a.id
           FOR UPDATE OF a

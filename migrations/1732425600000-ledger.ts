@@ -6,7 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * entry, fee and hold amounts; no negative pending_debit or pending_credit, and no negative available balance
  * (balance - pending_debit) on a user wallet; one entry per account version; every journal
  * balanced in each currency and never without entries (checked at commit here; per statement as
- * well since LedgerChecks1732771200000); journals, entries and fees never updated or deleted.
+ * well since LedgerChecks1732771200000, on the statement's own rows since
+ * LedgerEntriesCheck1733376000000); journals, entries and fees never updated or deleted.
  *
  * It does not compute balances: that `accounts.balance` and each entry's `balance_after` follow
  * from the entries, and that versions run without gaps, is checked by `checkLedger`

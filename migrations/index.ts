@@ -13,6 +13,7 @@ import { OutboxWrites1733030400000 } from './1733030400000-outbox-writes.js';
 import { Market1733116800000 } from './1733116800000-market.js';
 import { LedgerExpectedLock1733203200000 } from './1733203200000-ledger-expected-lock.js';
 import { PendingCredit1733289600000 } from './1733289600000-pending-credit.js';
+import { LedgerEntriesCheck1733376000000 } from './1733376000000-ledger-entries-check.js';
 
 export const MIGRATIONS = [
   Identity1732252800000,
@@ -28,4 +29,5 @@ export const MIGRATIONS = [
   Market1733116800000,
   LedgerExpectedLock1733203200000,
   PendingCredit1733289600000,
+  LedgerEntriesCheck1733376000000,
 ];

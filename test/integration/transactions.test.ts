@@ -2,12 +2,13 @@
 // held back and sent with the first statement, which must still run inside the transaction (its
 // write rolls back with it), at the isolation level asked for; a deadlock is retried; a COMMIT that
 // PostgreSQL turned into a ROLLBACK is an error. Statements sent without being awaited go out before
-// the COMMIT, and any of them failing fails it.
+// the COMMIT, and any of them failing fails it; BEGIN leaves in one write with the first statement,
+// and a statement sent with the next (sendWithNext) with that one.
 import type { INestApplicationContext } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { send } from '../../src/core/database/sql.js';
+import { send, sendWithNext } from '../../src/core/database/sql.js';
 import { RolledBackAtCommit, sqlStateOf, Transactions } from '../../src/core/database/transactions.js';
 import { withDb } from '../helpers/db.js';
 import { createTestContext } from '../helpers/nest.js';
@@ -163,6 +164,35 @@ describe('statements sent without waiting (sql.ts send())', () => {
     expect(outcome).toBeInstanceOf(RolledBackAtCommit);
     expect((outcome as RolledBackAtCommit).cause).toMatchObject({ message: 'cannot encode' });
     expect((await rowsOf()).map((row) => row.item)).not.toContain('encoded');
+  });
+
+  it('leave in as few writes as the rules allow: BEGIN with the first, a statement sent with the next with it', async () => {
+    // pg writes each statement on its own. Counted where the socket writes (net.Socket's _write and
+    // _writev: one call per write, however many messages it carries), on the transaction's client.
+    type Stream = Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
+    let writes = 0;
+    let stream: Stream | undefined;
+    await transactions.run(async (tx) => {
+      stream = (tx.queryRunner as unknown as { databaseConnection: { connection: { stream: Stream } } })
+        .databaseConnection.connection.stream;
+      for (const method of ['_write', '_writev'] as const) {
+        const original = stream[method];
+        stream[method] = function (this: unknown, ...args: unknown[]) {
+          writes += 1;
+          return original.apply(this, args);
+        };
+      }
+      await tx.query(`INSERT INTO ${TABLE} VALUES ('write-1')`);
+      expect(writes).toBe(1); // BEGIN and write-1
+      void sendWithNext(tx, `INSERT INTO ${TABLE} VALUES ('write-2')`);
+      expect(writes).toBe(1);
+      void send(tx, `INSERT INTO ${TABLE} VALUES ('write-3')`);
+      expect(writes).toBe(2); // write-2 and write-3
+    });
+    for (const method of ['_write', '_writev'] as const) delete stream![method];
+    expect(writes).toBe(3); // and the COMMIT
+    expect((await rowsOf()).map((row) => row.item)).toEqual(expect.arrayContaining(['write-1', 'write-2', 'write-3']));
+    await db.query(`DELETE FROM ${TABLE} WHERE item LIKE 'write-%'`);
   });
 
   it('retry the transaction when the one that failed was a deadlock', async () => {

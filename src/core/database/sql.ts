@@ -15,6 +15,7 @@
 // aborts the transaction, and the transaction runner (transactions.ts) refuses to commit after a
 // failure pg reported without sending (a value it could not encode).
 import { DataSource, QueryFailedError, type EntityManager, type QueryRunner } from 'typeorm';
+import { holdForNext } from './transactions.js';
 
 export interface SqlResult<T> {
   rows: T[];
@@ -90,4 +91,21 @@ export function send<T = Record<string, unknown>>(
   );
   answer.catch(() => undefined);
   return answer;
+}
+
+/**
+ * send() for a statement that the transaction's next one follows at once (the outbox's, before the
+ * COMMIT): the two leave in one write (transactions.ts).
+ */
+export function sendWithNext<T = Record<string, unknown>>(
+  tx: EntityManager,
+  statement: string | Prepared,
+  params: unknown[] = [],
+): Promise<SqlResult<T>> {
+  const held = holdForNext(tx);
+  try {
+    return send<T>(tx, statement, params);
+  } finally {
+    held?.sent();
+  }
 }

@@ -6,7 +6,11 @@
 //
 // BEGIN costs no round trip of its own: it is held back and sent with the transaction's first
 // statement, the two pipelined on the connection (pg's `pipeline` mode, data-source.ts), so a
-// posting at light load waits for one round trip fewer. test/integration/transactions.test.ts
+// posting at light load waits for one round trip fewer. The two leave in one write, and a
+// statement sent with the COMMIT (sendWithNext, the outbox's) leaves in the COMMIT's: on this kind of
+// machine each write to a local socket, and each wake-up of PostgreSQL, costs more than building
+// the statement. (Holding every statement until the end of the turn measured worse: the lock then
+// waits for the write to be built instead of running meanwhile.) test/integration/transactions.test.ts
 // pins that the first statement runs inside the transaction, at its isolation level, that a
 // transaction without statements commits and one that fails rolls back, and that the retry holds.
 //
@@ -69,11 +73,12 @@ export class Transactions {
   private async once<T>(work: TransactionWork<T>, isolation?: IsolationLevel): Promise<T> {
     const runner = this.db.createQueryRunner();
     let watch: Watch | undefined;
+    const data = runner.data as Record<symbol, Date | Watch | undefined>;
     try {
-      const data = runner.data as Record<symbol, Date | undefined>;
       watch = watchTransaction((await runner.connect()) as PgClient, () => {
         data[BEGUN_AT] = new Date();
       });
+      data[WATCH] = watch;
       await runner.startTransaction(isolation);
       const result = await work(runner.manager);
       await runner.commitTransaction();
@@ -88,14 +93,26 @@ export class Transactions {
       if (sqlStateOf(error) === IN_FAILED_TRANSACTION && first) throw new RolledBackAtCommit(first.error);
       throw error;
     } finally {
+      data[WATCH] = undefined;
       watch?.restore();
       await release(runner);
     }
   }
 }
 
-/** Where a transaction's runner keeps the time its BEGIN was sent (beganAt). */
+/** Where a transaction's runner keeps the time its BEGIN was sent (beganAt), and its watch. */
 const BEGUN_AT = Symbol('begun-at');
+const WATCH = Symbol('watch');
+
+/**
+ * Holds what the transaction of `tx` writes from now until its next statement has been sent, which
+ * leaves in the same write (sql.ts sendWithNext()); at the end of this turn of the event loop at
+ * the latest.
+ */
+export function holdForNext(tx: EntityManager): { sent(): void } | undefined {
+  const watch = (tx.queryRunner?.data as Record<symbol, Watch | undefined> | undefined)?.[WATCH];
+  return watch?.holdForNext();
+}
 
 /**
  * When the transaction of `tx` began, by this process's clock: just before its BEGIN was sent, so
@@ -105,9 +122,10 @@ export function beganAt(tx: EntityManager): Date {
   return (tx.queryRunner?.data as Record<symbol, Date | undefined> | undefined)?.[BEGUN_AT] ?? new Date();
 }
 
-/** What of a pg client watchTransaction() uses: its query method (a promise without a callback). */
+/** What of a pg client watchTransaction() uses: its query method (a promise without a callback), its socket. */
 interface PgClient {
   query: (this: PgClient, config: unknown, values?: unknown) => Promise<unknown>;
+  connection?: { stream?: { cork?: () => void; uncork?: () => void } };
 }
 
 const BEGIN = /^START TRANSACTION$/;
@@ -137,6 +155,8 @@ export class RolledBackAtCommit extends Error {
 interface Watch {
   /** The first statement of the transaction that failed, if one has. */
   failure(): { error: unknown } | undefined;
+  /** See holdForNext(): call sent() once the statement to hold has been sent. */
+  holdForNext(): { sent(): void } | undefined;
   /** Ends the watch. */
   restore(): void;
 }
@@ -146,6 +166,21 @@ function watchTransaction(client: PgClient, onBegin: () => void): Watch {
   let held: string | undefined;
   let begun = false;
   let failed: { error: unknown } | undefined;
+  // Writes held (corked) until a statement is sent (`until`), or the end of the turn.
+  const stream = client.connection?.stream;
+  let holding: 'statement' | 'next' | undefined;
+  const release = () => {
+    if (holding === undefined) return;
+    holding = undefined;
+    stream!.uncork!();
+  };
+  const hold = (until: 'statement' | 'next'): boolean => {
+    if (holding !== undefined || !stream?.cork || !stream.uncork) return false;
+    stream.cork();
+    holding = until;
+    setImmediate(release);
+    return true;
+  };
   const watching = function (this: PgClient, config: unknown, values?: unknown): Promise<unknown> {
     if (!begun && typeof config === 'string' && BEGIN.test(config)) {
       begun = true;
@@ -161,6 +196,7 @@ function watchTransaction(client: PgClient, onBegin: () => void): Watch {
     // them, and a failure seen before a statement is sent was recorded before it.
     const sent = (config: unknown, values?: unknown): Promise<unknown> => {
       const answer = query.call(client, config, values);
+      if (holding === 'next') release();
       if (config !== 'COMMIT') {
         answer.then(undefined, (error: unknown) => {
           failed ??= { error };
@@ -173,9 +209,11 @@ function watchTransaction(client: PgClient, onBegin: () => void): Watch {
       answered = sent(config, values);
     } else {
       onBegin();
+      const holds = hold('statement');
       const sentBegin = sent(held);
       held = undefined;
       answered = Promise.all([sentBegin, sent(config, values)]).then(([, result]) => result);
+      if (holds) release();
     }
     if (config !== 'COMMIT') return answered;
     return answered.then((result) => {
@@ -188,6 +226,14 @@ function watchTransaction(client: PgClient, onBegin: () => void): Watch {
   client.query = watching;
   return {
     failure: () => failed,
+    holdForNext: () =>
+      hold('statement')
+        ? {
+            sent: () => {
+              if (holding === 'statement') holding = 'next';
+            },
+          }
+        : undefined,
     restore: () => {
       if (client.query === watching) client.query = query;
     },

@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { pgArray } from '../database/pg-array.js';
-import { prepared, send, sql } from '../database/sql.js';
+import { prepared, sendWithNext, sql } from '../database/sql.js';
 import { frameJson } from './frame-json.js';
 import type { StreamFrame } from './realtime.types.js';
 
@@ -108,11 +108,12 @@ export class OutboxStore {
           .map((i) => `{"event":${JSON.stringify(events[i].event)},"payload":${payloads[i]}}`)
           .join(',')}]`,
     );
-    const answer = send<{ id: string; channel: string; first_seq: string; created_at: Date }>(tx, WRITE_OUTBOX, [
-      pgArray(channels),
-      pgArray(channels.map((c) => byChannel.get(c)!.length)),
-      `[${runs.join(',')}]`,
-    ]);
+    // Sent with the COMMIT that follows it (commit-queue.ts): one write for both.
+    const answer = sendWithNext<{ id: string; channel: string; first_seq: string; created_at: Date }>(
+      tx,
+      WRITE_OUTBOX,
+      [pgArray(channels), pgArray(channels.map((c) => byChannel.get(c)!.length)), `[${runs.join(',')}]`],
+    );
     return answer.then(({ rows }) =>
       rows.flatMap((row) => {
         const run = byChannel.get(row.channel)!;

@@ -157,7 +157,7 @@ interface Watch {
   failure(): { error: unknown } | undefined;
   /** See holdForNext(): call sent() once the statement to hold has been sent. */
   holdForNext(): { sent(): void } | undefined;
-  /** Ends the watch. */
+  /** Ends the watch (releasing what it holds). */
   restore(): void;
 }
 
@@ -235,6 +235,8 @@ function watchTransaction(client: PgClient, onBegin: () => void): Watch {
           }
         : undefined,
     restore: () => {
+      // The connection goes back to the pool with nothing held.
+      release();
       if (client.query === watching) client.query = query;
     },
   };

@@ -3,6 +3,8 @@
 // giving their idempotency key back, and an unexpected failure failing only its culprit. Postings
 // whose accounts' state the queue knows go in one round trip, and never on a state moved on since.
 // A posting made in a caller's transaction (post) takes the same path and commits with the caller.
+// A posting whose request is still being admitted runs at once only on an idle queue, commits only
+// once admitted, and otherwise waits for its verdict before it joins a batch.
 import type { INestApplicationContext } from '@nestjs/common';
 import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -287,5 +289,73 @@ describe('a posting in the caller’s transaction (post)', () => {
     ]);
     expect(await balanceOf(app, alice.wallets.USD)).toBe(10000n - 20n * 102n + 20n * 50n);
     expect(await balanceOf(app, bob.wallets.USD)).toBe(10000n + 20n * 100n - 20n * 50n);
+  });
+});
+
+describe('postings whose request is still being admitted (a socket request counted meanwhile)', () => {
+  const deferred = () => {
+    let decide!: (admitted: boolean) => void;
+    const admitted = new Promise<boolean>((resolve) => (decide = resolve));
+    return { admitted, decide };
+  };
+  const transfer = (from: MoneyUser, to: MoneyUser, admitted?: Promise<boolean>) =>
+    transfers.transfer(from.id, { to_user_id: to.id, amount: '1.00', currency: 'USD' }, admitted);
+  const settledOf = (promise: Promise<unknown>) => {
+    const state = { settled: false };
+    void promise.then(
+      () => (state.settled = true),
+      () => (state.settled = true),
+    );
+    return state;
+  };
+
+  it('run at once when the queue is idle, commit only once admitted, and nothing when refused', async () => {
+    const [alice, bob] = await usersOf(2, { USD: '10.00' });
+    await warm([alice, bob]);
+
+    const first = deferred();
+    const admitted = transfer(alice, bob, first.admitted);
+    const state = settledOf(admitted);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(state.settled).toBe(false);
+    // Its transaction is open: it holds the sender's account, waiting to commit.
+    const held = await withDb(async (db) => {
+      await db.query('BEGIN');
+      const locked = await db.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE NOWAIT', [alice.wallets.USD]).then(
+        () => false,
+        (error: { code?: string }) => error.code === '55P03',
+      );
+      await db.query('ROLLBACK');
+      return locked;
+    });
+    expect(held).toBe(true);
+    expect(await balanceOf(app, bob.wallets.USD)).toBe(1000n);
+    first.decide(true);
+    await admitted;
+    expect(await balanceOf(app, bob.wallets.USD)).toBe(1100n);
+
+    const second = deferred();
+    const refused = transfer(alice, bob, second.admitted);
+    second.decide(false);
+    await expect(refused).rejects.toMatchObject({ code: 'RATE_LIMIT_EXCEEDED' });
+    expect(await balanceOf(app, alice.wallets.USD)).toBe(1000n - 102n);
+    expect(await balanceOf(app, bob.wallets.USD)).toBe(1100n);
+  });
+
+  it('wait for the verdict before joining a busy queue, so a refusal never fails a batch', async () => {
+    const senders = await usersOf(20, { USD: '10.00' });
+    const receiver = await fundedUser(app);
+    await warm([...senders, receiver]);
+    const verdicts = senders.map(() => deferred());
+    const all = senders.map((s, i) => transfer(s, receiver, verdicts[i].admitted));
+    // Every other one refused, in a mixed order.
+    verdicts.forEach((v, i) => setTimeout(() => v.decide(i % 2 === 0), (i * 7) % 20));
+    const outcomes = await Promise.allSettled(all);
+    expect(outcomes.map((o) => o.status)).toEqual(senders.map((_, i) => (i % 2 === 0 ? 'fulfilled' : 'rejected')));
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome.status === 'rejected') expect(outcome.reason).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED' });
+      expect(await balanceOf(app, senders[i].wallets.USD)).toBe(i % 2 === 0 ? 1000n - 102n : 1000n);
+    }
+    expect(await balanceOf(app, receiver.wallets.USD)).toBe(10n * 100n);
   });
 });

@@ -14,7 +14,7 @@ import { DomainError } from '../errors/domain-error.js';
 import { lenientParser } from './lenient-parser.js';
 import { RealtimeIoAdapter } from './realtime-io.adapter.js';
 import { RequestGate } from './request-gate.js';
-import { Enveloped, WsExceptionFilter } from './ws-requests.js';
+import { Enveloped, StartsWhileCounted, WsExceptionFilter } from './ws-requests.js';
 
 type Catch = (error: unknown, host: never) => void;
 
@@ -30,7 +30,7 @@ function wrapped(gateway: object, methodName: string, message: string, onError =
   exceptions.setCustomFilters([{ exceptionMetatypes: [], func: onError }] as never);
   const method = (gateway as Record<string, (...args: unknown[]) => unknown>)[methodName];
   const callback = new WsProxy().create(
-    (socket: unknown, data: unknown) => Promise.resolve(method.call(gateway, socket, data)),
+    (...args: unknown[]) => Promise.resolve(method.call(gateway, ...args)),
     exceptions,
     message,
   );
@@ -64,6 +64,21 @@ class PlainGateway {
   }
 }
 
+/** Handlers that record what they were called with: one that may start while counted, one not. */
+@Enveloped()
+class CountedGateway {
+  readonly calls: { event: string; admission: unknown }[] = [];
+  @StartsWhileCounted()
+  early(_socket: unknown, data: unknown, _reply: unknown, admission: unknown) {
+    this.calls.push({ event: 'early', admission });
+    return Promise.resolve({ message: 'early', data });
+  }
+  late(_socket: unknown, data: unknown, _reply: unknown, admission: unknown) {
+    this.calls.push({ event: 'late', admission });
+    return Promise.resolve({ message: 'late', data });
+  }
+}
+
 const gateway = new TestGateway();
 const plain = new PlainGateway();
 const handlers = [
@@ -73,8 +88,9 @@ const handlers = [
 ];
 
 /** A socket of a namespace with the gateways bound; `send` plays a message arriving from the client. */
-function fixture() {
-  const app = { get: (token: unknown) => (token === RequestGate ? { admit: () => Promise.resolve(true) } : undefined) };
+function fixture(admission = { counting: true, admitted: Promise.resolve(true) }) {
+  const gate = { admit: () => admission };
+  const app = { get: (token: unknown) => (token === RequestGate ? gate : undefined) };
   const adapter = new RealtimeIoAdapter(app as unknown as INestApplicationContext);
   const errors = vi.spyOn((adapter as unknown as { logger: { error: () => void } }).logger, 'error');
   errors.mockImplementation(() => undefined);
@@ -96,8 +112,15 @@ function fixture() {
   adapter.bindGateway(socket, [wrapped(plain, 'events', 'events')], plain, transform);
   const failing = new FilterlessGateway();
   adapter.bindGateway(socket, [wrapped(failing, 'fails', 'fails', failingFilter)], failing, transform);
+  const counted = new CountedGateway();
+  adapter.bindGateway(
+    socket,
+    [wrapped(counted, 'early', 'early'), wrapped(counted, 'late', 'late')],
+    counted,
+    transform,
+  );
   const send = (event: string, ...args: unknown[]) => route!.call(socket, event, ...args);
-  return { socket, send, errors };
+  return { socket, send, errors, counted };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
@@ -263,5 +286,56 @@ describe('the IoAdapter internals RealtimeIoAdapter overrides or calls', () => {
     } finally {
       await io.close();
     }
+  });
+});
+
+describe('socket.io adapter: handlers that start while their request is counted', () => {
+  const counting = () => {
+    let decide!: (admitted: boolean) => void;
+    const admitted = new Promise<boolean>((resolve) => (decide = resolve));
+    return { admission: { counting: true, admitted }, decide };
+  };
+
+  it('starts one before the count answers, hands it the admission, and answers once admitted', async () => {
+    const { admission, decide } = counting();
+    const { send, counted } = fixture(admission);
+    const ack = vi.fn();
+    send('early', { amount: 1 }, ack);
+    await settle();
+    expect(counted.calls).toEqual([{ event: 'early', admission }]);
+    expect(ack).not.toHaveBeenCalled();
+    decide(true);
+    await settle();
+    expect(ack).toHaveBeenCalledTimes(1);
+    expect(ack.mock.calls[0][0]).toMatchObject({ type: 'success', data: { message: 'early' } });
+  });
+
+  it('gives a refused one no answer of its own (the gate answered the refusal)', async () => {
+    const { admission, decide } = counting();
+    const { send, socket, counted } = fixture(admission);
+    const ack = vi.fn();
+    send('early', {}, ack);
+    send('early', {});
+    decide(false);
+    await settle();
+    expect(counted.calls).toHaveLength(2);
+    expect(ack).not.toHaveBeenCalled();
+    expect(socket.emit).not.toHaveBeenCalled();
+  });
+
+  it('starts any other handler only once admitted, and one whose other checks failed not at all', async () => {
+    const { admission, decide } = counting();
+    const { send, counted } = fixture(admission);
+    send('late', {}, vi.fn());
+    await settle();
+    expect(counted.calls).toEqual([]);
+    decide(true);
+    await settle();
+    expect(counted.calls).toEqual([{ event: 'late', admission: undefined }]);
+
+    const refused = fixture({ counting: false, admitted: Promise.resolve(false) });
+    refused.send('early', 'not an object', vi.fn());
+    await settle();
+    expect(refused.counted.calls).toEqual([]);
   });
 });

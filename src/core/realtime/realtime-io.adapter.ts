@@ -13,7 +13,7 @@ import { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../redis/redis.service.js';
 import { lenientParser } from './lenient-parser.js';
 import { PlainWebSockets } from './plain/plain-websockets.js';
-import { RequestGate } from './request-gate.js';
+import { RequestGate, type Admission } from './request-gate.js';
 import {
   errorEnvelope,
   isRequestResult,
@@ -144,15 +144,21 @@ export class RealtimeIoAdapter extends IoAdapter implements SharedHandlerBinder 
   /**
    * Gate, then handler. An @Enveloped() handler's `{message, data}` is answered with the success
    * envelope (its failures were answered by the gateway's exception filter already); any other
-   * handler's result goes out as `{event, data}`, or on the ack.
+   * handler's result goes out as `{event, data}`, or on the ack. A @StartsWhileCounted() handler
+   * starts as soon as every check but the rate limit's count has passed, and is answered once that
+   * too has.
    */
   private async dispatch(socket: Socket, event: string, route: Route, args: unknown[]): Promise<void> {
     if (!this.transform) return;
     this.gate ??= this.app.get(RequestGate, { strict: false });
-    if (!(await this.gate.admit(socket, event, args))) return;
+    const admission = this.gate.admit(socket, event, args);
+    const early = route.early && route.enveloped && admission.counting;
+    if (!early && !(await admission.admitted)) return;
     const mapped: { data: unknown; ack?: unknown } = this.mapPayload(args.length === 1 ? args[0] : args);
     const ack = typeof mapped.ack === 'function' ? (mapped.ack as (response: unknown) => void) : undefined;
-    if (route.enveloped) return this.answerEnveloped(socket, event, route, mapped.data, ack);
+    if (route.enveloped) {
+      return this.answerEnveloped(socket, event, route, mapped.data, ack, early ? admission : undefined);
+    }
     this.transform(route.handler.call(route.gateway, socket, mapped.data, ack)).subscribe({
       next: (response) => this.answerPlain(socket, route, ack, response),
       error: (error: unknown) => this.logger.error(error),
@@ -162,6 +168,8 @@ export class RealtimeIoAdapter extends IoAdapter implements SharedHandlerBinder 
   /**
    * Calls an @Enveloped() handler with a reply function in place of the client's ack, so that an
    * answer from the exception filter is seen here; answers with the envelope of what it returned.
+   * With `admission` (an early start), the answer waits for its verdict, and a refused request
+   * (answered by the gate) gets nothing more.
    */
   private async answerEnveloped(
     socket: Socket,
@@ -169,14 +177,17 @@ export class RealtimeIoAdapter extends IoAdapter implements SharedHandlerBinder 
     route: Route,
     data: unknown,
     ack: ((response: unknown) => void) | undefined,
+    admission?: Admission,
   ): Promise<void> {
     let answered = false;
     const reply = (envelope: unknown) => {
       answered = true;
-      answer(socket, ack, event, envelope as SuccessEnvelope | ErrorEnvelope);
+      const send = () => answer(socket, ack, event, envelope as SuccessEnvelope | ErrorEnvelope);
+      if (!admission) return send();
+      void admission.admitted.then((ok) => ok && send());
     };
     try {
-      const result: unknown = await route.handler.call(route.gateway, socket, data, reply);
+      const result: unknown = await route.handler.call(route.gateway, socket, data, reply, admission);
       if (answered) return;
       if (isRequestResult(result)) return reply(successEnvelope(result));
       this.logger.error({ request_type: event }, 'request handler did not return {message, data}');

@@ -2,7 +2,9 @@
 // Redis; per socket for receive-only sockets), malformed frames, unknown request types, requests
 // from receive-only sockets, and payloads that are not objects. A refused message gets its error
 // envelope and never reaches a handler. Handled events are checked by the socket.io adapter just
-// before it calls the handler; everything else by one catch-all listener.
+// before it calls the handler; everything else by one catch-all listener. The checks that need no
+// round trip are made while the rate limit is counted, so a handler whose change waits for the
+// verdict (@StartsWhileCounted(), ws-requests.ts) can start as soon as they pass.
 import { Injectable, Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { AppConfig } from '../config/app-config.js';
@@ -20,6 +22,14 @@ import { answer } from './ws-requests.js';
 
 /** Events any socket may send, even a receive-only one; they have their own answer format. */
 const CHANNEL_EVENTS = new Set(['channel', 'leave']);
+
+/** What the gate decided of a message with a handler (RequestGate.admit). */
+export interface Admission {
+  /** Every check but the rate limit has passed; its count is on its way. */
+  counting: boolean;
+  /** Whether the handler may run, and what it does take effect; a refusal has been answered. */
+  admitted: Promise<boolean>;
+}
 
 interface Windows {
   second: number;
@@ -48,10 +58,11 @@ export class RequestGate {
   }
 
   /**
-   * Checks an event that has a handler; true when the handler may run. A refusal has been
-   * answered already.
+   * Checks an event that has a handler. `admitted` is true when the handler may run (a refusal
+   * has been answered); `counting` is true while only the rate limit's count is out, every other
+   * check having passed (the adapter may then start a handler whose effects wait for it).
    */
-  admit(socket: Socket, event: string, args: unknown[]): Promise<boolean> {
+  admit(socket: Socket, event: string, args: unknown[]): Admission {
     return this.check(socket, event, args, true);
   }
 
@@ -60,10 +71,15 @@ export class RequestGate {
     function (this: Socket, event: unknown, ...args: unknown[]): void {
       const name = String(event);
       if (name !== MALFORMED_EVENT && routeOf(this, name)) return;
-      void gate.check(this, name, args, false);
+      void gate.check(this, name, args, false).admitted;
     })(this);
 
-  private async check(socket: Socket, event: string, args: unknown[], handled: boolean): Promise<boolean> {
+  /**
+   * The message is counted first (a refused one counts too, and over the limit it is answered
+   * RATE_LIMIT_EXCEEDED whatever else is wrong with it); the checks that need no round trip are
+   * made meanwhile.
+   */
+  private check(socket: Socket, event: string, args: unknown[], handled: boolean): Admission {
     // A refused frame is answered under the request type it named, when it named one.
     const named = event === MALFORMED_EVENT && typeof args[1] === 'string' ? args[1] : event;
     const name = named.slice(0, 64);
@@ -74,38 +90,51 @@ export class RequestGate {
       answer(socket, ack, name, errorEnvelope(code, message, extra));
       return false;
     };
-    try {
-      const { principal } = socket.data as SocketData;
-      const plan = isAuthenticated(principal) ? principal.plan : this.config.business.defaultPlan;
-      const verdict = isAuthenticated(principal)
-        ? await this.limits.checkMessage(principal.userId, plan)
-        : this.checkAnonymous(socket, plan);
-      if (!verdict.allowed) {
-        const limit =
-          verdict.window === 'minute'
-            ? `${this.config.business.requestsPerMinute} requests per minute`
-            : `${this.limits.planLimits(plan).messagesPerSecond} messages per second`;
-        return refuse('RATE_LIMIT_EXCEEDED', `rate limit exceeded: at most ${limit}`, {
-          retry_after: verdict.retryAfter,
+    const { principal } = socket.data as SocketData;
+    const plan = isAuthenticated(principal) ? principal.plan : this.config.business.defaultPlan;
+    const counted = isAuthenticated(principal)
+      ? this.limits.checkMessage(principal.userId, plan)
+      : this.checkAnonymous(socket, plan);
+    const refusal = this.refusalOf(event, name, data, handled, isAuthenticated(principal));
+    const admitted = (async () => {
+      try {
+        const verdict = await counted;
+        if (!verdict.allowed) {
+          const limit =
+            verdict.window === 'minute'
+              ? `${this.config.business.requestsPerMinute} requests per minute`
+              : `${this.limits.planLimits(plan).messagesPerSecond} messages per second`;
+          return refuse('RATE_LIMIT_EXCEEDED', `rate limit exceeded: at most ${limit}`, {
+            retry_after: verdict.retryAfter,
+          });
+        }
+      } catch (error) {
+        this.logger.warn({ err: error, request_type: name }, 'request gate failed: Redis is unavailable');
+        return refuse('SERVICE_UNAVAILABLE', 'service temporarily unavailable (redis), retry', {
+          retry_after: RETRY_AFTER_S,
         });
       }
-      if (event === MALFORMED_EVENT) {
-        const refusal = data[0] instanceof DomainError ? data[0] : invalidRequestFormat();
-        return refuse(refusal.code, refusal.message, refusal.field ? { field: refusal.field } : {});
-      }
-      if (!handled) return refuse('INVALID_REQUEST', `unknown request type: ${name}`);
-      if (!CHANNEL_EVENTS.has(name)) {
-        if (!isAuthenticated(principal)) return refuse('UNAUTHORIZED', 'unauthorized');
-        const malformed = data.length > 1 || (data.length === 1 && data[0] !== undefined && !isPlainObject(data[0]));
-        if (malformed) return refuse('INVALID_REQUEST', 'invalid request format: data must be an object');
-      }
+      if (refusal) return refuse(refusal.code, refusal.message, refusal.field ? { field: refusal.field } : {});
       return true;
-    } catch (error) {
-      this.logger.warn({ err: error, request_type: name }, 'request gate failed: Redis is unavailable');
-      return refuse('SERVICE_UNAVAILABLE', 'service temporarily unavailable (redis), retry', {
-        retry_after: RETRY_AFTER_S,
-      });
-    }
+    })();
+    return { counting: refusal === undefined, admitted };
+  }
+
+  /** Why the message is refused, the rate limit aside; undefined when it is not. */
+  private refusalOf(
+    event: string,
+    name: string,
+    data: unknown[],
+    handled: boolean,
+    authenticated: boolean,
+  ): { code: ErrorCode; message: string; field?: string } | undefined {
+    if (event === MALFORMED_EVENT) return data[0] instanceof DomainError ? data[0] : invalidRequestFormat();
+    if (!handled) return { code: 'INVALID_REQUEST', message: `unknown request type: ${name}` };
+    if (CHANNEL_EVENTS.has(name)) return undefined;
+    if (!authenticated) return { code: 'UNAUTHORIZED', message: 'unauthorized' };
+    const malformed = data.length > 1 || (data.length === 1 && data[0] !== undefined && !isPlainObject(data[0]));
+    if (malformed) return { code: 'INVALID_REQUEST', message: 'invalid request format: data must be an object' };
+    return undefined;
   }
 
   /** Receive-only sockets have no user to count against: limit them per socket, in memory. */

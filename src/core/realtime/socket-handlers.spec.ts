@@ -7,7 +7,7 @@ import type { Socket } from 'socket.io';
 import { firstValueFrom, of, Subject, type Observable } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
 import { addRoutes, routeOf, sharePerNamespace } from './socket-handlers.js';
-import { Enveloped } from './ws-requests.js';
+import { Enveloped, StartsWhileCounted } from './ws-requests.js';
 
 // Nest's own methods, taken before any test calls sharePerNamespace() (each spec file has its own
 // module instances, so no other file's patch is seen here).
@@ -37,7 +37,7 @@ describe('handlers shared per namespace', () => {
     expect(addRoutes(socketIn(user), [handler('transfer')], gateway)).toEqual([]); // same gateway: ignored
 
     const route = routeOf(socketIn(user), 'transfer');
-    expect(route).toEqual({ gateway, handler: handlers[0].callback, manualAck: false, enveloped: false });
+    expect(route).toEqual({ gateway, handler: handlers[0].callback, manualAck: false, enveloped: false, early: false });
     expect(routeOf(socketIn(user), 'refresh')?.manualAck).toBe(true);
     expect(routeOf(socketIn(other), 'transfer')).toBeUndefined();
     expect(routeOf(socketIn(user), 'unknown')).toBeUndefined();
@@ -59,6 +59,19 @@ describe('handlers shared per namespace', () => {
     expect(routeOf(socketIn(nsp), 'transfer')?.enveloped).toBe(true);
     expect(routeOf(socketIn(nsp), 'refresh')?.enveloped).toBe(true);
     expect(routeOf(socketIn(nsp), 'channel')?.enveloped).toBe(false);
+  });
+
+  it('marks the handlers that may start while their request is counted, and only those', () => {
+    @Enveloped()
+    class Transfers {
+      @StartsWhileCounted()
+      transfer(): void {}
+      history(): void {}
+    }
+    const nsp = {};
+    addRoutes(socketIn(nsp), [handler('transfer'), handler('history')], new Transfers());
+    expect(routeOf(socketIn(nsp), 'transfer')?.early).toBe(true);
+    expect(routeOf(socketIn(nsp), 'history')?.early).toBe(false);
   });
 
   it('reports an event a second gateway also handles, and keeps the first', () => {

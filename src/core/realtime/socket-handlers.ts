@@ -14,8 +14,17 @@ import { WebSocketsController } from '@nestjs/websockets/web-sockets-controller.
 import { from, mergeAll, type Observable, type Subject } from 'rxjs';
 import type { Namespace, Socket } from 'socket.io';
 
-/** A gateway method as Nest wraps it (guards, pipes, interceptors, filters): (socket, data, ack). */
-type GatewayHandler = (this: object, socket: Socket, data: unknown, ack?: (response: unknown) => void) => unknown;
+/**
+ * A gateway method as Nest wraps it (guards, pipes, interceptors, filters): (socket, data, ack), and
+ * for a handler that starts while its request is counted, its admission (@WsAdmission()).
+ */
+type GatewayHandler = (
+  this: object,
+  socket: Socket,
+  data: unknown,
+  ack?: (response: unknown) => void,
+  admission?: { admitted: Promise<boolean> },
+) => unknown;
 
 export interface Route {
   gateway: object;
@@ -24,10 +33,15 @@ export interface Route {
   manualAck: boolean;
   /** The handler returns `{message, data}`, answered with the success envelope (@Enveloped()). */
   enveloped: boolean;
+  /** The handler may start while the request's rate limit is counted (@StartsWhileCounted()). */
+  early: boolean;
 }
 
 /** Metadata key of @Enveloped() (ws-requests.ts), on a gateway class or a handler method. */
 export const ENVELOPED = 'cashier:ws-enveloped';
+
+/** Metadata key of @StartsWhileCounted() (ws-requests.ts), on a handler method. */
+export const STARTS_WHILE_COUNTED = 'cashier:ws-starts-while-counted';
 
 const isEnveloped = (gateway: object, methodName: string): boolean => {
   const method = (gateway as Record<string, unknown>)[methodName];
@@ -35,6 +49,11 @@ const isEnveloped = (gateway: object, methodName: string): boolean => {
     (typeof method === 'function' && Reflect.getMetadata(ENVELOPED, method) === true) ||
     Reflect.getMetadata(ENVELOPED, gateway.constructor) === true
   );
+};
+
+const startsWhileCounted = (gateway: object, methodName: string): boolean => {
+  const method = (gateway as Record<string, unknown>)[methodName];
+  return typeof method === 'function' && Reflect.getMetadata(STARTS_WHILE_COUNTED, method) === true;
 };
 
 export type Transform = (result: unknown) => Observable<unknown>;
@@ -73,6 +92,7 @@ export function addRoutes(socket: Socket, handlers: MessageMappingProperties[], 
         handler: callback as GatewayHandler,
         manualAck: isAckHandledManually,
         enveloped: isEnveloped(gateway, methodName),
+        early: startsWhileCounted(gateway, methodName),
       });
     }
   }

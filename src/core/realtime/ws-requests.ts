@@ -24,7 +24,8 @@ import type { Socket } from 'socket.io';
 import { DomainError } from '../errors/domain-error.js';
 import { createValidationPipe } from '../errors/validation.js';
 import { isAuthenticated, USER_NAMESPACE, type AuthenticatedPrincipal, type SocketData } from './realtime.types.js';
-import { ENVELOPED } from './socket-handlers.js';
+import type { Admission } from './request-gate.js';
+import { ENVELOPED, STARTS_WHILE_COUNTED } from './socket-handlers.js';
 import type { UserReplyData, UserRequestBody, UserRequestType } from './user-requests.js';
 import { toErrorEnvelope, type ErrorEnvelope, type RequestResult, type SuccessEnvelope } from './ws-envelope.js';
 
@@ -67,6 +68,28 @@ export class WsExceptionFilter implements ExceptionFilter {
     answer(socket, host.getArgByIndex(2), requestType, envelope);
   }
 }
+
+/**
+ * Marks a handler that may start while its request's rate limit is still being counted (a Redis
+ * round trip that would otherwise come first): everything it changes, it changes in one
+ * transaction that commits only once @WsAdmission()'s `admitted` resolves true, and it reads nothing a refused
+ * request may not read. The adapter answers it only once the verdict is in: a refused request
+ * gets RATE_LIMIT_EXCEEDED (or SERVICE_UNAVAILABLE), never the handler's answer.
+ */
+export const StartsWhileCounted = () => SetMetadata(STARTS_WHILE_COUNTED, true);
+
+/**
+ * In a @StartsWhileCounted() handler, the gate's admission of the request (request-gate.ts): its
+ * `admitted` is what the transaction that makes the change waits for before its COMMIT. Undefined
+ * when the request was admitted before the handler started. (An object, not the promise: Nest
+ * awaits a parameter that is one.)
+ */
+export const WsAdmission = createParamDecorator((_data: unknown, context: ExecutionContext): Admission | undefined => {
+  const admission: unknown = context.getArgByIndex(3);
+  return typeof admission === 'object' && admission !== null && 'admitted' in admission
+    ? (admission as Admission)
+    : undefined;
+});
 
 /** A gateway of request handlers on `/user`, answered with the envelope of seed 000. */
 export const UserGateway = () =>

@@ -52,6 +52,12 @@ export interface PostingOrder {
   /** The user who must exist and be active (a recipient): else ACCOUNT_NOT_FOUND with `message`, naming `field`. */
   activeUser?: { userId: string; field: string; message: string };
   idempotency?: KeyClaim;
+  /**
+   * Whether the request behind it is admitted, when that was still being decided as it was
+   * submitted (ws-requests.ts, @StartsWhileCounted()): the posting commits only once this resolves
+   * true; false rolls it back (NotAdmitted).
+   */
+  admitted?: Promise<boolean>;
 }
 
 /** What a posting answers, and what its idempotency key replays. */

@@ -18,6 +18,11 @@
 // round trip. A posting naming a wallet whose id is not known yet (a recipient's first credit in a
 // currency) runs alone and finds or opens it inside.
 //
+// A posting whose request is still being admitted (its rate limit counted in Redis meanwhile,
+// PostingOrder.admitted) starts at once only when nothing else is queued or running, so it runs
+// as a batch of one; its transaction waits for the verdict before the COMMIT, and a refusal rolls it
+// back. When the queue is busy it waits for the verdict before it queues: no batch waits for one.
+//
 // When the queue knows the state every account of a batch was left in by its last commit
 // (known-states.ts), the batch is applied to that state before its transaction starts and sent
 // whole at once: BEGIN, the keys claimed as unused, the lock with the state expected
@@ -62,6 +67,9 @@ interface Planned {
   ledger: LedgerBatch;
 }
 
+/** A posting whose request was refused (its rate limit) while it ran: rolled back, never answered. */
+const notAdmitted = () => new DomainError('RATE_LIMIT_EXCEEDED', 'the request was not admitted');
+
 const receiptOf = (posted: PostedJournal, request: PostingRequest): Receipt => ({
   receipt_code: posted.receiptCode,
   journal_id: Number(posted.journalId),
@@ -100,6 +108,13 @@ export class PostingQueue implements BeforeApplicationShutdown {
     }
     const wallets = await this.knownWallets(order);
     const alone = walletsOf(order).some(({ userId, currency }) => !wallets.has(walletKey(userId, currency)));
+    // A request still being admitted starts only when it would run at once, in a batch of its own
+    // (its transaction waits for the verdict before COMMIT, finish()); otherwise it waits here, so
+    // that a batch never waits for one, nor fails with it.
+    if (order.admitted && !this.lanes.idle) {
+      if (!(await order.admitted)) throw notAdmitted();
+      order = { ...order, admitted: undefined };
+    }
     return new Promise<Receipt>((resolve, reject) => {
       this.lanes.push({ order, wallets, alone, submittedAt: performance.now(), resolve, reject });
       this.pump();
@@ -313,7 +328,8 @@ export class PostingQueue implements BeforeApplicationShutdown {
 
   /**
    * The end of a batch's transaction: the write of what was applied and the keys' settlement, both
-   * sent and not awaited (they go out with the outbox write and the COMMIT); the outcomes.
+   * sent and not awaited (they go out with the outbox write and the COMMIT); the outcomes, once
+   * every posting's request is admitted (PostingOrder.admitted; a refusal rolls the batch back).
    */
   private async finish(
     tx: EntityManager,
@@ -332,6 +348,9 @@ export class PostingQueue implements BeforeApplicationShutdown {
       if (claim) keys.push({ userId: claim.userId, key: claim.key, response: receipt });
     });
     void this.idempotency.settle(tx, keys);
+    for (const { order } of batch) {
+      if (order.admitted && !(await order.admitted)) throw notAdmitted();
+    }
     return outcomes;
   }
 }

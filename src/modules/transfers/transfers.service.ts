@@ -53,9 +53,10 @@ export class TransfersService {
   /**
    * Moves `amount` from the user's wallet to the recipient's (opened on its first credit), the fee
    * on top to the fee account. The ledger announces it (transfer_completed, transaction_completed,
-   * balance) to both.
+   * balance) to both. With `admitted`, the posting commits only once it resolves true (a request
+   * started while its rate limit was counted).
    */
-  async transfer(userId: string, request: TransferRequestDto): Promise<TransferResult> {
+  async transfer(userId: string, request: TransferRequestDto, admitted?: Promise<boolean>): Promise<TransferResult> {
     const currency = currencyOf(this.config, request.currency);
     const amount = amountOf(request.amount, currency);
     const recipient = request.to_user_id;
@@ -81,6 +82,7 @@ export class TransfersService {
       initiatedBy: userId,
       metadata: { from_user_id: userId, to_user_id: recipient },
       activeUser: { userId: recipient, ...RECIPIENT },
+      admitted,
       idempotency: this.claimOf(userId, request.idempotency_key, 'transfer', () =>
         requestHash({ to_user_id: recipient, amount: amount.toString(), currency: currency.code, description }),
       ),
@@ -100,8 +102,9 @@ export class TransfersService {
    * Converts through the FX liquidity accounts, so each currency nets to zero: the user pays the
    * amount plus the conversion fee in the source currency and receives amount × rate in the
    * destination currency, rounded down to its minor unit, at the latest rate when it is asked.
+   * `admitted`: as for transfer().
    */
-  async convert(userId: string, request: ConvertRequestDto): Promise<ConversionResult> {
+  async convert(userId: string, request: ConvertRequestDto, admitted?: Promise<boolean>): Promise<ConversionResult> {
     const { source, dest } = conversionCurrenciesOf(
       this.config,
       { code: request.from_currency, field: 'from_currency' },
@@ -142,6 +145,7 @@ export class TransfersService {
         converted_amount: converted.toString(),
       },
       activeUser: recipient === userId ? undefined : { userId: recipient, ...RECIPIENT },
+      admitted,
       idempotency: this.claimOf(userId, request.idempotency_key, 'convert_and_transfer', () =>
         requestHash({
           from_currency: source.code,

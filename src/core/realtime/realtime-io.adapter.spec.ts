@@ -315,12 +315,29 @@ describe('socket.io adapter: handlers that start while their request is counted'
     const { send, socket, counted } = fixture(admission);
     const ack = vi.fn();
     send('early', {}, ack);
-    send('early', {});
     decide(false);
     await settle();
-    expect(counted.calls).toHaveLength(2);
+    expect(counted.calls).toHaveLength(1);
     expect(ack).not.toHaveBeenCalled();
     expect(socket.emit).not.toHaveBeenCalled();
+  });
+
+  it('starts one that arrives while another request is in hand only once admitted', async () => {
+    const { admission, decide } = counting();
+    const { send, counted } = fixture(admission);
+    const acks = [vi.fn(), vi.fn()];
+    send('early', { n: 1 }, acks[0]);
+    send('early', { n: 2 }, acks[1]);
+    await settle();
+    expect(counted.calls).toEqual([{ event: 'early', admission }]);
+    decide(true);
+    await settle();
+    expect(counted.calls).toEqual([
+      { event: 'early', admission },
+      { event: 'early', admission: undefined },
+    ]);
+    expect(acks[0]).toHaveBeenCalledTimes(1);
+    expect(acks[1]).toHaveBeenCalledTimes(1);
   });
 
   it('starts any other handler only once admitted, and one whose other checks failed not at all', async () => {

@@ -35,6 +35,8 @@ import {
 export class RealtimeIoAdapter extends IoAdapter implements SharedHandlerBinder {
   private transform?: Transform;
   private gate?: RequestGate;
+  /** Requests of this instance being gated or handled now (a plain handler's until it returns). */
+  private handling = 0;
   private readonly disconnects = new WeakMap<Namespace, Set<Subject<unknown>>>();
 
   constructor(private readonly app: INestApplicationContext) {
@@ -145,24 +147,31 @@ export class RealtimeIoAdapter extends IoAdapter implements SharedHandlerBinder 
    * Gate, then handler. An @Enveloped() handler's `{message, data}` is answered with the success
    * envelope (its failures were answered by the gateway's exception filter already); any other
    * handler's result goes out as `{event, data}`, or on the ack. A @StartsWhileCounted() handler
-   * starts as soon as every check but the rate limit's count has passed, and is answered once that
-   * too has.
+   * of a request that arrives while the instance handles no other starts as soon as every check
+   * but the rate limit's count has passed, and is answered once that too has.
    */
   private async dispatch(socket: Socket, event: string, route: Route, args: unknown[]): Promise<void> {
     if (!this.transform) return;
     this.gate ??= this.app.get(RequestGate, { strict: false });
-    const admission = this.gate.admit(socket, event, args);
-    const early = route.early && route.enveloped && admission.counting;
-    if (!early && !(await admission.admitted)) return;
-    const mapped: { data: unknown; ack?: unknown } = this.mapPayload(args.length === 1 ? args[0] : args);
-    const ack = typeof mapped.ack === 'function' ? (mapped.ack as (response: unknown) => void) : undefined;
-    if (route.enveloped) {
-      return this.answerEnveloped(socket, event, route, mapped.data, ack, early ? admission : undefined);
+    this.handling += 1;
+    try {
+      const admission = this.gate.admit(socket, event, args);
+      // Only a request arriving alone starts early: under load the count's answer comes late (the
+      // event loop is busy), and a transaction waiting for it would hold its lane and its locks.
+      const early = route.early && route.enveloped && admission.counting && this.handling === 1;
+      if (!early && !(await admission.admitted)) return;
+      const mapped: { data: unknown; ack?: unknown } = this.mapPayload(args.length === 1 ? args[0] : args);
+      const ack = typeof mapped.ack === 'function' ? (mapped.ack as (response: unknown) => void) : undefined;
+      if (route.enveloped) {
+        return await this.answerEnveloped(socket, event, route, mapped.data, ack, early ? admission : undefined);
+      }
+      this.transform(route.handler.call(route.gateway, socket, mapped.data, ack)).subscribe({
+        next: (response) => this.answerPlain(socket, route, ack, response),
+        error: (error: unknown) => this.logger.error(error),
+      });
+    } finally {
+      this.handling -= 1;
     }
-    this.transform(route.handler.call(route.gateway, socket, mapped.data, ack)).subscribe({
-      next: (response) => this.answerPlain(socket, route, ack, response),
-      error: (error: unknown) => this.logger.error(error),
-    });
   }
 
   /**

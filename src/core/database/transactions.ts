@@ -24,7 +24,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
-import { QueryFailedError, type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+import {
+  QueryFailedError,
+  QueryRunnerAlreadyReleasedError,
+  type DataSource,
+  type EntityManager,
+  type QueryRunner,
+} from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel.js';
 
 const { DatabaseError } = pg;
@@ -88,9 +94,12 @@ export class Transactions {
       await runner.rollbackTransaction().catch(() => undefined);
       // TypeORM wraps what the client threw at COMMIT in a QueryFailedError.
       if (error instanceof QueryFailedError && error.driverError instanceof RolledBackAtCommit) throw error.driverError;
-      // A statement refused because an earlier one (sent, not awaited) had failed: that one says why.
+      // A statement refused because an earlier one (sent, not awaited) had failed, or the runner
+      // released under the transaction because its connection broke (TypeORM does, on the client's
+      // error): the first failure says why.
       const first = watch?.failure();
-      if (sqlStateOf(error) === IN_FAILED_TRANSACTION && first) throw new RolledBackAtCommit(first.error);
+      const refused = sqlStateOf(error) === IN_FAILED_TRANSACTION || error instanceof QueryRunnerAlreadyReleasedError;
+      if (refused && first) throw new RolledBackAtCommit(first.error);
       throw error;
     } finally {
       data[WATCH] = undefined;
@@ -125,6 +134,8 @@ export function beganAt(tx: EntityManager): Date {
 /** What of a pg client watchTransaction() uses: its query method (a promise without a callback), its socket. */
 interface PgClient {
   query: (this: PgClient, config: unknown, values?: unknown) => Promise<unknown>;
+  on(event: 'error', listener: (error: unknown) => void): unknown;
+  removeListener(event: 'error', listener: (error: unknown) => void): unknown;
   connection?: { stream?: { cork?: () => void; uncork?: () => void } };
 }
 
@@ -149,7 +160,7 @@ export class RolledBackAtCommit extends Error {
  * Watches the transaction of `client` (the pool client leased for it). Its `START TRANSACTION` is
  * held back and sent just before the statement that follows, in the same turn (pipelined: one
  * round trip for both); that statement's answer waits for BEGIN's, so a failed BEGIN fails it. The
- * first statement that fails is remembered: a COMMIT after it is sent as ROLLBACK, and a COMMIT
+ * first statement that fails (or the connection's error) is remembered: a COMMIT after it is sent as ROLLBACK, and a COMMIT
  * answered with ROLLBACK is an error too (RolledBackAtCommit, with that failure as its cause).
  */
 interface Watch {
@@ -224,6 +235,12 @@ function watchTransaction(client: PgClient, onBegin: () => void): Watch {
     });
   };
   client.query = watching;
+  // A connection that breaks while no statement waits for an answer (the transaction waits for
+  // something else before its COMMIT) is a failure of the transaction too.
+  const broken = (error: unknown) => {
+    failed ??= { error };
+  };
+  client.on('error', broken);
   return {
     failure: () => failed,
     holdForNext: () =>
@@ -237,6 +254,7 @@ function watchTransaction(client: PgClient, onBegin: () => void): Watch {
     restore: () => {
       // The connection goes back to the pool with nothing held.
       release();
+      client.removeListener('error', broken);
       if (client.query === watching) client.query = query;
     },
   };

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedRedisPrefix, spawnApp, testEnv, type AppProcess } from '../helpers/app-process.js';
 import { configDirWith, withLimits } from '../helpers/config-dir.js';
-import { withDb as withDbAt } from '../helpers/db.js';
+import { accountLockedNow, countRows as countRowsAt, withDb as withDbAt } from '../helpers/db.js';
 import { signUpAndLogIn, type SignedIn } from '../helpers/factories.js';
 import { client, type Client } from '../helpers/http.js';
 import { startPostgresChild, type PostgresChild } from '../helpers/postgres-child.js';
@@ -34,8 +34,7 @@ let socket: TestSocket;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const withDb = <T>(fn: Parameters<typeof withDbAt<T>>[0]) => withDbAt(fn, postgres.url);
-const countRows = (table: string, where: string, params: unknown[]) =>
-  withDb(async (db) => Number((await db.query(`SELECT count(*) AS n FROM ${table} WHERE ${where}`, params)).rows[0].n));
+const countRows = (table: string, where: string, params: unknown[]) => countRowsAt(table, where, params, postgres.url);
 
 type Envelope = { type: string; data: { code?: string; retry_after?: number; data?: { journal_id: number } } };
 
@@ -48,20 +47,7 @@ const usd = (userId: string) =>
     return rows[0];
   });
 
-/** Whether a transaction holds `accountId`'s row now (FOR UPDATE NOWAIT fails: 55P03). */
-const heldNow = (accountId: string) =>
-  withDb(async (db) => {
-    await db.query('BEGIN');
-    try {
-      await db.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE NOWAIT', [accountId]);
-      return false;
-    } catch (error) {
-      if ((error as { code?: string }).code === '55P03') return true;
-      throw error;
-    } finally {
-      await db.query('ROLLBACK');
-    }
-  });
+const heldNow = (accountId: string) => accountLockedNow(accountId, postgres.url);
 
 /**
  * Sends a transfer while Redis takes no writes; once its transaction holds the sender's account,

@@ -18,7 +18,7 @@ import { PostingQueue } from '../../src/modules/ledger/posting-queue.js';
 import { TransfersModule } from '../../src/modules/transfers/transfers.module.js';
 import { TransfersService } from '../../src/modules/transfers/transfers.service.js';
 import { UsersModule } from '../../src/modules/users/users.module.js';
-import { withDb } from '../helpers/db.js';
+import { accountLockedNow, withDb } from '../helpers/db.js';
 import { balanceOf, fundedUser, type MoneyUser } from '../helpers/money.js';
 import { createTestContext, testConfig } from '../helpers/nest.js';
 
@@ -319,16 +319,7 @@ describe('postings whose request is still being admitted (a socket request count
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(state.settled).toBe(false);
     // Its transaction is open: it holds the sender's account, waiting to commit.
-    const held = await withDb(async (db) => {
-      await db.query('BEGIN');
-      const locked = await db.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE NOWAIT', [alice.wallets.USD]).then(
-        () => false,
-        (error: { code?: string }) => error.code === '55P03',
-      );
-      await db.query('ROLLBACK');
-      return locked;
-    });
-    expect(held).toBe(true);
+    expect(await accountLockedNow(alice.wallets.USD)).toBe(true);
     expect(await balanceOf(app, bob.wallets.USD)).toBe(1000n);
     first.decide(true);
     await admitted;

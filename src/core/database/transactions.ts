@@ -131,7 +131,10 @@ export function beganAt(tx: EntityManager): Date {
   return (tx.queryRunner?.data as Record<symbol, Date | undefined> | undefined)?.[BEGUN_AT] ?? new Date();
 }
 
-/** What of a pg client watchTransaction() uses: its query method (a promise without a callback), its socket. */
+/**
+ * What of a pg client watchTransaction() uses: its query method (a promise without a callback), its
+ * error event, its socket.
+ */
 interface PgClient {
   query: (this: PgClient, config: unknown, values?: unknown) => Promise<unknown>;
   on(event: 'error', listener: (error: unknown) => void): unknown;
@@ -160,8 +163,9 @@ export class RolledBackAtCommit extends Error {
  * Watches the transaction of `client` (the pool client leased for it). Its `START TRANSACTION` is
  * held back and sent just before the statement that follows, in the same turn (pipelined: one
  * round trip for both); that statement's answer waits for BEGIN's, so a failed BEGIN fails it. The
- * first statement that fails (or the connection's error) is remembered: a COMMIT after it is sent as ROLLBACK, and a COMMIT
- * answered with ROLLBACK is an error too (RolledBackAtCommit, with that failure as its cause).
+ * first statement that fails (or the connection's error) is remembered: a COMMIT after it is sent
+ * as ROLLBACK, and a COMMIT answered with ROLLBACK is an error too (RolledBackAtCommit, with that
+ * failure as its cause).
  */
 interface Watch {
   /** The first statement of the transaction that failed, if one has. */

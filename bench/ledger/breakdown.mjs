@@ -46,6 +46,8 @@ const PARAMS = {
   users: Number(process.env.BENCH_USERS ?? 300),
   levels: (process.env.BENCH_LEVELS ?? '1,8').split(',').map(Number),
   poolSize: Number(process.env.BENCH_POOL_SIZE ?? 10),
+  /** Once, at 8 in flight, after the idle measurement: as in run.mjs (the service's start-up). */
+  startWarmupSeconds: Number(process.env.BENCH_START_WARMUP_SECONDS ?? 20),
   warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS ?? 3),
   blockSeconds: Number(process.env.BENCH_BLOCK_SECONDS ?? 10),
   /** 0 skips the profiled block. */
@@ -423,6 +425,10 @@ async function main(abort) {
   await sleep(PARAMS.settleMs * 10); // the sign-ups' and connections' trailing work
   log(`the service idle for ${PARAMS.idleSeconds} s`);
   const idle = await measureIdle(env);
+  if (PARAMS.startWarmupSeconds > 0) {
+    log(`warming up: ${PARAMS.startWarmupSeconds} s at 8 in flight`);
+    await drive(cashierTransfer(PARAMS), uniformPair(users), { seconds: PARAMS.startWarmupSeconds, inFlight: 8 });
+  }
   const levels = [];
   for (const level of PARAMS.levels) levels.push(await measureLevel(env, level, uniformPair(users)));
   const load = { start: loadAtStart, end: loadavg()[0] };

@@ -4,7 +4,8 @@
 // whose accounts' state the queue knows go in one round trip, and never on a state moved on since.
 // A posting made in a caller's transaction (post) takes the same path and commits with the caller.
 // A posting whose request is still being admitted runs at once only on an idle queue, commits only
-// once admitted, and otherwise waits for its verdict before it joins a batch.
+// once admitted, and otherwise waits for its verdict before it joins a batch. The queue's prepared
+// statements are planned once per connection.
 import type { INestApplicationContext } from '@nestjs/common';
 import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ import { TransfersModule } from '../../src/modules/transfers/transfers.module.js
 import { TransfersService } from '../../src/modules/transfers/transfers.service.js';
 import { UsersModule } from '../../src/modules/users/users.module.js';
 import { accountLockedNow, withDb } from '../helpers/db.js';
-import { balanceOf, fundedUser, type MoneyUser } from '../helpers/money.js';
+import { balanceOf, dataSourceOf, fundedUser, type MoneyUser } from '../helpers/money.js';
 import { createTestContext, testConfig } from '../helpers/nest.js';
 
 let app: INestApplicationContext;
@@ -348,5 +349,45 @@ describe('postings whose request is still being admitted (a socket request count
       expect(await balanceOf(app, senders[i].wallets.USD)).toBe(i % 2 === 0 ? 1000n - 102n : 1000n);
     }
     expect(await balanceOf(app, receiver.wallets.USD)).toBe(10n * 100n);
+  });
+});
+
+describe('the queue’s prepared statements', () => {
+  it('are planned once per connection, even where PostgreSQL would plan them again at every call', async () => {
+    // One connection, so the statements the queue prepared are this session's to read. Left to
+    // itself, PostgreSQL plans a prepared statement anew for its first five calls at least (and the
+    // expected-lock for good, at 1 in flight).
+    const single = await createTestContext(
+      [UsersModule, LedgerModule, TransfersModule],
+      testConfig({ DATABASE_POOL_SIZE: '1' }),
+    );
+    try {
+      const [alice, bob] = await Promise.all([fundedUser(single, { USD: '100.00' }), fundedUser(single)]);
+      const pay = single.get(TransfersService);
+      const plans = async () =>
+        Object.fromEntries(
+          (
+            await dataSourceOf(single).query<{ name: string; generic: number; custom: number }[]>(
+              `SELECT name, generic_plans::int AS generic, custom_plans::int AS custom
+                 FROM pg_prepared_statements WHERE name IN ('ledger_lock_expected', 'ledger_write')`,
+            )
+          ).map(({ name, generic, custom }) => [name, { generic, custom }]),
+        ) as Record<string, { generic: number; custom: number } | undefined>;
+      // The funding (an adjustment, in a transaction of its own that does not ask) may have
+      // prepared the write already: what counts is what the queue's transfers add.
+      const before = await plans();
+      for (let i = 0; i < 8; i += 1) {
+        await pay.transfer(alice.id, { to_user_id: bob.id, amount: '1.00', currency: 'USD' });
+      }
+      expect(await balanceOf(single, bob.wallets.USD)).toBe(800n);
+      const after = await plans();
+      for (const name of ['ledger_lock_expected', 'ledger_write']) {
+        const [was, is] = [before[name] ?? { generic: 0, custom: 0 }, after[name]];
+        expect({ name, custom: is!.custom - was.custom }).toEqual({ name, custom: 0 });
+        expect(is!.generic - was.generic).toBeGreaterThanOrEqual(name === 'ledger_write' ? 8 : 7);
+      }
+    } finally {
+      await single.close();
+    }
   });
 });

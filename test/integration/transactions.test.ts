@@ -3,7 +3,8 @@
 // write rolls back with it), at the isolation level asked for; a deadlock is retried; a COMMIT that
 // PostgreSQL turned into a ROLLBACK is an error. Statements sent without being awaited go out before
 // the COMMIT, and any of them failing fails it; BEGIN leaves in one write with the first statement,
-// and a statement sent with the next (sendWithNext) with that one.
+// and a statement sent with the next (sendWithNext) with that one. A transaction may ask for
+// generic plans, for itself alone.
 import type { INestApplicationContext } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -85,6 +86,25 @@ describe('Transactions.run', () => {
     }, 'REPEATABLE READ');
     expect(seen).toEqual({ level: 'repeatable read', counts: [1, 1], autocommit: false });
     await db.query(`DELETE FROM ${TABLE} WHERE item = 'meanwhile'`);
+  });
+
+  it('plans prepared statements generically only in a transaction that asks, and only for it', async () => {
+    const mode = (tx: EntityManager) =>
+      tx.query<{ plan_cache_mode: string }[]>('SHOW plan_cache_mode').then(([row]) => row.plan_cache_mode);
+    // Sent in BEGIN's message, before the isolation level is set, which must still take.
+    const inside = await transactions.run(
+      async (tx) => ({
+        seen: await mode(tx),
+        level: await tx
+          .query<{ transaction_isolation: string }[]>('SHOW transaction_isolation')
+          .then(([row]) => row.transaction_isolation),
+      }),
+      { genericPlans: true, isolation: 'REPEATABLE READ' },
+    );
+    expect(inside).toEqual({ seen: 'force_generic_plan', level: 'repeatable read' });
+    // SET LOCAL: the pooled connections are back to PostgreSQL's own choice after it.
+    const after = await Promise.all(Array.from({ length: 12 }, () => transactions.run(mode)));
+    expect(new Set(after)).toEqual(new Set(['auto']));
   });
 
   it('retries a transaction that deadlocked, and both end committed', async () => {

@@ -1,9 +1,10 @@
 // Raw SQL with one result shape. TypeORM's plain query() returns the rows of a SELECT but
 // [rows, count] for UPDATE/DELETE ... RETURNING, an easy source of bugs; this always returns both.
 //
-// A hot statement of constant text can be `prepared()`: PostgreSQL then parses and plans it once
-// per connection (a named prepared statement) instead of at every call; the ledger's write plans
-// in ~0.4 ms, more than it takes to run at light load. TypeORM hands its query straight to pg's
+// A hot statement of constant text can be `prepared()`: PostgreSQL then parses it once per
+// connection (a named prepared statement) instead of at every call, and plans it once too where it
+// chooses a generic plan, or in a transaction that makes it (Transactions.run's `genericPlans`, the
+// posting queue's); the ledger's write plans in ~0.4 ms, more than it takes to run at light load. TypeORM hands its query straight to pg's
 // `client.query(query, values)`, which takes a query config `{name, text}` as well as a string;
 // test/integration/sql-prepared.test.ts pins that it arrives as a named statement.
 //

@@ -21,6 +21,13 @@
 // being awaited (sql.ts send()) are pipelined with the COMMIT, so the COMMIT must stand for them.
 // Either way RolledBackAtCommit carries the statement's failure as its `cause`, and a deadlock
 // or serialization failure there is retried like any other.
+//
+// A transaction run with `genericPlans` (the posting queue's) plans each prepared statement once
+// per connection (plan_cache_mode = force_generic_plan, SET LOCAL, sent in BEGIN's message). Left
+// to itself PostgreSQL plans a prepared statement again at every call whenever it estimates the
+// generic plan dearer than the custom ones, which it does for a lock of a few accounts by id: it
+// guesses ten for an array parameter. The plans are the same; planning the expected-lock again
+// cost 0.25 ms of a transaction's ~1.5 ms of PostgreSQL time at 1 in flight (bench/README.md).
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
@@ -55,17 +62,28 @@ export const sqlStateOf = (error: unknown): string | undefined => databaseErrorO
 
 export type TransactionWork<T> = (tx: EntityManager) => Promise<T>;
 
+export interface TransactionOptions {
+  /** READ COMMITTED unless given. */
+  isolation?: IsolationLevel;
+  /** Each prepared statement planned once per connection (see the top of this file). */
+  genericPlans?: boolean;
+}
+
+/** Sent with BEGIN, in its message, for a transaction with `genericPlans`. */
+const GENERIC_PLANS = 'SET LOCAL plan_cache_mode = force_generic_plan';
+
 @Injectable()
 export class Transactions {
   private readonly logger = new Logger(Transactions.name);
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** Runs `work` in one transaction (READ COMMITTED, or `isolation`), retried as above. */
-  async run<T>(work: TransactionWork<T>, isolation?: IsolationLevel): Promise<T> {
+  /** Runs `work` in one transaction (READ COMMITTED, or as `options` say), retried as above. */
+  async run<T>(work: TransactionWork<T>, options: IsolationLevel | TransactionOptions = {}): Promise<T> {
+    const settings = typeof options === 'string' ? { isolation: options } : options;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.once(work, isolation);
+        return await this.once(work, settings);
       } catch (error) {
         const code = sqlStateOf(error instanceof RolledBackAtCommit ? error.cause : error);
         if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw error;
@@ -76,14 +94,18 @@ export class Transactions {
   }
 
   /** One attempt, as TypeORM's EntityManager.transaction() runs it, watched (watchTransaction). */
-  private async once<T>(work: TransactionWork<T>, isolation?: IsolationLevel): Promise<T> {
+  private async once<T>(work: TransactionWork<T>, { isolation, genericPlans }: TransactionOptions): Promise<T> {
     const runner = this.db.createQueryRunner();
     let watch: Watch | undefined;
     const data = runner.data as Record<symbol, Date | Watch | undefined>;
     try {
-      watch = watchTransaction((await runner.connect()) as PgClient, () => {
-        data[BEGUN_AT] = new Date();
-      });
+      watch = watchTransaction(
+        (await runner.connect()) as PgClient,
+        () => {
+          data[BEGUN_AT] = new Date();
+        },
+        genericPlans ? GENERIC_PLANS : undefined,
+      );
       data[WATCH] = watch;
       await runner.startTransaction(isolation);
       const result = await work(runner.manager);
@@ -162,7 +184,8 @@ export class RolledBackAtCommit extends Error {
 /**
  * Watches the transaction of `client` (the pool client leased for it). Its `START TRANSACTION` is
  * held back and sent just before the statement that follows, in the same turn (pipelined: one
- * round trip for both); that statement's answer waits for BEGIN's, so a failed BEGIN fails it. The
+ * round trip for both), with `withBegin` after it in the same message if given; that statement's
+ * answer waits for BEGIN's, so a failed BEGIN fails it. The
  * first statement that fails (or the connection's error) is remembered: a COMMIT after it is sent
  * as ROLLBACK, and a COMMIT answered with ROLLBACK is an error too (RolledBackAtCommit, with that
  * failure as its cause).
@@ -176,7 +199,7 @@ interface Watch {
   restore(): void;
 }
 
-function watchTransaction(client: PgClient, onBegin: () => void): Watch {
+function watchTransaction(client: PgClient, onBegin: () => void, withBegin?: string): Watch {
   const query = client.query;
   let held: string | undefined;
   let begun = false;
@@ -199,7 +222,7 @@ function watchTransaction(client: PgClient, onBegin: () => void): Watch {
   const watching = function (this: PgClient, config: unknown, values?: unknown): Promise<unknown> {
     if (!begun && typeof config === 'string' && BEGIN.test(config)) {
       begun = true;
-      held = config;
+      held = withBegin === undefined ? config : `${config}; ${withBegin}`;
       return Promise.resolve(BEGUN);
     }
     if (config === 'COMMIT' && failed) {

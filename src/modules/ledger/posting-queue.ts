@@ -67,6 +67,9 @@ interface Planned {
   ledger: LedgerBatch;
 }
 
+/** The queue's transactions: its prepared statements are planned once per connection (transactions.ts). */
+const PLANNED_ONCE = { genericPlans: true };
+
 /** A posting whose request was refused (its rate limit) while it ran: rolled back, never answered. */
 const notAdmitted = () => new DomainError('RATE_LIMIT_EXCEEDED', 'the request was not admitted');
 
@@ -204,7 +207,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
         else if (ran === 'key taken') break;
       }
       if (!executed) {
-        executed = await this.transactions.run((tx) => this.execute(tx, batch, spread));
+        executed = await this.transactions.run((tx) => this.execute(tx, batch, spread), PLANNED_ONCE);
         batchPaths.inc({ path: 'read' });
       }
     } catch (error) {
@@ -263,7 +266,7 @@ export class PostingQueue implements BeforeApplicationShutdown {
         void this.ledger.lockExpected(tx, planned.expected);
         const outcomes = await this.finish(tx, batch, planned.ledger, planned.applied, [], []);
         return { outcomes, accounts: planned.ledger.accounts };
-      });
+      }, PLANNED_ONCE);
     } catch (error) {
       const cause = error instanceof RolledBackAtCommit ? error.cause : undefined;
       if (isKeyTaken(cause)) return 'key taken';

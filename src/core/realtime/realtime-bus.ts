@@ -44,9 +44,12 @@ export class RealtimeBus implements OnApplicationShutdown {
    */
   async publish(message: BusMessage): Promise<void> {
     if (message.frames.length === 0) return;
-    const sent = this.redis.publish(this.channel, this.origin + messageJson(message));
     this.handle(message);
-    await sent;
+    // Redis gets it at the end of this turn, after the sockets held by this delivery were written
+    // (write-coalescer.ts, whose release handle() scheduled first): the reply of the request that
+    // published and this instance's pushes leave before it. In the order of the publish calls.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.redis.publish(this.channel, this.origin + messageJson(message));
   }
 
   /**

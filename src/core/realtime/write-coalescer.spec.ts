@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RedisService } from '../redis/redis.service.js';
+import { RealtimeBus } from './realtime-bus.js';
+import type { StreamFrame } from './realtime.types.js';
 import { WriteCoalescer } from './write-coalescer.js';
 
 interface RawSocket {
@@ -161,5 +164,39 @@ describe('WriteCoalescer', () => {
     } finally {
       second.close();
     }
+  });
+  it('is written before the bus sends the published message to Redis (the reply and the pushes first)', async () => {
+    const published: { channel: string; message: string; writesBefore: number }[] = [];
+    let writes = () => 0;
+    const redis = {
+      key: (...parts: string[]) => parts.join(':'),
+      publish: (channel: string, message: string) => {
+        published.push({ channel, message, writesBefore: writes() });
+        return Promise.resolve();
+      },
+      subscribe: () => Promise.resolve({ unsubscribe: () => Promise.resolve() }),
+    } as unknown as RedisService;
+    const bus = new RealtimeBus(redis);
+    const coalescer = new WriteCoalescer(fail);
+    await bus.subscribe(
+      ({ frames }) =>
+        frames.forEach((frame) => {
+          coalescer.hold(socket);
+          socket.emit('stream', frame.seq);
+        }),
+      () => undefined,
+    );
+    writes = countWrites(socket);
+    const frame = (seq: number): StreamFrame => ({ event: 'e', channel: 'c', seq, timestamp: 't', payload: {} });
+
+    // Two publishes in one turn: each reaches this instance's socket at once, Redis after the
+    // socket's one write, and in the order they were published.
+    await Promise.all([bus.publish({ frames: [frame(1), frame(2)] }), bus.publish({ frames: [frame(3)] })]);
+    await expect.poll(() => received).toEqual([1, 2, 3]);
+    expect(published.map((p) => p.writesBefore)).toEqual([1, 1]);
+    expect(published.map((p) => JSON.parse(p.message.slice(p.message.indexOf(' ') + 1)) as unknown)).toEqual([
+      { frames: [frame(1), frame(2)] },
+      { frames: [frame(3)] },
+    ]);
   });
 });

@@ -4,9 +4,10 @@
 // A hot statement of constant text can be `prepared()`: PostgreSQL then parses it once per
 // connection (a named prepared statement) instead of at every call, and plans it once too where it
 // chooses a generic plan, or in a transaction that makes it (Transactions.run's `genericPlans`, the
-// posting queue's); the ledger's write plans in ~0.4 ms, more than it takes to run at light load. TypeORM hands its query straight to pg's
-// `client.query(query, values)`, which takes a query config `{name, text}` as well as a string;
-// test/integration/sql-prepared.test.ts pins that it arrives as a named statement.
+// posting queue's); the ledger's write plans in ~0.4 ms, more than it takes to run at light load.
+// TypeORM hands its query straight to pg's `client.query(query, values)`, which takes a query
+// config `{name, text}` as well as a string; test/integration/sql-prepared.test.ts pins that it
+// arrives as a named statement.
 //
 // send() puts a statement of a transaction on the wire at once and does not wait for its answer,
 // so several go out pipelined (pg's `pipeline` mode, data-source.ts) with the COMMIT behind them:

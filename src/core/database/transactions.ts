@@ -185,10 +185,9 @@ export class RolledBackAtCommit extends Error {
  * Watches the transaction of `client` (the pool client leased for it). Its `START TRANSACTION` is
  * held back and sent just before the statement that follows, in the same turn (pipelined: one
  * round trip for both), with `withBegin` after it in the same message if given; that statement's
- * answer waits for BEGIN's, so a failed BEGIN fails it. The
- * first statement that fails (or the connection's error) is remembered: a COMMIT after it is sent
- * as ROLLBACK, and a COMMIT answered with ROLLBACK is an error too (RolledBackAtCommit, with that
- * failure as its cause).
+ * answer waits for BEGIN's, so a failed BEGIN fails it. The first statement that fails (or the
+ * connection's error) is remembered: a COMMIT after it is sent as ROLLBACK, and a COMMIT answered
+ * with ROLLBACK is an error too (RolledBackAtCommit, with that failure as its cause).
  */
 interface Watch {
   /** The first statement of the transaction that failed, if one has. */

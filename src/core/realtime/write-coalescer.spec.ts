@@ -165,6 +165,7 @@ describe('WriteCoalescer', () => {
       second.close();
     }
   });
+
   it('is written before the bus sends the published message to Redis (the reply and the pushes first)', async () => {
     const published: { channel: string; message: string; writesBefore: number }[] = [];
     let writes = () => 0;

@@ -76,14 +76,17 @@ describe('Transactions.run', () => {
   });
 
   it('sees one snapshot from its first statement on, at the isolation level asked for', async () => {
-    const seen = await transactions.run(async (tx) => {
-      const [level] = await tx.query<{ transaction_isolation: string }[]>('SHOW transaction_isolation');
-      const [first] = await tx.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${TABLE}`);
-      await withDb((client) => client.query(`INSERT INTO ${TABLE} VALUES ('meanwhile')`));
-      const [second] = await tx.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${TABLE}`);
-      const [block] = await tx.query<{ autocommit: boolean }[]>('SELECT now() = statement_timestamp() AS autocommit');
-      return { level: level.transaction_isolation, counts: [first.n, second.n], autocommit: block.autocommit };
-    }, 'REPEATABLE READ');
+    const seen = await transactions.run(
+      async (tx) => {
+        const [level] = await tx.query<{ transaction_isolation: string }[]>('SHOW transaction_isolation');
+        const [first] = await tx.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${TABLE}`);
+        await withDb((client) => client.query(`INSERT INTO ${TABLE} VALUES ('meanwhile')`));
+        const [second] = await tx.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${TABLE}`);
+        const [block] = await tx.query<{ autocommit: boolean }[]>('SELECT now() = statement_timestamp() AS autocommit');
+        return { level: level.transaction_isolation, counts: [first.n, second.n], autocommit: block.autocommit };
+      },
+      { isolation: 'REPEATABLE READ' },
+    );
     expect(seen).toEqual({ level: 'repeatable read', counts: [1, 1], autocommit: false });
     await db.query(`DELETE FROM ${TABLE} WHERE item = 'meanwhile'`);
   });

@@ -79,11 +79,10 @@ export class Transactions {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** Runs `work` in one transaction (READ COMMITTED, or as `options` say), retried as above. */
-  async run<T>(work: TransactionWork<T>, options: IsolationLevel | TransactionOptions = {}): Promise<T> {
-    const settings = typeof options === 'string' ? { isolation: options } : options;
+  async run<T>(work: TransactionWork<T>, options: TransactionOptions = {}): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.once(work, settings);
+        return await this.once(work, options);
       } catch (error) {
         const code = sqlStateOf(error instanceof RolledBackAtCommit ? error.cause : error);
         if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw error;

@@ -44,19 +44,22 @@ export class PaymentReadsService {
   async history(userId: string, request: HistoryRequestDto): Promise<History> {
     const kind = request.type ?? 'all';
     const page = { limit: request.limit ?? 20, offset: request.offset ?? 0 };
-    return this.transactions.run(async (tx) => {
-      const { rows } = await sql<{ seq: string | null }>(
-        tx,
-        `SELECT (SELECT cs.seq FROM users u JOIN channel_seq cs ON cs.channel = u.channel WHERE u.id = $1) AS seq`,
-        [userId],
-      );
-      const lists = await this.lists(tx, kind, (a) => `${a}.user_id = $1`, [userId], page);
-      return {
-        ...(lists.deposits && { deposits: lists.deposits.map((row) => this.deposit(row)) }),
-        ...(lists.withdrawals && { withdrawals: lists.withdrawals.map((row) => this.withdrawal(row)) }),
-        as_of_seq: Number(rows[0]?.seq ?? 0),
-      };
-    }, 'REPEATABLE READ');
+    return this.transactions.run(
+      async (tx) => {
+        const { rows } = await sql<{ seq: string | null }>(
+          tx,
+          `SELECT (SELECT cs.seq FROM users u JOIN channel_seq cs ON cs.channel = u.channel WHERE u.id = $1) AS seq`,
+          [userId],
+        );
+        const lists = await this.lists(tx, kind, (a) => `${a}.user_id = $1`, [userId], page);
+        return {
+          ...(lists.deposits && { deposits: lists.deposits.map((row) => this.deposit(row)) }),
+          ...(lists.withdrawals && { withdrawals: lists.withdrawals.map((row) => this.withdrawal(row)) }),
+          as_of_seq: Number(rows[0]?.seq ?? 0),
+        };
+      },
+      { isolation: 'REPEATABLE READ' },
+    );
   }
 
   /** For admins: every user's payments, newest 200, optionally of one status (failed ones stay visible). */
